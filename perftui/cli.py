@@ -1,0 +1,72 @@
+"""The `perftui` entry point.
+
+Subcommands live in `perftui.commands.<name>` modules, each with
+`add_arguments(parser)` and `run(args) -> int`. Only the dashboard imports
+Textual, and only inside its `run`, so headless commands never load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from perftui import __version__
+
+# name -> (module, one-line help). Keep in sync with perftui/commands/.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "snapshot": (
+        "perftui.commands.snapshot",
+        "print every metric's latest value and each source's availability",
+    ),
+}
+
+DASHBOARD_MODULE = "perftui.commands.dashboard"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors: one line of usage, the error, exit 2 (argparse's default, kept explicit)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"perftui: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="perftui",
+        description="What is holding your GPU workload back: live GPU, CPU, memory, disk and network "
+        "panels with a bottleneck diagnosis.",
+    )
+    parser.add_argument("--version", action="version", version=f"perftui {__version__}")
+    try:
+        dash = importlib.import_module(DASHBOARD_MODULE)
+    except ModuleNotFoundError:
+        dash = None
+    if dash is not None:
+        dash.add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            try:
+                dash = importlib.import_module(DASHBOARD_MODULE)
+            except ModuleNotFoundError:
+                parser.print_help()
+                return 0
+            return int(dash.run(args))
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

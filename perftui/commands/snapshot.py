@@ -1,0 +1,99 @@
+"""`perftui snapshot`: sample every source for a moment, print the latest values."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import socket
+import sys
+import time
+from typing import Any
+
+from perftui.core.specs import REGISTRY
+from perftui.samplers.factory import SamplerOptions, build_samplers
+from perftui.samplers.runner import SamplerRunner
+from perftui.store.metric_store import MetricStore
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds between the first and the last sample (rates need two; default 1)",
+    )
+    p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+
+
+def host_facts() -> dict[str, Any]:
+    import os
+
+    return {
+        "hostname": socket.gethostname(),
+        "kernel": platform.release(),
+        "os": platform.system(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "time": time.time(),
+    }
+
+
+def collect(duration: float, gpu: bool = True, nvml: Any = None) -> MetricStore:
+    """Two (or more) ticks of every source, `duration` seconds apart in total."""
+    store = MetricStore(capacity=64)
+    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml)))
+    try:
+        runner.sample_once()
+        time.sleep(max(0.0, duration))
+        runner.sample_once()
+    finally:
+        runner.stop()
+    return store
+
+
+def to_json(store: MetricStore) -> dict[str, Any]:
+    metrics: dict[str, Any] = {}
+    for key in store:
+        metrics[key] = {"value": store.latest(key), "unit": REGISTRY.unit(key).value}
+    sources = {
+        name: {"available": st.available, "reason": st.reason}
+        for name, st in sorted(store.statuses().items())
+    }
+    details = {k: v for k, v in store.details().items() if _jsonable(v)}
+    return {"host": host_facts(), "metrics": metrics, "sources": sources, "details": details}
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def render_text(store: MetricStore) -> str:
+    lines = []
+    for name, st in sorted(store.statuses().items()):
+        lines.append(f"{name:<10} {'ok' if st.available else 'unavailable: ' + (st.reason or '')}")
+    lines.append("")
+    width = max((len(k) for k in store), default=10)
+    for key in store:
+        lines.append(f"{key:<{width}}  {REGISTRY.format(key, store.latest(key)):>12}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.duration < 0 or args.duration > 3600:
+        print("perftui: error: --duration must be between 0 and 3600 seconds", file=sys.stderr)
+        return 2
+    store = collect(args.duration, gpu=not args.no_gpu)
+    if args.json:
+        json.dump(to_json(store), sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        print(render_text(store))
+    return 0

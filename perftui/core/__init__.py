@@ -1,0 +1,1 @@
+"""Metric specs, units and plain data classes. No I/O, no UI."""

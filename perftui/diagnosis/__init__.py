@@ -1,0 +1,1 @@
+"""Pure bottleneck diagnosis: rules table, engine, hysteresis, advice."""

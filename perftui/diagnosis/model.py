@@ -1,0 +1,70 @@
+"""The diagnosis data model, shared by the engine, the UI pane, the recorder and the report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# Class names exactly as `perftui diagnose --json` prints them.
+VERDICT_CLASSES: tuple[str, ...] = (
+    "compute-bound",
+    "memory-bound",
+    "io-bound",
+    "cpu-bound",
+    "communication-bound",
+    "network-bound",
+    "throttled",
+    "idle",
+    "none",
+)
+
+Confidence = Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that fired: what limits the work, how sure, why, and what to do next."""
+
+    verdict: str  # one of VERDICT_CLASSES
+    title: str  # one human line, e.g. "GPU 0 memory-bound (DRAM bandwidth 86 % of peak)"
+    confidence: Confidence
+    score: float  # ranking weight, higher first
+    evidence: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    next_step: str = ""
+    rule: str = ""  # id of the rule in the rules table
+    subject: str = ""  # "gpu.0", "host", "disk.nvme0n1", "proc" ...
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["evidence"] = list(self.evidence)
+        d["suggestions"] = list(self.suggestions)
+        return d
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The verdict shown (after hysteresis) and every finding behind it."""
+
+    verdict: str
+    confidence: Confidence
+    findings: tuple[Finding, ...] = ()
+    since: float | None = None  # store timestamp at which this verdict took hold
+
+    @property
+    def primary(self) -> Finding | None:
+        return self.findings[0] if self.findings else None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    ts: float
+    verdict: str
+    confidence: Confidence
+    title: str
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["evidence"] = list(self.evidence)
+        return d

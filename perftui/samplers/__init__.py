@@ -1,0 +1,1 @@
+"""Samplers: one module per source. No UI imports here, ever."""

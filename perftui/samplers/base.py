@@ -1,0 +1,93 @@
+"""The Sampler protocol and the counter-to-rate helper every source shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from perftui.core.types import SourceStatus
+
+Values = dict[str, float | None]
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """One source. `sample()` returns plain values for its metric keys.
+
+    Counters become rates inside the sampler: on the first tick a rate key
+    is absent (never a fake 0). `availability()` is cheap and stable: a source
+    that cannot work says why once.
+    """
+
+    name: str
+    interval: float
+
+    def availability(self) -> SourceStatus: ...
+
+    def sample(self) -> Values: ...
+
+    def details(self) -> Mapping[str, Any]:
+        """Structured facts for the store (`set_detail`), refreshed after each sample."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class BaseSampler:
+    """Defaults for the optional parts of the protocol."""
+
+    name: str = "base"
+    interval: float = 1.0
+
+    def availability(self) -> SourceStatus:
+        return SourceStatus.ok()
+
+    def sample(self) -> Values:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def details(self) -> Mapping[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        return None
+
+
+class RateTracker:
+    """Turns monotonically increasing counters into per-second rates.
+
+    - first observation of a key: no rate (None);
+    - counter went backwards: if `wrap` is given (the counter's modulus, e.g.
+      2**32) it is treated as a wrap when the wrapped delta is plausible,
+      otherwise as a reset: no rate this tick, the new value is the baseline;
+    - non-positive elapsed time: no rate.
+    """
+
+    def __init__(self) -> None:
+        self._prev: dict[str, tuple[float, float]] = {}
+
+    def rate(
+        self, key: str, value: float, ts: float, *, wrap: float | None = None, scale: float = 1.0
+    ) -> float | None:
+        prev = self._prev.get(key)
+        self._prev[key] = (ts, value)
+        if prev is None:
+            return None
+        pts, pval = prev
+        dt = ts - pts
+        if dt <= 0:
+            return None
+        delta = value - pval
+        if delta < 0:
+            if wrap is None:
+                return None
+            wrapped = value + wrap - pval
+            # A wrap can only be told from a reset when the old value sat in
+            # the top half of the counter's range.
+            if pval < wrap / 2 or wrapped < 0:
+                return None
+            delta = wrapped
+        return delta * scale / dt
+
+    def forget(self, prefix: str = "") -> None:
+        for key in [k for k in self._prev if k.startswith(prefix)]:
+            del self._prev[key]

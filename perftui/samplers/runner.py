@@ -1,0 +1,108 @@
+"""Drives each sampler in its own daemon thread at its own interval.
+
+- never two overlapping calls of one sampler (one thread each);
+- a sampler that raises gets its status set to the error and is retried
+  next tick; one that blocks only stalls its own thread (the store's
+  per-source last-sample time lets the UI show it as stale);
+- stop() returns promptly: threads sleep on an Event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from perftui.core.types import SourceStatus
+from perftui.samplers.base import Sampler
+from perftui.store.metric_store import MetricStore
+
+MIN_INTERVAL = 0.05
+MAX_INTERVAL = 60.0
+
+
+class SamplerRunner:
+    def __init__(
+        self,
+        store: MetricStore,
+        samplers: Iterable[Sampler],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.samplers = list(samplers)
+        self._clock = clock
+        self._stop = threading.Event()
+        self._wake = {s.name: threading.Event() for s in self.samplers}
+        self._threads: list[threading.Thread] = []
+        self._errors: dict[str, int] = {}
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> None:
+        for sampler in self.samplers:
+            status = sampler.availability()
+            self.store.set_status(sampler.name, status)
+            if not status.available:
+                continue
+            t = threading.Thread(
+                target=self._loop, args=(sampler,), name=f"perftui-{sampler.name}", daemon=True
+            )
+            self._threads.append(t)
+            t.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        for ev in self._wake.values():
+            ev.set()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        for sampler in self.samplers:
+            with contextlib.suppress(Exception):
+                sampler.close()
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def set_interval(self, seconds: float) -> float:
+        """Change every sampler's interval (the +/- keys); returns the clamped value."""
+        seconds = min(MAX_INTERVAL, max(MIN_INTERVAL, seconds))
+        for sampler in self.samplers:
+            sampler.interval = seconds
+        for ev in self._wake.values():
+            ev.set()
+        return seconds
+
+    def sample_once(self) -> None:
+        """One synchronous tick of every available sampler (headless commands, tests)."""
+        for sampler in self.samplers:
+            status = sampler.availability()
+            self.store.set_status(sampler.name, status)
+            if status.available:
+                self._tick(sampler)
+
+    # -- internals -------------------------------------------------------
+    def _tick(self, sampler: Sampler) -> None:
+        try:
+            values = sampler.sample()
+            ts = self._clock()
+            self.store.append(ts, values, source=sampler.name)
+            for key, value in sampler.details().items():
+                self.store.set_detail(key, value)
+            if self._errors.pop(sampler.name, None) is not None:
+                self.store.set_status(sampler.name, sampler.availability())
+        except Exception as exc:
+            self._errors[sampler.name] = self._errors.get(sampler.name, 0) + 1
+            self.store.set_status(
+                sampler.name, SourceStatus.unavailable(f"sampling failed: {type(exc).__name__}: {exc}")
+            )
+
+    def _loop(self, sampler: Sampler) -> None:
+        wake = self._wake[sampler.name]
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._tick(sampler)
+            elapsed = time.monotonic() - started
+            wake.clear()
+            wake.wait(max(0.0, sampler.interval - elapsed))

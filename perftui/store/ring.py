@@ -1,0 +1,74 @@
+"""A fixed-capacity ring buffer of (timestamp, value) pairs backed by numpy."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class RingBuffer:
+    """Fixed memory whatever the run length; one writer, many readers.
+
+    Appends and reads take a tiny lock so a reader never sees a half-written
+    slot; reads return copies in time order.
+    """
+
+    __slots__ = ("_cap", "_head", "_lock", "_n", "_ts", "_vals")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be >= 1")
+        self._cap = capacity
+        self._ts: FloatArray = np.empty(capacity, dtype=np.float64)
+        self._vals: FloatArray = np.empty(capacity, dtype=np.float64)
+        self._n = 0  # number of valid entries
+        self._head = 0  # next write position
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> int:
+        return self._cap
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._ts.nbytes + self._vals.nbytes)
+
+    def append(self, ts: float, value: float) -> None:
+        with self._lock:
+            self._ts[self._head] = ts
+            self._vals[self._head] = value
+            self._head = (self._head + 1) % self._cap
+            if self._n < self._cap:
+                self._n += 1
+
+    def latest(self) -> tuple[float, float] | None:
+        with self._lock:
+            if self._n == 0:
+                return None
+            i = (self._head - 1) % self._cap
+            return float(self._ts[i]), float(self._vals[i])
+
+    def _ordered(self) -> tuple[FloatArray, FloatArray]:
+        if self._n < self._cap:
+            return self._ts[: self._n].copy(), self._vals[: self._n].copy()
+        idx = np.r_[self._head : self._cap, 0 : self._head]
+        return self._ts[idx], self._vals[idx]
+
+    def all(self) -> tuple[FloatArray, FloatArray]:
+        with self._lock:
+            return self._ordered()
+
+    def since(self, t0: float, t1: float | None = None) -> tuple[FloatArray, FloatArray]:
+        """Entries with t0 <= ts (<= t1), in time order."""
+        with self._lock:
+            ts, vals = self._ordered()
+        lo = int(np.searchsorted(ts, t0, side="left"))
+        hi = len(ts) if t1 is None else int(np.searchsorted(ts, t1, side="right"))
+        return ts[lo:hi], vals[lo:hi]

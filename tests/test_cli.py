@@ -1,0 +1,66 @@
+"""The real `perftui` command, end to end in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from perftui import __version__
+
+
+def perftui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_version() -> None:
+    res = perftui("--version")
+    assert res.returncode == 0
+    assert res.stdout.strip() == f"perftui {__version__}"
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["snapshot", "--bogus"], ["snapshot", "--duration", "x"]])
+def test_bad_flags_give_usage_and_exit_2(args: list[str]) -> None:
+    res = perftui(*args)
+    assert res.returncode == 2
+    assert "usage: perftui" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_snapshot_bad_duration() -> None:
+    res = perftui("snapshot", "--duration", "-1", "--no-gpu")
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith("perftui: error:")
+
+
+def test_snapshot_json_end_to_end() -> None:
+    res = perftui("snapshot", "--json", "--duration", "0.5")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert set(doc) >= {"host", "metrics", "sources"}
+    metrics, sources = doc["metrics"], doc["sources"]
+    for key in ("cpu.util", "mem.used_bytes", "psi.cpu.some10"):
+        assert isinstance(metrics[key]["value"], (int, float)), key
+    assert metrics["cpu.util"]["unit"] == "%"
+    assert metrics["mem.used_bytes"]["unit"] == "B"
+    assert any(k.startswith("disk.") for k in metrics)
+    assert any(k.startswith("net.") and k.endswith("rx_bytes_per_s") for k in metrics)
+    for name in ("cpu", "memory", "psi", "disk", "net", "membw", "gpu"):
+        assert name in sources, name
+        assert set(sources[name]) == {"available", "reason"}
+    # This VM has neither a memory-bandwidth PMU nor an NVIDIA driver: both say why.
+    if not sources["membw"]["available"]:
+        assert sources["membw"]["reason"]
+    if not sources["gpu"]["available"]:
+        assert sources["gpu"]["reason"]
+
+
+def test_snapshot_text_lists_sources_and_values() -> None:
+    res = perftui("snapshot", "--duration", "0.2", "--no-gpu")
+    assert res.returncode == 0, res.stderr
+    assert "cpu.util" in res.stdout
+    assert "membw" in res.stdout

@@ -13,13 +13,35 @@ PKG = Path(__file__).resolve().parents[1] / "perftui"
 
 # layer -> packages it must never import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "core": ("perftui.samplers", "perftui.store", "perftui.diagnosis", "perftui.report", "perftui.ui",
-             "perftui.commands", "textual", "psutil", "pynvml"),
-    "store": ("perftui.samplers", "perftui.diagnosis", "perftui.report", "perftui.ui", "perftui.commands",
-              "textual"),
+    "core": (
+        "perftui.samplers",
+        "perftui.store",
+        "perftui.diagnosis",
+        "perftui.report",
+        "perftui.ui",
+        "perftui.commands",
+        "textual",
+        "psutil",
+        "pynvml",
+    ),
+    "store": (
+        "perftui.samplers",
+        "perftui.diagnosis",
+        "perftui.report",
+        "perftui.ui",
+        "perftui.commands",
+        "textual",
+    ),
     "samplers": ("perftui.diagnosis", "perftui.report", "perftui.ui", "perftui.commands", "textual"),
-    "diagnosis": ("perftui.samplers", "perftui.report", "perftui.ui", "perftui.commands", "textual",
-                  "psutil", "pynvml"),
+    "diagnosis": (
+        "perftui.samplers",
+        "perftui.report",
+        "perftui.ui",
+        "perftui.commands",
+        "textual",
+        "psutil",
+        "pynvml",
+    ),
     "report": ("perftui.ui", "perftui.commands", "textual"),
 }
 
@@ -53,7 +75,10 @@ def test_layer_imports_point_down(layer: str, path: Path) -> None:
 def _loaded_modules(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return set(out.stdout.split())
 

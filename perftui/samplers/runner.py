@@ -90,8 +90,11 @@ class SamplerRunner:
             self.store.append(ts, values, source=sampler.name)
             for key, value in sampler.details().items():
                 self.store.set_detail(key, value)
-            if self._errors.pop(sampler.name, None) is not None:
-                self.store.set_status(sampler.name, sampler.availability())
+            had_error = self._errors.pop(sampler.name, None) is not None
+            status = sampler.availability()
+            if had_error or status != self.store.status(sampler.name):
+                # a source may turn unavailable mid-run (an attached process exits) or recover
+                self.store.set_status(sampler.name, status)
         except Exception as exc:
             self._errors[sampler.name] = self._errors.get(sampler.name, 0) + 1
             self.store.set_status(

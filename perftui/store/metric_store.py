@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,22 @@ class MetricStore:
         for listener in list(self._listeners):
             listener(ts, written)
 
+    def extend(self, key: str, ts: FloatArray, values: FloatArray) -> None:
+        """Bulk-load one key's points in time order (a recording); listeners are not called."""
+        keep = ~np.isnan(values)
+        ts, values = ts[keep], values[keep]
+        if ts.size == 0:
+            return
+        with self._key_lock:
+            buf = self._buffers.get(key)
+            if buf is None:
+                buf = RingBuffer(self._capacity)
+                self._buffers[key] = buf
+        buf.extend(ts, values)
+        last = float(ts[-1])
+        if not (last <= self._last_ts):
+            self._last_ts = last
+
     def add_listener(self, listener: Listener) -> None:
         """Called (on the writer's thread) after each append with what was written."""
         self._listeners.append(listener)
@@ -106,6 +122,9 @@ class MetricStore:
     def keys(self, prefix: str = "") -> list[str]:
         with self._key_lock:
             return sorted(k for k in self._buffers if k.startswith(prefix))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
 
     def __contains__(self, key: object) -> bool:
         return key in self._buffers

@@ -48,6 +48,24 @@ class RingBuffer:
             if self._n < self._cap:
                 self._n += 1
 
+    def extend(self, ts: FloatArray, values: FloatArray) -> None:
+        """Append many points at once (loading a recording); only the newest `capacity` stay."""
+        n = int(min(len(ts), len(values)))
+        if n == 0:
+            return
+        if n > self._cap:
+            ts, values, n = ts[n - self._cap : n], values[n - self._cap : n], self._cap
+        with self._lock:
+            first = min(n, self._cap - self._head)
+            self._ts[self._head : self._head + first] = ts[:first]
+            self._vals[self._head : self._head + first] = values[:first]
+            rest = n - first
+            if rest:
+                self._ts[:rest] = ts[first:n]
+                self._vals[:rest] = values[first:n]
+            self._head = (self._head + n) % self._cap
+            self._n = min(self._cap, self._n + n)
+
     def latest(self) -> tuple[float, float] | None:
         with self._lock:
             if self._n == 0:

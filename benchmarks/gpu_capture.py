@@ -1,0 +1,403 @@
+"""One prepared run on a real NVIDIA GPU (e.g. an H100): everything perftui needs to learn from it.
+
+Run (one call, < 8 min):  .venv/bin/python benchmarks/gpu_capture.py [--out DIR] [--seconds 20]
+Output goes to --out, else $OUT, else ./gpu_capture_out:
+
+- pytest_gpu.txt        the gpu-marked tests (tests/gpu, real pynvml)
+- snapshot.json         `perftui snapshot --json`
+- nvml_calls.json       per NVML call the sampler makes: count, mean µs, errors; tick cost (median, p95)
+- gpm_probe.json        every NVML_GPM_METRIC_* id in this nvidia-ml-py: supported or its error, value
+- series/<label>.json   the store contents (every key's series, details, statuses) while a labelled
+                        workload runs (torch, when importable): matmul_bf16, d2d_copy, tiny_kernels,
+                        h2d_pageable, idle_10gib
+- capture.json          summary: versions, GPUs, tiers, what ran, what failed, elapsed
+
+`--fake SCENARIO` runs the same steps against tests/fakes/fake_nvml.py (a dry run on any machine;
+workloads and pytest are skipped). The module imports nothing GPU-related at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOADS = ("matmul_bf16", "d2d_copy", "tiny_kernels", "h2d_pageable", "idle_10gib")
+DEADLINE_S = 7.5 * 60
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--out", type=Path, default=None, help="output dir (default: $OUT, else ./gpu_capture_out)"
+    )
+    ap.add_argument("--seconds", type=float, default=20.0, help="seconds per workload (default 20)")
+    ap.add_argument("--interval", type=float, default=0.25, help="sampling interval during workloads")
+    ap.add_argument("--ticks", type=int, default=40, help="sampler ticks for the per-call timing")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset of workloads")
+    ap.add_argument("--no-pytest", action="store_true", help="skip the gpu-marked tests")
+    ap.add_argument("--no-workloads", action="store_true", help="skip the torch workloads")
+    ap.add_argument("--fake", metavar="SCENARIO", default=None, help="dry run on a fake NVML scenario")
+    ap.add_argument("--workload", default=None, help=argparse.SUPPRESS)  # child mode: run one workload
+    args = ap.parse_args(argv)
+    unknown = [w for w in args.workloads.split(",") if w and w not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
+    if not 0 < args.seconds <= 120 or not 0.05 <= args.interval <= 5:
+        ap.error("--seconds must be in (0, 120] and --interval in [0.05, 5]")
+    return args
+
+
+def out_dir(arg: Path | None, env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    if arg is not None:
+        return arg
+    if env.get("OUT"):
+        return Path(env["OUT"])
+    return Path("gpu_capture_out")
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    tmp.replace(path)
+
+
+def store_contents(store: Any) -> dict[str, Any]:
+    """Every key's series, every JSON-able detail and every source status of a MetricStore."""
+    series = {}
+    for key in store:
+        ts, vals = store.series(key)
+        series[key] = {"ts": [round(float(t), 4) for t in ts], "v": [float(v) for v in vals]}
+    details = {}
+    for k, v in store.details().items():
+        try:
+            json.dumps(v)
+        except (TypeError, ValueError):
+            continue
+        details[k] = v
+    statuses = {n: {"available": s.available, "reason": s.reason} for n, s in store.statuses().items()}
+    return {"series": series, "details": details, "sources": statuses}
+
+
+def load_nvml(fake: str | None) -> Any:
+    if fake is None:
+        return None
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.fake_nvml import make_fake_nvml
+
+    return make_fake_nvml(fake, realtime=True, tick_seconds=0.1)
+
+
+# -- steps -----------------------------------------------------------------------
+def step_pytest(out: Path) -> dict[str, Any]:
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "gpu", "-v", "-rs", "tests/gpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    (out / "pytest_gpu.txt").write_text(r.stdout + "\n--- stderr ---\n" + r.stderr)
+    tail = r.stdout.strip().splitlines()[-1:] or [""]
+    return {"returncode": r.returncode, "summary": tail[0]}
+
+
+def step_snapshot(out: Path) -> dict[str, Any]:
+    r = subprocess.run(
+        [sys.executable, "-m", "perftui", "snapshot", "--json", "--duration", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (out / "snapshot.json").write_text(r.stdout or "{}")
+    return {"returncode": r.returncode, "stderr": r.stderr[-2000:]}
+
+
+def step_call_timing(out: Path, nvml: Any, ticks: int) -> dict[str, Any]:
+    from perftui.samplers.gpu import GpuSampler
+
+    s = GpuSampler(0.1, nvml, timed=True)
+    status = s.availability()
+    if not status.available:
+        write_json(out / "nvml_calls.json", {"available": False, "reason": status.reason})
+        return {"available": False, "reason": status.reason}
+    tick_s: list[float] = []
+    try:
+        for _ in range(ticks):
+            t0 = time.perf_counter()
+            s.sample()
+            s.details()
+            tick_s.append(time.perf_counter() - t0)
+            time.sleep(0.1)
+        calls = s.nv.calls_by_name()
+        per_call = {
+            name: {
+                "calls": n,
+                "mean_us": round(1e6 * s.nv.seconds.get(name, 0.0) / n, 2),
+                "errors": sum(e for (i, nm), e in s.nv.errors.items() if nm == name),
+            }
+            for name, n in sorted(calls.items())
+        }
+        inside = sum(s.nv.seconds.values()) / max(1, len(tick_s))
+        details = dict(s.details())
+        result = {
+            "available": True,
+            "gpus": details.get("gpu.count"),
+            "ticks": len(tick_s),
+            "tick_ms_median": round(1e3 * statistics.median(tick_s), 3),
+            "tick_ms_p95": round(1e3 * sorted(tick_s)[int(0.95 * (len(tick_s) - 1))], 3),
+            "inside_nvml_ms_per_tick": round(1e3 * inside, 3),
+            "perftui_own_ms_per_tick": round(1e3 * (statistics.mean(tick_s) - inside), 3),
+            "calls": per_call,
+            "unsupported": sorted(
+                {f"gpu{i} {name}: {why}" for (i, name, _), why in s.nv.unsupported.items()}
+            ),
+            "lost": {str(k): v for k, v in s.nv.lost.items()},
+            "tiers": {
+                k: v for k, v in details.items() if k.endswith((".tier", ".tier_reason", ".gpm_metrics"))
+            },
+        }
+    finally:
+        s.close()
+    write_json(out / "nvml_calls.json", result)
+    return {k: v for k, v in result.items() if k not in ("calls", "unsupported")}
+
+
+def step_gpm_probe(out: Path, nvml: Any) -> dict[str, Any]:
+    """Ask every GPM metric id this binding knows, on GPU 0, in chunks."""
+    from perftui.samplers.nvml import Nvml
+
+    nv = Nvml(nvml)
+    if not nv.init().available:
+        return {"available": False}
+    mod = nv.mod
+    ids = sorted(
+        (int(v), n)
+        for n, v in vars(mod).items()
+        if n.startswith("NVML_GPM_METRIC_") and n != "NVML_GPM_METRIC_MAX" and isinstance(v, int)
+    )
+    result: dict[str, Any] = {"ids": len(ids), "metrics": {}}
+    support = nv.dev(0, "nvmlGpmQueryDeviceSupport")
+    result["isSupportedDevice"] = getattr(support, "isSupportedDevice", None)
+    if not result["isSupportedDevice"]:
+        nv.shutdown()
+        write_json(out / "gpm_probe.json", result)
+        return {"supported": False}
+    s1, s2 = nv.call(-1, "nvmlGpmSampleAlloc"), nv.call(-1, "nvmlGpmSampleAlloc")
+    try:
+        nv.dev(0, "nvmlGpmSampleGet", s1)
+        time.sleep(0.2)
+        nv.dev(0, "nvmlGpmSampleGet", s2)
+        for start in range(0, len(ids), 32):
+            chunk = ids[start : start + 32]
+            result["metrics"].update(_gpm_chunk(mod, s1, s2, chunk))
+    finally:
+        for s in (s1, s2):
+            if s is not None:
+                nv.call(-1, "nvmlGpmSampleFree", s)
+        nv.shutdown()
+    ok = sorted(n for n, e in result["metrics"].items() if e.get("ret") == 0)
+    result["supported"] = ok
+    write_json(out / "gpm_probe.json", result)
+    return {"supported_count": len(ok), "probed": len(ids)}
+
+
+def _gpm_chunk(mod: Any, s1: Any, s2: Any, chunk: list[tuple[int, str]]) -> dict[str, Any]:
+    """One nvmlGpmMetricsGet over `chunk`; if the whole call fails, each id on its own."""
+    mg = mod.c_nvmlGpmMetricsGet_t()
+    mg.version = mod.NVML_GPM_METRICS_GET_VERSION
+    mg.numMetrics = len(chunk)
+    mg.sample1, mg.sample2 = s1, s2
+    for i, (mid, _) in enumerate(chunk):
+        mg.metrics[i].metricId = mid
+    try:
+        mod.nvmlGpmMetricsGet(mg)
+    except Exception as exc:
+        if len(chunk) > 1:
+            out: dict[str, Any] = {}
+            for one in chunk:
+                out.update(_gpm_chunk(mod, s1, s2, [one]))
+            return out
+        return {chunk[0][1]: {"id": chunk[0][0], "error": f"call failed: {exc}"}}
+    out = {}
+    for i, (mid, name) in enumerate(chunk):
+        m = mg.metrics[i]
+        entry: dict[str, Any] = {"id": mid, "ret": int(m.nvmlReturn)}
+        if int(m.nvmlReturn) == 0:
+            entry["value"] = float(m.value)
+        out[name] = entry
+    return out
+
+
+def step_workload(out: Path, label: str, seconds: float, interval: float) -> dict[str, Any]:
+    from perftui.samplers.factory import SamplerOptions, build_samplers
+    from perftui.samplers.runner import SamplerRunner
+    from perftui.store.metric_store import MetricStore
+
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds + 3)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)  # CUDA context, allocations: let the workload reach its steady state
+    store = MetricStore(capacity=int(seconds / interval) + 64)
+    try:
+        samplers = build_samplers(SamplerOptions(interval=interval, gpu=True, pid=child.pid))
+    except Exception:
+        samplers = build_samplers(SamplerOptions(interval=interval, gpu=True))
+    runner = SamplerRunner(store, samplers)
+    runner.start()
+    t0 = time.time()
+    try:
+        time.sleep(seconds)
+    finally:
+        runner.stop()
+    try:
+        stdout, stderr = child.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        stdout, stderr = child.communicate()
+    data = {
+        "label": label,
+        "seconds": seconds,
+        "interval": interval,
+        "started": t0,
+        "workload_pid": child.pid,
+        "workload_rc": child.returncode,
+        "workload_report": stdout.strip()[-2000:],
+        "workload_stderr": stderr.strip()[-2000:],
+        **store_contents(store),
+    }
+    write_json(out / "series" / f"{label}.json", data)
+    return {"rc": child.returncode, "keys": len(data["series"]), "report": stdout.strip()[-300:]}
+
+
+def run_workload(label: str, seconds: float) -> int:
+    """Child mode: one labelled torch workload for `seconds`; prints what it did."""
+    import torch  # type: ignore[import-not-found,unused-ignore]
+
+    if not torch.cuda.is_available():
+        print("torch sees no CUDA device")
+        return 3
+    dev = torch.device("cuda")
+    end = time.monotonic() + seconds
+    n = 0
+    if label == "matmul_bf16":
+        a = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
+        b = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
+        while time.monotonic() < end:
+            for _ in range(10):
+                torch.matmul(a, b)
+            torch.cuda.synchronize()
+            n += 10
+        print(f"matmul 8192^3 bf16 x{n}: {2 * 8192**3 * n / seconds / 1e12:.0f} TFLOP/s")
+    elif label == "d2d_copy":
+        x = torch.empty(2 << 30, dtype=torch.uint8, device=dev)
+        y = torch.empty_like(x)
+        while time.monotonic() < end:
+            y.copy_(x)
+            torch.cuda.synchronize()
+            n += 1
+        print(f"D2D copy 2 GiB x{n}: {2 * (2 << 30) * n / seconds / 1e9:.0f} GB/s read+write")
+    elif label == "tiny_kernels":
+        x = torch.zeros(1, device=dev)
+        while time.monotonic() < end:
+            for _ in range(1000):
+                x.add_(1)
+            torch.cuda.synchronize()
+            n += 1000
+        print(f"tiny kernels: {n / seconds:.0f} launches/s")
+    elif label == "h2d_pageable":
+        host = torch.empty(512 << 20, dtype=torch.uint8)  # pageable, not pinned
+        host.fill_(1)
+        d = torch.empty(512 << 20, dtype=torch.uint8, device=dev)
+        while time.monotonic() < end:
+            d.copy_(host)
+            torch.cuda.synchronize()
+            n += 1
+        print(f"pageable H2D 512 MiB x{n}: {(512 << 20) * n / seconds / 1e9:.1f} GB/s")
+    elif label == "idle_10gib":
+        held = torch.empty(10 << 30, dtype=torch.uint8, device=dev)
+        torch.cuda.synchronize()
+        time.sleep(max(0.0, end - time.monotonic()))
+        print(f"held {held.numel() >> 30} GiB idle")
+    else:
+        print(f"unknown workload {label}")
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.workload:
+        return run_workload(args.workload, args.seconds)
+    started = time.monotonic()
+    out = out_dir(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    summary: dict[str, Any] = {
+        "host": platform.node(),
+        "python": platform.python_version(),
+        "started": time.time(),
+        "fake": args.fake,
+        "steps": {},
+    }
+    try:
+        from importlib.metadata import version
+
+        summary["nvidia_ml_py"] = version("nvidia-ml-py")
+    except Exception as exc:
+        summary["nvidia_ml_py"] = f"unknown: {exc}"
+    nvml = load_nvml(args.fake)
+
+    def step(name: str, fn: Any, *a: Any) -> None:
+        if time.monotonic() - started > DEADLINE_S:
+            summary["steps"][name] = {"skipped": "time budget spent"}
+            return
+        t0 = time.monotonic()
+        try:
+            summary["steps"][name] = fn(*a)
+        except Exception as exc:  # one failed step must not lose the others
+            summary["steps"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+        summary["steps"][name]["elapsed_s"] = round(time.monotonic() - t0, 2)
+        write_json(out / "capture.json", summary)
+        print(f"[{time.monotonic() - started:6.1f}s] {name}: {json.dumps(summary['steps'][name])[:300]}")
+
+    if not args.no_pytest and args.fake is None:
+        step("pytest_gpu", step_pytest, out)
+    if args.fake is None:
+        step("snapshot", step_snapshot, out)
+    step("nvml_call_timing", step_call_timing, out, nvml, args.ticks)
+    step("gpm_probe", step_gpm_probe, out, nvml)
+    if not args.no_workloads and args.fake is None:
+        try:
+            import torch  # noqa: F401
+
+            have_torch = True
+        except Exception as exc:
+            summary["steps"]["workloads"] = {"skipped": f"torch not importable: {exc}"}
+            have_torch = False
+        if have_torch:
+            for label in [w for w in args.workloads.split(",") if w]:
+                step(f"workload_{label}", step_workload, out, label, args.seconds, args.interval)
+    summary["elapsed_s"] = round(time.monotonic() - started, 1)
+    write_json(out / "capture.json", summary)
+    print(f"done in {summary['elapsed_s']} s; output in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,413 @@
+"""The GPU source: every NVIDIA GPU through NVML, with the GPM tier where the GPU has it.
+
+One sampler named "gpu" covers all GPUs. Metric keys are `gpu.<i>.<name>`
+(perftui/core/specs_gpu.py). Details for the store:
+
+- `gpu.count`, `gpu.driver` {driver, nvml, cuda_driver}, `gpu.<i>.info` (GpuInfo.as_dict());
+- `gpu.<i>.tier` in {"gpm", "nvml", "lost"} and `gpu.<i>.tier_reason`;
+- `gpu.<i>.clock_events` (decoded names), `gpu.<i>.gpm_metrics` (GPM metrics this GPU gives),
+  `gpu.<i>.absent` (NVML calls this GPU does not support), `gpu.<i>.xid_last`;
+- `gpu.processes`: [{gpu, pid, used_bytes, sm_util, mem_util, type, container_pid}].
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from perftui.core.gpu import (
+    GpuInfo,
+    arch_name,
+    decode_clock_events,
+    driver_dict,
+    is_throttled,
+    processes_for_pids,
+    usage_for_pids,
+)
+from perftui.core.types import SourceStatus
+from perftui.samplers.base import BaseSampler, RateTracker, Sampler, Values
+from perftui.samplers.gpu_gpm import GpmTier, gpm_support
+from perftui.samplers.gpu_processes import ProcessTracker
+from perftui.samplers.nvml import PERMANENT_ERRORS, Nvml
+
+__all__ = ["GpuSampler", "gpu_samplers", "processes_for_pids", "usage_for_pids"]
+
+ALL_LINKS = 0xFFFFFFFF
+KIB = 1024
+ENERGY_WRAP = 2**64  # nvmlDeviceGetTotalEnergyConsumption is an unsigned 64-bit mJ counter
+_VALUE_FIELDS = ("dVal", "uiVal", "ulVal", "ullVal", "sllVal", "siVal", "usVal")  # by NVML_VALUE_TYPE_*
+
+KEYS: tuple[str, ...] = (
+    "util",
+    "mem_util",
+    "mem_used_bytes",
+    "mem_total_bytes",
+    "mem_used_pct",
+    "sm_clock_mhz",
+    "mem_clock_mhz",
+    "clock_event_reasons",
+    "throttled",
+    "power_w",
+    "power_limit_w",
+    "energy_avg_w",
+    "temp_c",
+    "fan_pct",
+    "pcie_tx_bytes_per_s",
+    "pcie_rx_bytes_per_s",
+    "nvlink_tx_bytes_per_s",
+    "nvlink_rx_bytes_per_s",
+    "ecc_corrected",
+    "ecc_uncorrected",
+    "xid_events",
+)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def field_value(fv: Any) -> float | int | None:
+    """The number in a c_nvmlFieldValue_t, by its valueType."""
+    vt = int(fv.valueType)
+    if not 0 <= vt < len(_VALUE_FIELDS):
+        return None
+    return getattr(fv.value, _VALUE_FIELDS[vt])  # type: ignore[no-any-return]
+
+
+class _Gpu:
+    """State of one device."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.prefix = f"gpu.{index}."
+        self.k = {name: self.prefix + name for name in KEYS}
+        self.tier = "nvml"
+        self.tier_reason = ""
+        self.gpm: GpmTier | None = None
+        self.fields: list[tuple[int, int]] = []
+        self.field_keys: dict[tuple[int, int], str] = {}
+        self.pcie_counters = False
+        self.temp_call = "nvmlDeviceGetTemperatureV"
+        self.xid_count: int | None = None
+        self.xid_last: dict[str, Any] | None = None
+        self.absent: list[str] = []
+
+
+class GpuSampler(BaseSampler):
+    name = "gpu"
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        nvml: ModuleType | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        timed: bool = False,
+        processes: bool = True,
+    ) -> None:
+        self.interval = interval
+        self.nv = Nvml(nvml, timed=timed)
+        self._clock = clock
+        self._status: SourceStatus | None = None
+        self._gpus: list[_Gpu] = []
+        self._rates = RateTracker()
+        self._details: dict[str, Any] = {}
+        self._procs = ProcessTracker(self.nv, keep_s=max(5.0, 3 * interval)) if processes else None
+        self._event_set: Any = None
+        self._absent_seen = -1
+
+    # -- protocol ----------------------------------------------------------
+    def availability(self) -> SourceStatus:
+        if self._status is None:
+            self._status = self.nv.init()
+            if self._status.available:
+                self._setup()
+        return self._status
+
+    def details(self) -> Mapping[str, Any]:
+        return dict(self._details)
+
+    def close(self) -> None:
+        for g in self._gpus:
+            if g.gpm is not None:
+                g.gpm.close()
+                g.gpm = None
+        if self._event_set is not None:
+            self.nv.call(-1, "nvmlEventSetFree", self._event_set)
+            self._event_set = None
+        self.nv.shutdown()
+
+    def sample(self) -> Values:
+        if not self.availability().available:
+            return {}
+        now = self._clock()
+        out: Values = {}
+        self._poll_events()
+        procs: list[dict[str, Any]] = []
+        for g in self._gpus:
+            if g.tier == "lost":
+                continue
+            values = self._sample_gpu(g, now)
+            if self._procs is not None and g.index not in self.nv.lost:
+                procs.extend(self._procs.sample(g.index, now))
+            if g.index in self.nv.lost:
+                self._mark_lost(g)
+                procs = [p for p in procs if p["gpu"] != g.index]
+                continue
+            out.update(values)
+        if self._procs is not None:
+            self._details["gpu.processes"] = procs
+        if len(self.nv.unsupported) != self._absent_seen:
+            self._absent_seen = len(self.nv.unsupported)
+            for g in self._gpus:
+                names = sorted({name for (i, name, _) in self.nv.unsupported if i == g.index})
+                self._details[g.prefix + "absent"] = names
+        return out
+
+    # -- setup -------------------------------------------------------------
+    def _setup(self) -> None:
+        nv = self.nv
+        self._details["gpu.count"] = nv.count
+        self._details["gpu.driver"] = driver_dict(
+            _text(nv.call(-1, "nvmlSystemGetDriverVersion")),
+            _text(nv.call(-1, "nvmlSystemGetNVMLVersion")),
+            nv.call(-1, "nvmlSystemGetCudaDriverVersion"),
+        )
+        self._gpus = [_Gpu(i) for i in range(nv.count)]
+        for g in self._gpus:
+            if g.index in nv.lost:
+                self._mark_lost(g)
+                continue
+            info, arch = self._static_info(g)
+            if g.index in nv.lost:  # lost while reading its facts: publish none of them
+                self._mark_lost(g)
+                continue
+            self._details[g.prefix + "info"] = info.as_dict()
+            self._setup_fields(g, info)
+            self._setup_tier(g, info, arch)
+            if g.index in nv.lost:
+                self._mark_lost(g)
+        self._setup_events()
+
+    def _static_info(self, g: _Gpu) -> tuple[GpuInfo, int | None]:
+        nv, i = self.nv, g.index
+        pci = nv.dev(i, "nvmlDeviceGetPciInfo")
+        mem = nv.dev(i, "nvmlDeviceGetMemoryInfo")
+        limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
+        mig = nv.dev(i, "nvmlDeviceGetMigMode")
+        links = None
+        fvs = nv.dev(i, "nvmlDeviceGetFieldValues", [(nv.const("NVML_FI_DEV_NVLINK_LINK_COUNT", 91), 0)])
+        if fvs and int(fvs[0].nvmlReturn) == 0:
+            v = field_value(fvs[0])
+            links = int(v) if v is not None else None
+        arch = nv.dev(i, "nvmlDeviceGetArchitecture")
+        info = GpuInfo(
+            index=i,
+            name=_text(nv.dev(i, "nvmlDeviceGetName")),
+            uuid=_text(nv.dev(i, "nvmlDeviceGetUUID")),
+            pci_bus_id=_text(pci.busId) if pci is not None else None,
+            memory_total_bytes=int(mem.total) if mem is not None else None,
+            max_sm_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_SM", 1)),
+            max_mem_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_MEM", 2)),
+            power_limit_w=limit / 1000.0 if limit is not None else None,
+            architecture=arch_name(arch),
+            mig_mode=(int(mig[0]) == nv.const("NVML_DEVICE_MIG_ENABLE", 1)) if mig is not None else None,
+            nvlink_count=links,
+        )
+        return info, arch
+
+    def _setup_fields(self, g: _Gpu, info: GpuInfo) -> None:
+        c = self.nv.const
+        wanted = [
+            (c("NVML_FI_DEV_PCIE_COUNT_TX_BYTES"), 0, "pcie_tx"),
+            (c("NVML_FI_DEV_PCIE_COUNT_RX_BYTES"), 0, "pcie_rx"),
+            (c("NVML_FI_DEV_ECC_SBE_VOL_TOTAL"), 0, "ecc_corrected"),
+            (c("NVML_FI_DEV_ECC_DBE_VOL_TOTAL"), 0, "ecc_uncorrected"),
+        ]
+        if info.nvlink_count != 0:  # unknown or > 0: ask, with the all-links scope
+            wanted += [
+                (c("NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX"), ALL_LINKS, "nvlink_tx"),
+                (c("NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX"), ALL_LINKS, "nvlink_rx"),
+            ]
+        for fid, scope, name in wanted:
+            if fid is not None:
+                g.fields.append((int(fid), scope))
+                g.field_keys[(int(fid), scope)] = name
+        g.pcie_counters = True
+
+    def _setup_tier(self, g: _Gpu, info: GpuInfo, arch: int | None) -> None:
+        ok, reason = gpm_support(self.nv, g.index, arch, info.mig_mode)
+        if ok:
+            gpm = GpmTier(self.nv, g.index, g.prefix)
+            if gpm.failed is None:
+                g.gpm = gpm
+            else:
+                ok, reason = False, gpm.failed
+        self._set_tier(g, "gpm" if ok else "nvml", reason)
+
+    def _setup_events(self) -> None:
+        nv = self.nv
+        xid = nv.const("nvmlEventTypeXidCriticalError")
+        if xid is None or not nv.has("nvmlEventSetCreate"):
+            return
+        live = [g for g in self._gpus if g.tier != "lost"]
+        supported = [g for g in live if int(nv.dev(g.index, "nvmlDeviceGetSupportedEventTypes") or 0) & xid]
+        if not supported:
+            return
+        es = nv.call(-1, "nvmlEventSetCreate")
+        if es is None:
+            return
+        self._event_set = es
+        for g in supported:
+            nv.dev(g.index, "nvmlDeviceRegisterEvents", xid, es)
+            if nv.supported(g.index, "nvmlDeviceRegisterEvents", xid) and g.index not in nv.lost:
+                g.xid_count = 0
+
+    def _set_tier(self, g: _Gpu, tier: str, reason: str) -> None:
+        g.tier, g.tier_reason = tier, reason
+        self._details[g.prefix + "tier"] = tier
+        self._details[g.prefix + "tier_reason"] = reason
+
+    def _mark_lost(self, g: _Gpu) -> None:
+        if g.gpm is not None:
+            g.gpm.close()
+            g.gpm = None
+        self._set_tier(g, "lost", self.nv.lost.get(g.index, "GPU is lost"))
+        for suffix in ("clock_events", "gpm_metrics"):
+            self._details.pop(g.prefix + suffix, None)
+        self._rates.forget(g.prefix)
+
+    # -- per tick ------------------------------------------------------------
+    def _poll_events(self) -> None:
+        es = self._event_set
+        if es is None:
+            return
+        for _ in range(64):  # drain what is pending, never block (timeout 0)
+            data = self.nv.call(-1, "nvmlEventSetWait", es, 0)
+            if data is None:
+                return
+            index = self.nv.call(-1, "nvmlDeviceGetIndex", data.device)
+            if index is None or not 0 <= index < len(self._gpus):
+                continue
+            g = self._gpus[index]
+            g.xid_count = (g.xid_count or 0) + 1
+            g.xid_last = {"xid": int(data.eventData), "time": time.time()}
+            self._details[g.prefix + "xid_last"] = g.xid_last
+
+    def _sample_gpu(self, g: _Gpu, now: float) -> Values:
+        nv, i, k = self.nv, g.index, g.k
+        c = nv.const
+        out: Values = {}
+        u = nv.dev(i, "nvmlDeviceGetUtilizationRates")
+        if u is not None:
+            out[k["util"]] = float(u.gpu)
+            out[k["mem_util"]] = float(u.memory)
+        mem = nv.dev(i, "nvmlDeviceGetMemoryInfo")
+        if mem is not None:
+            out[k["mem_used_bytes"]] = float(mem.used)
+            out[k["mem_total_bytes"]] = float(mem.total)
+            if mem.total:
+                out[k["mem_used_pct"]] = 100.0 * mem.used / mem.total
+        sm = nv.dev(i, "nvmlDeviceGetClockInfo", c("NVML_CLOCK_SM", 1))
+        if sm is not None:
+            out[k["sm_clock_mhz"]] = float(sm)
+        mc = nv.dev(i, "nvmlDeviceGetClockInfo", c("NVML_CLOCK_MEM", 2))
+        if mc is not None:
+            out[k["mem_clock_mhz"]] = float(mc)
+        mask = nv.dev(i, "nvmlDeviceGetCurrentClocksEventReasons")
+        if mask is not None:
+            out[k["clock_event_reasons"]] = float(mask)
+            out[k["throttled"]] = 1.0 if is_throttled(int(mask)) else 0.0
+            self._details[g.prefix + "clock_events"] = decode_clock_events(int(mask))
+        power = nv.dev(i, "nvmlDeviceGetPowerUsage")
+        if power is not None:
+            out[k["power_w"]] = power / 1000.0
+        limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
+        if limit is not None:
+            out[k["power_limit_w"]] = limit / 1000.0
+        energy = nv.dev(i, "nvmlDeviceGetTotalEnergyConsumption")
+        if energy is not None:
+            out[k["energy_avg_w"]] = self._rates.rate(
+                k["energy_avg_w"], int(energy), now, wrap=ENERGY_WRAP, scale=1e-3
+            )
+        out[k["temp_c"]] = self._temperature(g)
+        fan = nv.dev(i, "nvmlDeviceGetFanSpeed")
+        if fan is not None:
+            out[k["fan_pct"]] = float(fan)
+        self._sample_fields(g, now, out)
+        if g.xid_count is not None:
+            out[k["xid_events"]] = float(g.xid_count)
+        if g.gpm is not None:
+            gv = g.gpm.sample(now)
+            if gv is None:  # GPM failed for good: fall back to NVML basics, say why
+                reason = g.gpm.failed or "GPM failed"
+                g.gpm.close()
+                g.gpm = None
+                self._set_tier(g, "nvml", reason)
+            else:
+                out.update(gv)
+                self._details[g.prefix + "gpm_metrics"] = g.gpm.supported_metrics
+        return out
+
+    def _temperature(self, g: _Gpu) -> float | None:
+        nv, i = self.nv, g.index
+        sensor = nv.const("NVML_TEMPERATURE_GPU", 0)
+        if g.temp_call == "nvmlDeviceGetTemperatureV":
+            t = nv.dev(i, g.temp_call, sensor)
+            if t is not None:
+                return float(t)
+            if nv.supported(i, g.temp_call, sensor):
+                return None
+            g.temp_call = "nvmlDeviceGetTemperature"  # an older driver or binding
+        t = nv.dev(i, g.temp_call, sensor)
+        return float(t) if t is not None else None
+
+    def _sample_fields(self, g: _Gpu, now: float, out: Values) -> None:
+        nv, i, k = self.nv, g.index, g.k
+        if g.fields:
+            fvs = nv.dev(i, "nvmlDeviceGetFieldValues", g.fields)
+            if fvs is not None:
+                drop = []
+                for fv, req in zip(fvs, g.fields, strict=False):
+                    ret = int(fv.nvmlReturn)
+                    name = g.field_keys[req]
+                    if ret != 0:
+                        if ret in PERMANENT_ERRORS:
+                            drop.append(req)
+                        continue
+                    value = field_value(fv)
+                    if value is None:
+                        continue
+                    ts = fv.timestamp / 1e6 if fv.timestamp > 0 else now
+                    self._field(g, name, int(value), ts, out)
+                if drop:
+                    g.fields = [f for f in g.fields if f not in drop]
+            elif not nv.supported(i, "nvmlDeviceGetFieldValues"):
+                g.fields = []
+        if g.pcie_counters and not any(f for f in g.fields if g.field_keys[f].startswith("pcie")):
+            g.pcie_counters = False  # no PCIe byte counters: use the throughput call
+        if not g.pcie_counters:
+            for name, ctr in (("pcie_tx", "NVML_PCIE_UTIL_TX_BYTES"), ("pcie_rx", "NVML_PCIE_UTIL_RX_BYTES")):
+                kbs = nv.dev(i, "nvmlDeviceGetPcieThroughput", nv.const(ctr, 0 if name == "pcie_tx" else 1))
+                if kbs is not None:
+                    out[k[name + "_bytes_per_s"]] = float(kbs) * KIB
+
+    def _field(self, g: _Gpu, name: str, value: int, ts: float, out: Values) -> None:
+        k = g.k
+        if name == "ecc_corrected" or name == "ecc_uncorrected":
+            out[k[name]] = float(value)
+        elif name in ("pcie_tx", "pcie_rx"):
+            key = k[name + "_bytes_per_s"]
+            out[key] = self._rates.rate(key, value, ts)
+        elif name in ("nvlink_tx", "nvlink_rx"):
+            key = k[name + "_bytes_per_s"]
+            out[key] = self._rates.rate(key, value, ts, scale=KIB)
+
+
+def gpu_samplers(interval: float, nvml: ModuleType | None = None) -> list[Sampler]:
+    """The "gpu" sampler over all GPUs; `nvml` injects a fake pynvml (tests), None = the real one."""
+    return [GpuSampler(interval, nvml)]

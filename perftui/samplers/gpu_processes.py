@@ -1,0 +1,96 @@
+"""Per-process GPU use: memory from the running-process lists, SM/memory % from process samples.
+
+NVML reports host PIDs, also for processes inside containers. For each pid
+visible in our /proc, `NSpid` in /proc/<pid>/status gives the pid inside its
+own namespace; that is recorded as `container_pid` when it differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from perftui.samplers.nvml import Nvml
+
+
+def container_pid(pid: int, proc_root: str = "/proc") -> int | None:
+    """The innermost namespace pid of a host pid (None: not nested, or not visible)."""
+    try:
+        text = Path(proc_root, str(pid), "status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("NSpid:"):
+            parts = line.split()[1:]
+            if len(parts) > 1:
+                try:
+                    return int(parts[-1])
+                except ValueError:
+                    return None
+            return None
+    return None
+
+
+class ProcessTracker:
+    """Per GPU: who holds memory, and their latest SM/memory utilisation samples."""
+
+    def __init__(self, nv: Nvml, keep_s: float = 5.0, proc_root: str = "/proc") -> None:
+        self.nv = nv
+        self.keep_s = keep_s
+        self.proc_root = proc_root
+        self._last_seen_us: dict[int, int] = {}
+        self._util: dict[tuple[int, int], tuple[float | None, float | None, float]] = {}
+        self._nspid: dict[int, int | None] = {}
+
+    def sample(self, index: int, now: float) -> list[dict[str, Any]]:
+        nv = self.nv
+        entries: dict[int, dict[str, Any]] = {}
+        for kind, call in (
+            ("compute", "nvmlDeviceGetComputeRunningProcesses"),
+            ("graphics", "nvmlDeviceGetGraphicsRunningProcesses"),
+        ):
+            for p in nv.dev(index, call) or ():
+                pid = int(p.pid)
+                used = getattr(p, "usedGpuMemory", None)
+                used_b = int(used) if used is not None else None
+                prev = entries.get(pid)
+                if prev is not None:  # listed as compute and graphics: one entry, the larger figure
+                    if used_b is not None and (prev["used_bytes"] or 0) < used_b:
+                        prev["used_bytes"] = used_b
+                    continue
+                entries[pid] = {"gpu": index, "pid": pid, "used_bytes": used_b, "type": kind}
+        self._update_util(index, now)
+        out = []
+        for pid, e in entries.items():
+            sm, mem, _ = self._util.get((index, pid), (None, None, 0.0))
+            e["sm_util"] = sm
+            e["mem_util"] = mem
+            e["container_pid"] = self._container_pid(pid)
+            out.append(e)
+        return out
+
+    def _update_util(self, index: int, now: float) -> None:
+        last = self._last_seen_us.get(index, 0)
+        samples = self.nv.dev(index, "nvmlDeviceGetProcessUtilization", last)
+        # NOT_FOUND (no sample since `last`) answers None: keep what we had, for keep_s
+        if samples:
+            newest: dict[int, Any] = {}
+            for s in samples:
+                ts = int(s.timeStamp)
+                pid = int(s.pid)
+                if pid not in newest or ts > int(newest[pid].timeStamp):
+                    newest[pid] = s
+                last = max(last, ts)
+            self._last_seen_us[index] = last
+            for pid, s in newest.items():
+                self._util[(index, pid)] = (float(s.smUtil), float(s.memUtil), now)
+        stale = [k for k, v in self._util.items() if k[0] == index and now - v[2] > self.keep_s]
+        for k in stale:
+            del self._util[k]
+
+    def _container_pid(self, pid: int) -> int | None:
+        if pid not in self._nspid:
+            if len(self._nspid) > 4096:
+                self._nspid.clear()
+            self._nspid[pid] = container_pid(pid, self.proc_root)
+        return self._nspid[pid]

@@ -1,0 +1,1 @@
+"""Fakes for what this machine lacks (an NVIDIA GPU): see fake_nvml.py."""

@@ -1,0 +1,169 @@
+"""`perftui record`: sample every source headless and write everything to one SQLite file."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from perftui.core.units import format_bytes
+from perftui.samplers.factory import SamplerOptions, build_samplers
+from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
+from perftui.store.metric_store import MetricStore
+from perftui.store.recorder import Recorder, RecorderError, system_metadata
+
+DIAGNOSIS_WINDOW_S = 10.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="recording file (default: perftui-<host>-<YYYYmmdd-HHMMSS>.sqlite in the current directory)",
+    )
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S", help="sampling interval (default 1)")
+    p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+
+def default_filename(now: float | None = None, host: str | None = None) -> str:
+    host = re.sub(r"[^A-Za-z0-9_.-]+", "_", host or socket.gethostname()) or "host"
+    stamp = datetime.fromtimestamp(time.time() if now is None else now).strftime("%Y%m%d-%H%M%S")
+    return f"perftui-{host}-{stamp}.sqlite"
+
+
+def _error(message: str) -> None:
+    print(f"perftui: error: {message}", file=sys.stderr)
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class _Tracker:
+    """The diagnosis tracker, fed from the live store; its new timeline entries go to the recorder."""
+
+    def __init__(self) -> None:
+        self._tracker: Any = None
+        self._seen = 0
+        try:
+            from perftui.diagnosis.tracker import DiagnosisTracker
+
+            self._tracker = DiagnosisTracker()
+        except ImportError:
+            self._tracker = None
+
+    def step(self, store: MetricStore, recorder: Recorder) -> None:
+        if self._tracker is None or store.last_ts is None:
+            return
+        try:
+            diag = self._tracker.update(store, DIAGNOSIS_WINDOW_S)
+        except NotImplementedError:
+            self._tracker = None  # the engine is not there yet: record the metrics only
+            return
+        # What to do about the verdict, without the per-tick numbers (those are in the timeline),
+        # so the detail changes only when the advice does.
+        store.set_detail(
+            "diagnosis.current",
+            {
+                "verdict": diag.verdict,
+                "confidence": diag.confidence,
+                "findings": [
+                    {
+                        "verdict": f.verdict,
+                        "rule": f.rule,
+                        "title": f.rule or f.verdict,
+                        "suggestions": list(f.suggestions),
+                        "next_step": f.next_step,
+                    }
+                    for f in diag.findings
+                ],
+            },
+        )
+        timeline = self._tracker.timeline
+        for entry in timeline[self._seen :]:
+            recorder.add_timeline(entry)
+        self._seen = len(timeline)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (MIN_INTERVAL <= args.interval <= MAX_INTERVAL):
+        _error(f"--interval must be between {MIN_INTERVAL} and {MAX_INTERVAL:g} seconds")
+        return 2
+    if args.duration is not None and args.duration <= 0:
+        _error("--duration must be more than 0 seconds")
+        return 2
+    path = Path(args.output) if args.output else Path(default_filename())
+    store = MetricStore(capacity=max(64, int(4 * DIAGNOSIS_WINDOW_S / args.interval)))
+    recorder = Recorder(path, store, meta=system_metadata(sys.argv, args.interval), force=args.force)
+    try:
+        recorder.start()
+    except RecorderError as exc:
+        _error(str(exc))
+        return 2 if "already exists" in str(exc) else 1
+    # `pid` joins the options when attaching lands (the attach issue); nothing else changes here.
+    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=args.interval, gpu=not args.no_gpu)))
+    stop = threading.Event()
+    stop_reason: list[str] = []
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop_reason.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, _on_signal)
+    tty = sys.stderr.isatty()
+    tracker = _Tracker()
+    started = time.monotonic()
+    try:
+        runner.start()
+        next_diag = started
+        while not stop.is_set():
+            stop.wait(min(0.5, args.interval))
+            now = time.monotonic()
+            if now >= next_diag:
+                tracker.step(store, recorder)
+                next_diag = now + max(1.0, args.interval)
+            if recorder.error is not None:
+                break
+            if tty:
+                line = (
+                    f"recording to {path}  {_clock(now - started)}  {recorder.ticks:,} ticks  "
+                    f"{recorder.samples:,} values  {format_bytes(recorder.file_size())}"
+                )
+                sys.stderr.write("\r\x1b[2K" + line)
+                sys.stderr.flush()
+            if args.duration is not None and now - started >= args.duration:
+                break
+    finally:
+        runner.stop()
+        tracker.step(store, recorder)
+        recorder.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if tty:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+    if recorder.error is not None:
+        _error(recorder.error)
+        return 1
+    elapsed = (recorder.last_ts - recorder.first_ts) if recorder.first_ts and recorder.last_ts else 0.0
+    how = f" (stopped by {stop_reason[0]})" if stop_reason else ""
+    print(
+        f"perftui: recorded {recorder.ticks:,} ticks, {recorder.samples:,} values over {elapsed:.1f} s "
+        f"to {path}{how}"
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Reports of recordings (Markdown, HTML, JSON) and the comparison of two recordings."""

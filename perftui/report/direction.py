@@ -1,0 +1,56 @@
+"""Which way is better, per metric: the one table `perftui compare` judges key metrics by.
+
+A metric listed here is a *key metric*: a change beyond noise is "improved" or "regressed".
+Any other metric only reports "changed" or "unchanged" (more network traffic is neither good
+nor bad by itself). The first matching pattern wins; `*` matches any run of characters.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from functools import cache
+from typing import Literal
+
+Better = Literal["higher", "lower"]
+
+DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
+    # GPU: doing more of the work it is there for is better.
+    ("gpu.*.util", "higher", "share of time the GPU ran kernels"),
+    ("gpu.*.sm_active", "higher", "SMs busy: the honest measure of GPU use"),
+    ("gpu.*.sm_occupancy", "higher", "more resident warps hide latency"),
+    ("gpu.*.tensor_active", "higher", "tensor pipes doing the math they are for"),
+    ("gpu.*.throttled", "lower", "clocks lowered by power, thermal or hardware events"),
+    ("gpu.*.xid_events", "lower", "driver-reported GPU errors"),
+    ("gpu.*.ecc_uncorrected", "lower", "uncorrected memory errors"),
+    # Host: stalls and waits are worse.
+    ("cpu.iowait", "lower", "CPU idle waiting for I/O"),
+    ("cpu.steal", "lower", "time taken by the hypervisor"),
+    ("psi.*", "lower", "tasks stalled on CPU, I/O or memory"),
+    ("mem.swap_in_bytes_per_s", "lower", "swapping in stalls tasks"),
+    ("mem.swap_out_bytes_per_s", "lower", "swapping out under memory pressure"),
+    ("mem.major_faults_per_s", "lower", "page faults served from disk"),
+    ("disk.*.await_s", "lower", "time each I/O waits and runs"),
+    ("net.tcp.retrans_per_s", "lower", "segments sent again: loss or congestion"),
+    ("net.*.rx_errors_per_s", "lower", "receive errors"),
+    ("net.*.tx_errors_per_s", "lower", "transmit errors"),
+    ("net.*.rx_drops_per_s", "lower", "received packets dropped"),
+    ("net.*.tx_drops_per_s", "lower", "sent packets dropped"),
+    # Attached process.
+    ("proc.ctx_involuntary_per_s", "lower", "preemptions of the workload"),
+    ("proc.runq_wait", "lower", "time the workload waited for a CPU"),
+    ("stack.share.compute", "higher", "share of samples doing the work itself"),
+    ("stack.share.*", "lower", "share of samples waiting (data, sync, collectives, I/O, GIL)"),
+)
+
+
+@cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern))
+
+
+def direction(key: str) -> tuple[Better, str] | None:
+    for pattern, better, why in DIRECTIONS:
+        if _rx(pattern).fullmatch(key):
+            return better, why
+    return None

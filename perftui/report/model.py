@@ -1,0 +1,113 @@
+"""The report model: built once from a recording (or a store window), rendered as md, html and json.
+
+Values are SI numbers (as stored); `shown` strings are what a human reads. Times are seconds since
+the epoch; `offset` values are seconds from the start of the report window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STAT_NAMES: tuple[str, ...] = ("mean", "p50", "p95", "p99", "p99.9", "max")
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    key: str
+    label: str
+    description: str
+    unit: str
+    count: int
+    stats: dict[str, float]  # STAT_NAMES (+ "min"), SI
+    shown: dict[str, str]  # the same, formatted for a human
+
+
+@dataclass(frozen=True)
+class SourceSection:
+    source: str
+    available: bool | None  # None: no status was recorded for it
+    reason: str | None
+    rows: tuple[MetricRow, ...]
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    ts: float
+    offset: float
+    verdict: str
+    confidence: str
+    title: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What to do about one verdict: from the engine's findings."""
+
+    verdict: str
+    title: str
+    suggestions: tuple[str, ...]
+    next_step: str
+
+
+@dataclass(frozen=True)
+class DiagnosisSection:
+    recorded: tuple[TimelineRow, ...]
+    recomputed: tuple[TimelineRow, ...] | None  # None: the engine could not run on this data
+    shares: dict[str, float]  # verdict -> share of the window's time (0..1), from the best timeline
+    dominant: str | None
+    advice: tuple[Advice, ...]
+    note: str = ""
+    step_s: float | None = None  # how often the engine ran when recomputing
+
+
+@dataclass(frozen=True)
+class Table:
+    """A detail rendered as a table (top processes, top stacks)."""
+
+    name: str
+    title: str
+    ts: float | None
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    unit: str
+    natural_max: float | None
+    offsets: tuple[float, ...]  # seconds from the window start
+    values: tuple[float, ...]
+    shown_max: str
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    system: tuple[tuple[str, str], ...]
+    start: float
+    end: float
+    recording_start: float | None
+    recording_end: float | None
+    samples: int
+    sources: tuple[SourceSection, ...]
+    diagnosis: DiagnosisSection
+    processes: tuple[Table, ...] = ()
+    stacks: tuple[Table, ...] = ()
+    category_shares: tuple[tuple[str, float], ...] = ()  # (category, mean share %)
+    charts: tuple[Chart, ...] = field(default_factory=tuple)
+    source_file: str = ""
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.end - self.start)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["duration"] = self.duration
+        d["system"] = dict(self.system)
+        d["category_shares"] = dict(self.category_shares)
+        return d

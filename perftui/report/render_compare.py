@@ -1,0 +1,102 @@
+"""Markdown and JSON renderings of a comparison."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from perftui.report.compare import Comparison, MetricDelta, Side
+from perftui.report.render_json import _clean
+from perftui.report.text import duration, iso, pct
+
+COMPARE_FORMAT = "perftui-compare"
+COMPARE_VERSION = 1
+
+
+def _row(header: Sequence[str]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+
+
+def _verdict(side: Side) -> str:
+    if not side.dominant:
+        return "—"
+    return f"{side.dominant} ({pct(side.shares.get(side.dominant, 0.0))})"
+
+
+def _delta_cells(m: MetricDelta) -> list[str]:
+    s = m.shown
+    return [
+        m.key,
+        s["base_p50"],
+        s["new_p50"],
+        s.get("delta_p50", "—"),
+        s.get("delta_pct", "—"),
+        s["base_mean"],
+        s["new_mean"],
+        s["base_p95"],
+        s["new_p95"],
+        f"**{m.result}**" if m.result in ("improved", "regressed") else m.result,
+    ]
+
+
+HEADER = (
+    "metric",
+    "base P50",
+    "new P50",
+    "Δ P50",
+    "Δ %",
+    "base mean",
+    "new mean",
+    "base P95",
+    "new P95",
+    "result",
+)
+
+
+def render_compare_markdown(c: Comparison) -> str:
+    lines = [f"# perftui compare — {Path(c.base.file).name} → {Path(c.new.file).name}", ""]
+    counts = c.counts()
+    if c.key_metrics:
+        parts = [f"{counts[k]} {k}" for k in ("improved", "regressed", "unchanged") if counts.get(k)]
+        parts += [f"{v} {k}" for k, v in counts.items() if k not in ("improved", "regressed", "unchanged")]
+        lines += ["Key metrics: " + ", ".join(parts) + ".", ""]
+    lines += ["## Runs", "", *_row(("", "base", "new"))]
+    lines += [
+        f"| file | {Path(c.base.file).name} | {Path(c.new.file).name} |",
+        f"| start | {iso(c.base.start)} | {iso(c.new.start)} |",
+        f"| duration | {duration(c.base.end - c.base.start)} | {duration(c.new.end - c.new.start)} |",
+        f"| samples | {c.base.samples:,} | {c.new.samples:,} |",
+        f"| verdict | {_verdict(c.base)} | {_verdict(c.new)} |",
+        "",
+    ]
+    verdicts = sorted(set(c.base.shares) | set(c.new.shares))
+    if verdicts:
+        lines += ["### Share of time per verdict", "", *_row(("verdict", "base", "new"))]
+        lines += [
+            f"| {v} | {pct(c.base.shares.get(v, 0.0))} | {pct(c.new.shares.get(v, 0.0))} |" for v in verdicts
+        ]
+        lines += [""]
+    lines += ["## Key metrics", "", f"Noise rule: {c.noise_rule}", ""]
+    if c.key_metrics:
+        lines += _row((*HEADER[:-1], "better", "result"))
+        for m in c.key_metrics:
+            cells = _delta_cells(m)
+            lines.append("| " + " | ".join([*cells[:-1], m.better or "", cells[-1]]) + " |")
+        lines += [""]
+    else:
+        lines += ["Neither run holds a key metric.", ""]
+    lines += ["## All metrics", ""]
+    by_source: dict[str, list[MetricDelta]] = {}
+    for m in c.metrics:
+        by_source.setdefault(m.source, []).append(m)
+    for source, rows in by_source.items():
+        lines += [f"### {source}", "", *_row(HEADER)]
+        lines += ["| " + " | ".join(_delta_cells(m)) + " |" for m in rows]
+        lines += [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_compare_json(c: Comparison) -> str:
+    data = {"format": COMPARE_FORMAT, "version": COMPARE_VERSION, **_clean(c.as_dict())}
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "perftui.commands.snapshot",
         "print every metric's latest value and each source's availability",
     ),
+    "diagnose": ("perftui.commands.diagnose", "watch, then print what limits the workload and why"),
+    "record": ("perftui.commands.record", "record every metric and the diagnosis to a SQLite file"),
+    "report": ("perftui.commands.report", "write a Markdown, HTML or JSON report of a recording"),
+    "compare": ("perftui.commands.compare", "compare two recordings: what improved, what regressed"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

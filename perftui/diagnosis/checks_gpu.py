@@ -1,0 +1,410 @@
+"""Checks of the GPU rules (one Hit per GPU that fires; the engine merges GPUs of one rule).
+
+Thresholds come from the rule (see rules.py for their sources); `sticky` is True while the
+rule's verdict is the one shown, which relaxes thresholds by their band (no flapping).
+"""
+
+from __future__ import annotations
+
+from perftui.core.gpu import THROTTLE_MASK, clock_event_labels, decode_clock_events
+from perftui.diagnosis.model import Confidence
+from perftui.diagnosis.ruledef import Hit, Rule, strength
+from perftui.diagnosis.signals import (
+    NVML_ONLY_NOTE,
+    CpuView,
+    GpuView,
+    busiest_core_phrase,
+    busiest_disk,
+    cpu_view,
+    fmt,
+    gpu_views,
+    pct,
+    pid_of,
+    psi,
+    util_phrase,
+)
+from perftui.diagnosis.window import DiagnosisWindow
+
+
+def _live(w: DiagnosisWindow) -> list[GpuView]:
+    return [g for g in gpu_views(w) if g.tier != "lost" and g.util is not None]
+
+
+def _in_use(r: Rule, g: GpuView, sticky: bool) -> bool:
+    """A process is on the GPU: it runs kernels at times, or holds memory."""
+    return not r.th["idle"].lt(g.util_p95, sticky) or r.th["holding"].ge(g.mem_used)
+
+
+def _core_saturated(r: Rule, c: CpuView, sticky: bool) -> bool:
+    return r.th["core"].ge(c.core_max, sticky) or r.th["core"].ge(c.proc_max, sticky)
+
+
+def _core_phrase(r: Rule, c: CpuView) -> str:
+    if c.proc_max is not None and (c.core_max is None or c.proc_max >= c.core_max):
+        return f"the attached process's busiest thread at {pct(c.proc_max)} of a core"
+    return busiest_core_phrase(c, r.th["core"].value)
+
+
+def _fmt(w: DiagnosisWindow, g: GpuView) -> dict[str, str]:
+    return {"gpu": str(g.index), "pid": pid_of(w)}
+
+
+def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    hits = []
+    for g in _live(w):
+        if not (r.th["share"].ge(g.throttled_share, sticky) and r.th["busy"].ge(g.util, sticky)):
+            continue
+        assert g.throttled_share is not None
+        p = f"gpu.{g.index}."
+        names = w.detail(p + "clock_events")
+        if not isinstance(names, list) or not names:
+            mask = w.last(p + "clock_event_reasons")
+            names = decode_clock_events(int(mask) & THROTTLE_MASK) if mask is not None else []
+        labels = [lbl for n, lbl in zip(names, clock_event_labels(names), strict=True) if n != "idle"]
+        why = ", ".join(labels) if labels else "reason not reported"
+        ev = [f"clocks lowered in {pct(100 * g.throttled_share)} of the window ({why})"]
+        power, cap = w.median(p + "power_w"), w.median(p + "power_limit_w")
+        if power is not None:
+            ev.append(
+                f"power {fmt(p + 'power_w', power)}" + (f" of a {fmt(p + 'power_w', cap)} cap" if cap else "")
+            )
+        clk, temp = w.median(p + "sm_clock_mhz"), w.median(p + "temp_c")
+        info = w.detail(p + "info")
+        max_clk = info.get("max_sm_clock_mhz") if isinstance(info, dict) else None
+        if clk is not None:
+            ev.append(
+                f"SM clock {fmt(p + 'sm_clock_mhz', clk)}" + (f" of {max_clk} MHz max" if max_clk else "")
+            )
+        if temp is not None:
+            ev.append(f"temperature {fmt(p + 'temp_c', temp)}")
+        ev.append(f"{util_phrase(g)}")
+        title = f"{g.name} throttled: {why}"
+        # Clock-event reasons are read directly from the driver: high confidence on any tier.
+        s = strength(g.throttled_share, r.th["share"].value, 1.0)
+        hits.append(Hit(f"gpu.{g.index}", title, tuple(ev), "high", s, fmt=_fmt(w, g)))
+    return hits
+
+
+def launch_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[DCGM] high utilisation with low SM active + a saturated core = the host cannot launch fast enough."""
+    c = cpu_view(w)
+    if not _core_saturated(r, c, sticky):
+        return []
+    hits = []
+    for g in _live(w):
+        if not (g.gpm and r.th["busy"].ge(g.util, sticky) and r.th["sm_low"].lt(g.sm, sticky)):
+            continue
+        assert g.sm is not None
+        ev = (
+            f"SM active {pct(g.sm)} while {util_phrase(g)}; {_core_phrase(r, c)}",
+            "the GPU has a kernel resident most of the time, but few SMs work: small kernels issued "
+            "one by one from a busy host thread",
+        )
+        s = strength(r.th["sm_low"].value - g.sm, 0, r.th["sm_low"].value)
+        hits.append(
+            Hit(
+                f"gpu.{g.index}",
+                f"{g.name} kernel-launch-bound (CPU-bound host thread)",
+                ev,
+                "high",
+                s,
+                fmt=_fmt(w, g),
+            )
+        )
+    return hits
+
+
+def _starved(r: Rule, g: GpuView, sticky: bool) -> bool:
+    return _in_use(r, g, sticky) and r.th["starved"].lt(g.util, sticky)
+
+
+def _starved_phrase(g: GpuView) -> str:
+    s = f"{util_phrase(g)} (no kernel running {pct(100 - (g.util or 0))} of the time)"
+    if g.gpm and g.sm is not None:
+        s += f", SM active {pct(g.sm)}"
+    return s
+
+
+def _starved_conf(g: GpuView) -> Confidence:
+    # A low NVML utilisation is trustworthy (no kernel ran); host counters carry the cause.
+    return "high" if g.gpm else "medium"
+
+
+def starved_cpu(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[NSYS] GPU time utilisation < 50 % while the host's CPU is saturated: the GPU waits on the CPU."""
+    c = cpu_view(w)
+    all_busy = r.th["all_cores"].ge(c.util, sticky)
+    if not (_core_saturated(r, c, sticky) or all_busy):
+        return []
+    hits = []
+    for g in _live(w):
+        if not _starved(r, g, sticky):
+            continue
+        cpu = f"CPU {pct(c.util)} across {c.cores} cores" if all_busy and c.cores else _core_phrase(r, c)
+        ev = (f"{_starved_phrase(g)}; {cpu}", "the GPU waits for the host to prepare and launch work")
+        s = strength(r.th["starved"].value - (g.util or 0), 0, r.th["starved"].value)
+        hits.append(
+            Hit(f"gpu.{g.index}", f"{g.name} starved by the CPU", ev, _starved_conf(g), s, fmt=_fmt(w, g))
+        )
+    return hits
+
+
+def starved_io(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[NSYS] GPU starved while the host stalls on storage ([TB] bands on the stall share)."""
+    io = psi(w, "io", "some")
+    iowait = w.median("cpu.iowait")
+    disk = busiest_disk(w)
+    io_high = r.th["stall"].ge(io, sticky) or (io is None and r.th["stall"].ge(iowait, sticky))
+    disk_sat = (
+        disk is not None
+        and r.th["disk"].ge(disk.busy, sticky)
+        and (r.th["stall_mod"].ge(io) or r.th["stall_mod"].ge(iowait))
+    )
+    if not (io_high or disk_sat):
+        return []
+    parts = []
+    if io is not None:
+        parts.append(f"I/O pressure {pct(io)} (time some task stalled on storage)")
+    if iowait is not None:
+        parts.append(f"iowait {pct(iowait)}")
+    if disk is not None and disk.busy:
+        parts.append(disk.phrase())
+    hits = []
+    for g in _live(w):
+        if not _starved(r, g, sticky):
+            continue
+        ev = (_starved_phrase(g), "; ".join(parts), "data loading from storage cannot keep the GPU fed")
+        conf: Confidence = "high" if io is not None else "medium"
+        s = strength(max(io or 0, iowait or 0), r.th["stall"].value, 100)
+        f = _fmt(w, g) | {"disk": disk.name if disk else "<device>"}
+        hits.append(Hit(f"gpu.{g.index}", f"{g.name} starved by storage I/O", ev, conf, s, fmt=f))
+    return hits
+
+
+def interconnect(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[DCGM] busy by utilisation, SM active low, NVLink/PCIe busy, host not saturated: waiting on NCCL."""
+    c = cpu_view(w)
+    if _core_saturated(r, c, False):
+        return []  # launch-bound explains low SM active better
+    hits = []
+    for g in _live(w):
+        nvl, pcie = g.nvlink or 0.0, g.pcie or 0.0
+        busy_link = r.th["nvlink"].ge(nvl, sticky) or r.th["pcie"].ge(pcie, sticky)
+        if not (busy_link and r.th["busy"].ge(g.util, sticky)):
+            continue
+        link = (
+            f"NVLink {fmt('gpu.0.nvlink_tx_bytes_per_s', nvl)}"
+            if nvl >= pcie
+            else f"PCIe {fmt('gpu.0.pcie_tx_bytes_per_s', pcie)}"
+        )
+        if g.gpm:
+            if not r.th["sm_low"].lt(g.sm, sticky):
+                continue
+            assert g.sm is not None
+            ev: tuple[str, ...] = (
+                f"SM active {pct(g.sm)} while {util_phrase(g)}; {link} (tx + rx)",
+                "kernels are resident but most SMs wait: typical of collectives (NCCL) waiting on peers",
+            )
+            conf: Confidence = "high"
+            base = None
+        else:
+            ev = (f"{util_phrase(g)}; {link} (tx + rx)", NVML_ONLY_NOTE)
+            conf, base = "low", 45.0
+        s = strength(max(nvl / r.th["nvlink"].value, pcie / r.th["pcie"].value), 1, 4)
+        hits.append(
+            Hit(
+                f"gpu.{g.index}",
+                f"{g.name} communication-bound ({link.split()[0]})",
+                ev,
+                conf,
+                s,
+                base=base,
+                fmt=_fmt(w, g),
+            )
+        )
+    return hits
+
+
+def pcie_copies(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[NSYS] GPU starved while PCIe carries heavy host<->device copies (pageable-memory copies)."""
+    hits = []
+    for g in _live(w):
+        if not (_starved(r, g, sticky) and r.th["pcie"].ge(g.pcie, sticky)):
+            continue
+        assert g.pcie is not None
+        ev = (
+            f"{_starved_phrase(g)}; PCIe {fmt('gpu.0.pcie_tx_bytes_per_s', g.pcie)} (tx + rx)",
+            "host<->device copies dominate while kernels wait",
+        )
+        s = strength(g.pcie / r.th["pcie"].value, 1, 3)
+        hits.append(
+            Hit(f"gpu.{g.index}", f"{g.name} waiting on PCIe transfers", ev, "medium", s, fmt=_fmt(w, g))
+        )
+    return hits
+
+
+def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[DCGM] DRAM active near 0.8 is the practical max; [NCU] 60 % of peak as the 'approaching' line."""
+    hits = []
+    for g in _live(w):
+        if not g.gpm or g.dram is None:
+            continue
+        pipes = f"; busiest compute pipe ({g.pipe_name}) {pct(g.pipes)}" if g.pipes is not None else ""
+        sm = f"SM active {pct(g.sm)}"
+        if r.th["dram"].ge(g.dram, sticky):
+            ev = (f"DRAM bandwidth {pct(g.dram)} of peak (practical max ~80 %); {sm}{pipes}",)
+            s = strength(g.dram, r.th["dram"].value, 100)
+            hits.append(
+                Hit(
+                    f"gpu.{g.index}",
+                    f"{g.name} memory-bound (DRAM bandwidth {pct(g.dram)} of peak)",
+                    ev,
+                    "high",
+                    s,
+                    fmt=_fmt(w, g),
+                )
+            )
+        elif (
+            r.th["sol"].ge(g.dram, sticky)
+            and (g.pipes is None or g.dram >= g.pipes)
+            and r.th["sm_low"].ge(g.sm, sticky)
+        ):
+            ev = (f"DRAM bandwidth {pct(g.dram)} of peak, above the compute pipes; {sm}{pipes}",)
+            s = strength(g.dram, r.th["sol"].value, r.th["dram"].value)
+            hits.append(
+                Hit(
+                    f"gpu.{g.index}",
+                    f"{g.name} leaning memory-bound (DRAM {pct(g.dram)} of peak)",
+                    ev,
+                    "medium",
+                    s,
+                    base=r.base - 12,
+                    fmt=_fmt(w, g),
+                )
+            )
+    return hits
+
+
+def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[DCGM] SM active >= 0.8; [NCU] a compute pipe >= 60 % of peak; DRAM below its practical max."""
+    hits = []
+    for g in _live(w):
+        if not (g.gpm and r.th["sm_good"].ge(g.sm, sticky) and r.th["dram"].lt(g.dram or 0.0, sticky)):
+            continue
+        assert g.sm is not None
+        occ = f", occupancy {pct(g.occupancy)}" if g.occupancy is not None else ""
+        ev: tuple[str, ...]
+        if g.pipes is None:
+            ev = (
+                f"SM active {pct(g.sm)}{occ}; DRAM bandwidth {pct(g.dram)} of peak",
+                "pipe counters absent: cannot tell compute from latency limits",
+            )
+            hits.append(
+                Hit(
+                    f"gpu.{g.index}",
+                    f"{g.name} compute-bound (SM active {pct(g.sm)})",
+                    ev,
+                    "medium",
+                    strength(g.sm, 80, 100),
+                    base=r.base - 8,
+                    fmt=_fmt(w, g),
+                )
+            )
+        elif r.th["sol"].ge(g.pipes, sticky):
+            ev = (
+                f"SM active {pct(g.sm)}{occ}; {g.pipe_name} pipe {pct(g.pipes)}; "
+                f"DRAM bandwidth {pct(g.dram)} of peak",
+            )
+            hits.append(
+                Hit(
+                    f"gpu.{g.index}",
+                    f"{g.name} compute-bound ({g.pipe_name} pipe {pct(g.pipes)})",
+                    ev,
+                    "high",
+                    strength(g.pipes, r.th["sol"].value, 100),
+                    fmt=_fmt(w, g),
+                )
+            )
+    return hits
+
+
+def latency_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """[NCU] speed of light: compute and memory both < 60 % of peak while SMs are busy: latency-bound."""
+    hits = []
+    for g in _live(w):
+        if not (g.gpm and g.pipes is not None and r.th["sm_good"].ge(g.sm, sticky)):
+            continue
+        if not (r.th["sol"].lt(g.pipes, sticky) and r.th["sol"].lt(g.dram or 0.0, sticky)):
+            continue
+        occ = f", occupancy {pct(g.occupancy)}" if g.occupancy is not None else ""
+        ev = (
+            f"SM active {pct(g.sm)}{occ}, but busiest pipe ({g.pipe_name}) {pct(g.pipes)} and DRAM "
+            f"{pct(g.dram)} of peak: both under 60 %",
+            "the SMs are busy waiting (memory latency, dependencies, too few warps), not computing",
+        )
+        s = strength(r.th["sol"].value - max(g.pipes, g.dram or 0.0), 0, r.th["sol"].value)
+        hits.append(
+            Hit(
+                f"gpu.{g.index}",
+                f"{g.name} latency-bound kernels (compute side)",
+                ev,
+                "medium",
+                s,
+                fmt=_fmt(w, g),
+            )
+        )
+    return hits
+
+
+def busy_nvml(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """NVML tier only: a busy GPU by utilisation; compute vs memory only from NVML's memory time share."""
+    c = cpu_view(w)
+    hits = []
+    for g in _live(w):
+        if g.gpm or not r.th["busy"].ge(g.util, sticky):
+            continue
+        mem_side = r.th["dram"].ge(g.mem_util, r.verdict == "memory-bound" and sticky)
+        verdict = "memory-bound" if mem_side else "compute-bound"
+        ev = [f"{util_phrase(g)}; memory busy {pct(g.mem_util)} of the time", NVML_ONLY_NOTE]
+        if _core_saturated(r, c, False):
+            ev.append(f"{_core_phrase(r, c)}: it may also be kernel-launch-bound")
+        title = f"{g.name} busy ({verdict.split('-')[0]} side by NVML utilisation)"
+        hits.append(
+            Hit(
+                f"gpu.{g.index}",
+                title,
+                tuple(ev),
+                "low",
+                strength(g.util or 0, 80, 100),
+                verdict=verdict,
+                fmt=_fmt(w, g),
+            )
+        )
+    return hits
+
+
+def idle_holding(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    hits = []
+    for g in _live(w):
+        if not (r.th["idle"].lt(g.util_p95, sticky) and r.th["holding"].ge(g.mem_used)):
+            continue
+        if g.gpm and not r.th["idle"].lt(g.sm_p95, sticky):
+            continue
+        assert g.mem_used is not None
+        of = f" of {fmt('gpu.0.mem_total_bytes', g.mem_total)}" if g.mem_total else ""
+        ev = (
+            f"{util_phrase(g)} (P95 {pct(g.util_p95)}) while {fmt('gpu.0.mem_used_bytes', g.mem_used)}{of} "
+            "is allocated",
+            "a process holds GPU memory but runs no kernels (finished, hung, or waiting)",
+        )
+        hits.append(
+            Hit(
+                f"gpu.{g.index}",
+                f"{g.name} idle while holding {fmt('gpu.0.mem_used_bytes', g.mem_used)}",
+                ev,
+                "high",
+                0.0,
+                fmt=_fmt(w, g),
+            )
+        )
+    return hits

@@ -1,0 +1,88 @@
+"""Plain-text and JSON renderings of a Diagnosis, shared by the CLI, the report and the pane."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
+
+
+def headline(d: Diagnosis) -> str:
+    """One line: 'cpu-bound (high confidence): CPU saturated: 99 % of all cores'."""
+    p = d.primary
+    title = f": {p.title}" if p is not None and p.title else ""
+    return f"{d.verdict} ({d.confidence} confidence){title}"
+
+
+def clock(ts: float) -> str:
+    """A store timestamp as local HH:MM:SS."""
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def finding_lines(f: Finding, *, evidence: int | None = None, suggestions: int | None = None) -> list[str]:
+    lines = [f"{f.verdict} ({f.confidence}): {f.title}"]
+    lines += [f"  - {e}" for e in f.evidence[:evidence]]
+    if suggestions != 0 and f.suggestions:
+        lines.append("  try:")
+        lines += [f"    * {s}" for s in f.suggestions[:suggestions]]
+    if f.next_step:
+        lines.append(f"  next: {f.next_step}")
+    return lines
+
+
+def timeline_lines(entries: Sequence[TimelineEntry]) -> list[str]:
+    return [f"{clock(e.ts)}  {e.verdict} ({e.confidence}): {e.title}" for e in entries]
+
+
+def render_lines(
+    d: Diagnosis,
+    *,
+    evidence: int = 4,
+    suggestions: int = 3,
+    others: bool = True,
+    timeline: Sequence[TimelineEntry] = (),
+) -> list[str]:
+    """Verdict line, evidence, suggestions, next step; then other findings and the timeline."""
+    lines = [f"Verdict: {headline(d)}"]
+    p = d.primary
+    if p is None:
+        return lines
+    if d.since is not None:
+        lines.append(f"Since: {clock(d.since)}")
+    if p.evidence:
+        lines.append("Evidence:")
+        lines += [f"  - {e}" for e in p.evidence[:evidence]]
+    if p.suggestions:
+        lines.append("Suggestions:")
+        lines += [f"  - {s}" for s in p.suggestions[:suggestions]]
+    if p.next_step:
+        lines.append(f"Next step: {p.next_step}")
+    rest = d.findings[1:]
+    if others and rest:
+        lines.append("Other findings:")
+        lines += [f"  - {f.verdict} ({f.confidence}): {f.title}" for f in rest]
+    if len(timeline) > 1:
+        lines.append("Timeline:")
+        lines += [f"  {line}" for line in timeline_lines(timeline)]
+    return lines
+
+
+def render_text(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> str:
+    return "\n".join(render_lines(d, timeline=timeline))
+
+
+def diagnosis_json(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> dict[str, Any]:
+    """The `perftui diagnose --json` object: plain JSON types only."""
+    p = d.primary
+    return {
+        "verdict": d.verdict,
+        "confidence": d.confidence,
+        "evidence": list(p.evidence) if p else [],
+        "suggestions": list(p.suggestions) if p else [],
+        "next_step": p.next_step if p else "",
+        "findings": [f.as_dict() for f in d.findings],
+        "timeline": [e.as_dict() for e in timeline],
+        "since": d.since,
+    }

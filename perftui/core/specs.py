@@ -8,39 +8,13 @@ A `*` may match a name containing dots (a VLAN NIC like `eth0.100`).
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
 
+from perftui.core import specs_gpu, specs_host, specs_proc
+from perftui.core.spec import MetricSpec
 from perftui.core.units import Unit, format_value
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    pattern: str
-    unit: Unit
-    description: str
-    is_rate: bool = False
-    natural_max: float | None = None
-    label: str = ""
-    source: str = ""
-
-    def matches(self, key: str) -> bool:
-        return _compiled(self.pattern).fullmatch(key) is not None
-
-    def format(self, value: float | None) -> str:
-        return format_value(value, self.unit)
-
-    @property
-    def short_label(self) -> str:
-        return self.label or self.pattern.rsplit(".", 1)[-1]
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(fnmatch.translate(pattern))
+__all__ = ["REGISTRY", "MetricSpec", "SpecRegistry", "spec_for"]
 
 
 class SpecRegistry:
@@ -90,7 +64,6 @@ class SpecRegistry:
 
 
 def _build() -> SpecRegistry:
-    from perftui.core import specs_gpu, specs_host, specs_proc
 
     return SpecRegistry([*specs_host.SPECS, *specs_gpu.SPECS, *specs_proc.SPECS])
 

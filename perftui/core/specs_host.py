@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perftui.core.specs import MetricSpec
+from perftui.core.spec import MetricSpec
 from perftui.core.units import Unit
 
 P, B, BR, PS, S = Unit.PERCENT, Unit.BYTES, Unit.BYTES_PER_S, Unit.PER_S, Unit.SECONDS

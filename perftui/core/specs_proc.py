@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perftui.core.specs import MetricSpec
+from perftui.core.spec import MetricSpec
 from perftui.core.units import Unit
 
 STACK_CATEGORIES: tuple[str, ...] = (
@@ -58,6 +58,14 @@ SPECS: list[MetricSpec] = [
         mx=100,
         label="GPU SM",
     ),
+    _p("gpu.*.mem_bytes", Unit.BYTES, "GPU memory held by the tree on one GPU", label="GPU mem"),
+    _p(
+        "gpu.*.sm_util",
+        Unit.PERCENT,
+        "SM utilisation of the tree's work on one GPU (NVML per-process)",
+        mx=100,
+        label="GPU SM",
+    ),
     *[
         MetricSpec(
             f"stack.share.{cat}",
@@ -71,6 +79,6 @@ SPECS: list[MetricSpec] = [
         for cat in STACK_CATEGORIES
     ],
     MetricSpec(
-        "stack.samples", Unit.COUNT, "stack samples in the last slice", False, None, "samples", "stacks"
+        "stack.samples", Unit.COUNT, "thread stack samples in the window", False, None, "samples", "stacks"
     ),
 ]

@@ -1,0 +1,52 @@
+"""Real child processes for the attach tests: each prints "ready" once set up."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+
+import psutil
+import pytest
+
+Spawn = Callable[..., subprocess.Popen[str]]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def _spawn(code: str, *args: str, ready_timeout: float = 10.0) -> subprocess.Popen[str]:
+        p = subprocess.Popen(
+            [sys.executable, "-u", "-c", textwrap.dedent(code), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        procs.append(p)
+        assert p.stdout is not None
+        deadline = time.monotonic() + ready_timeout
+        line = p.stdout.readline()
+        assert line.strip() == "ready", f"child did not start: {line!r}"
+        assert time.monotonic() < deadline
+        return p
+
+    yield _spawn
+    for p in procs:
+        # the whole tree: a SIGKILLed parent leaves its forked workers running otherwise
+        try:
+            kids = psutil.Process(p.pid).children(recursive=True)
+        except psutil.Error:
+            kids = []
+        for k in kids:
+            with contextlib.suppress(psutil.Error):
+                k.kill()
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=10)
+        if p.stdout:
+            p.stdout.close()

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Any
 
+from perftui.commands.common import add_pid_argument, pid_checked
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
 from perftui.diagnosis.tracker import DiagnosisTracker
@@ -40,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_pid_argument(p)
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -53,13 +55,15 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def watch(
-    duration: float, interval: float, gpu: bool = True, nvml: Any = None
+    duration: float, interval: float, gpu: bool = True, nvml: Any = None, pid: int | None = None
 ) -> tuple[Diagnosis, DiagnosisTracker, MetricStore]:
     """Sample for `duration` seconds, feeding the tracker each interval; return the verdict to print."""
     window_s = min(duration, WINDOW_S)
     store = MetricStore(capacity=int(window_s / interval) * 2 + 64)  # the window, with room to spare
     tracker = DiagnosisTracker(hold_s=HOLD_S)
-    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml)))
+    runner = SamplerRunner(
+        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid))
+    )
     start = time.monotonic()
     runner.start()
     try:
@@ -87,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if err is not None:
         print(f"perftui: error: {err}", file=sys.stderr)
         return 2
-    diagnosis, tracker, store = watch(args.duration, args.interval, gpu=not args.no_gpu)
+    if not pid_checked(args):
+        return 2
+    diagnosis, tracker, store = watch(args.duration, args.interval, gpu=not args.no_gpu, pid=args.pid)
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration

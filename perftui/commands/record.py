@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from perftui.commands.common import add_pid_argument, pid_checked
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
@@ -34,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--interval", type=float, default=1.0, metavar="S", help="sampling interval (default 1)")
     p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_pid_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
@@ -105,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         _error("--duration must be more than 0 seconds")
         return 2
+    if not pid_checked(args):
+        return 2
     path = Path(args.output) if args.output else Path(default_filename())
     store = MetricStore(capacity=max(64, int(4 * DIAGNOSIS_WINDOW_S / args.interval)))
     recorder = Recorder(path, store, meta=system_metadata(sys.argv, args.interval), force=args.force)
@@ -113,8 +117,9 @@ def run(args: argparse.Namespace) -> int:
     except RecorderError as exc:
         _error(str(exc))
         return 2 if "already exists" in str(exc) else 1
-    # `pid` joins the options when attaching lands (the attach issue); nothing else changes here.
-    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=args.interval, gpu=not args.no_gpu)))
+    runner = SamplerRunner(
+        store, build_samplers(SamplerOptions(interval=args.interval, gpu=not args.no_gpu, pid=args.pid))
+    )
     stop = threading.Event()
     stop_reason: list[str] = []
 

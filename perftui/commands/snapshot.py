@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any
 
+from perftui.commands.common import add_pid_argument, pid_checked
 from perftui.core.specs import REGISTRY
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
@@ -26,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds between the first and the last sample (rates need two; default 1)",
     )
     p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_pid_argument(p)
 
 
 def host_facts() -> dict[str, Any]:
@@ -42,10 +44,12 @@ def host_facts() -> dict[str, Any]:
     }
 
 
-def collect(duration: float, gpu: bool = True, nvml: Any = None) -> MetricStore:
+def collect(duration: float, gpu: bool = True, nvml: Any = None, pid: int | None = None) -> MetricStore:
     """Two (or more) ticks of every source, `duration` seconds apart in total."""
     store = MetricStore(capacity=64)
-    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml)))
+    runner = SamplerRunner(
+        store, build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml, pid=pid))
+    )
     try:
         runner.sample_once()
         time.sleep(max(0.0, duration))
@@ -90,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
     if args.duration < 0 or args.duration > 3600:
         print("perftui: error: --duration must be between 0 and 3600 seconds", file=sys.stderr)
         return 2
-    store = collect(args.duration, gpu=not args.no_gpu)
+    if not pid_checked(args):
+        return 2
+    store = collect(args.duration, gpu=not args.no_gpu, pid=args.pid)
     if args.json:
         json.dump(to_json(store), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")

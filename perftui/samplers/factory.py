@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ class SamplerOptions:
     interval: float = 1.0
     gpu: bool = True
     pid: int | None = None
+    stack_rate: float | None = None  # py-spy dumps per second for --pid (None: the default)
     nvml: Any = None  # an injected NVML module (tests); None = the real pynvml
 
 
@@ -20,8 +22,39 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
     from perftui.samplers.host import host_samplers
 
     samplers: list[Sampler] = list(host_samplers(options.interval))
+    gpu_list: list[Sampler] = []
     if options.gpu:
         from perftui.samplers.gpu import gpu_samplers
 
-        samplers.extend(gpu_samplers(options.interval, nvml=options.nvml))
+        gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml))
+        samplers.extend(gpu_list)
+    if options.pid is not None:
+        from perftui.samplers.process import attach_samplers
+
+        def gpu_processes() -> Sequence[Mapping[str, Any]] | None:
+            # The process sampler matches the attached tree's PIDs against the GPU
+            # sampler's latest per-process list; samplers never read the store.
+            for g in gpu_list:
+                procs = g.details().get("gpu.processes")
+                if procs is not None:
+                    return list(procs)
+            return None
+
+        samplers.extend(
+            attach_samplers(
+                options.pid,
+                options.interval,
+                gpu_processes if gpu_list else None,
+                stack_rate=options.stack_rate,
+            )
+        )
     return samplers
+
+
+def pid_error(pid: int | None) -> str | None:
+    """The one-line reason a `--pid` cannot be attached (checked before any UI starts)."""
+    if pid is None:
+        return None
+    from perftui.samplers.pids import validate_pid
+
+    return validate_pid(pid)

@@ -1,0 +1,51 @@
+"""`--pid` on the headless commands: validated before anything starts, then the tree is sampled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def perftui(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def python_child() -> Iterator[int]:
+    proc = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.05)"])
+    try:
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("cmd", [["snapshot"], ["diagnose", "--duration", "1"], ["record", "--duration", "1"]])
+@pytest.mark.parametrize(("pid", "needle"), [("999999999", "no process with PID"), ("0", "invalid PID")])
+def test_bad_pid_is_one_line_and_exit_2(cmd: list[str], pid: str, needle: str, tmp_path: Path) -> None:
+    extra = ["-o", str(tmp_path / "r.sqlite")] if cmd[0] == "record" else []
+    res = perftui(*cmd, *extra, "--no-gpu", "--pid", pid)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
+    assert not (tmp_path / "r.sqlite").exists()
+
+
+def test_snapshot_with_pid_samples_the_tree_and_its_stacks(python_child: int) -> None:
+    res = perftui("snapshot", "--json", "--no-gpu", "--duration", "1.5", "--pid", str(python_child))
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["sources"]["process"]["available"] is True
+    assert doc["metrics"]["proc.rss_bytes"]["value"] > 0
+    assert doc["metrics"]["proc.procs"]["value"] == 1
+    assert doc["details"]["proc.info"]["pid"] == python_child
+    # py-spy works here (root): the sleeping child's samples are idle
+    assert doc["sources"]["stacks"]["available"] is True, doc["sources"]["stacks"]
+    assert doc["metrics"]["stack.share.idle"]["value"] >= 50

@@ -1,0 +1,443 @@
+"""The perftui dashboard app: one factory (`create_app`) for the CLI, the tests and the screenshots.
+
+Sampling and rendering are independent: samplers write the store from their threads; the app
+reads it on its own timer (every max(0.25 s, interval): at most 4 Hz) and each panel redraws only
+the cells that changed. The app never calls psutil, NVML or py-spy.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from perftui.samplers.runner import SamplerRunner
+from perftui.store.metric_store import MetricStore
+from perftui.ui import panels
+from perftui.ui.panels import PanelContent, ViewCtx
+from perftui.ui.themes import DEFAULT_THEME, LoadedThemes, all_theme_names, load_themes, perftui_variables
+from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
+from perftui.ui.widgets.header import HeaderBar, header_text
+from perftui.ui.widgets.metric_panel import Builder, MetricPanel
+from perftui.ui.widgets.process_pane import ProcessPane
+
+INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+WINDOWS = (60.0, 300.0, 900.0)
+MAX_RENDER_HZ = 4.0
+DIAG_PERIOD_S = 1.0
+DIAG_WINDOW_S = 10.0
+MIN_SIZE = (80, 24)
+
+_W = TypeVar("_W", bound=Widget)
+
+HOST_PANELS: tuple[tuple[str, str, Builder], ...] = (
+    ("cpu", "CPU", panels.cpu_content),
+    ("memory", "Memory · PSI", panels.memory_content),
+    ("disk", "Disks", panels.disk_content),
+    ("net", "Network", panels.net_content),
+)
+
+
+def make_tracker() -> Any | None:
+    """The diagnosis tracker if its module exists; the pane says so otherwise."""
+    try:
+        from perftui.diagnosis.tracker import DiagnosisTracker
+    except ImportError:
+        return None
+    return DiagnosisTracker(hold_s=3.0)
+
+
+def _next(values: tuple[float, ...], current: float, step: int) -> float:
+    if step > 0:
+        bigger = [v for v in values if v > current + 1e-9]
+        return bigger[0] if bigger else values[-1]
+    smaller = [v for v in values if v < current - 1e-9]
+    return smaller[-1] if smaller else values[0]
+
+
+class PerftuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "perftui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_app", "Quit"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("plus", "slower", "+Interval", key_display="+"),
+        Binding("minus", "faster", "-Interval", key_display="-"),
+        Binding("w", "cycle_window", "Window"),
+        Binding("enter", "detail", "Detail"),
+        Binding("t", "cycle_theme", "Theme"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("left,up", "app.focus_previous", "Focus", show=False),
+        Binding("right,down", "app.focus_next", "Focus", show=False),
+    ]
+
+    def __init__(
+        self,
+        store: MetricStore,
+        runner: SamplerRunner | None = None,
+        *,
+        interval: float = 1.0,
+        window: float = 60.0,
+        theme: str = DEFAULT_THEME,
+        themes: LoadedThemes | None = None,
+        gpu_enabled: bool = True,
+        hostname: str | None = None,
+        clock: Callable[[], float] = time.time,
+        live_timer: bool = True,
+        tracker: Any | None = None,
+        use_tracker: bool = True,
+        start_runner: bool = False,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.runner = runner
+        self.interval = interval
+        self.window = window
+        self.gpu_enabled = gpu_enabled
+        self.hostname = hostname or socket.gethostname()
+        self.wall_clock = clock
+        self.live_timer = live_timer
+        self.paused = False
+        self.start_runner = start_runner
+        self.loaded_themes = themes if themes is not None else load_themes()
+        for t in self.loaded_themes.themes:
+            self.register_theme(t)
+        self.theme_names = all_theme_names(self.loaded_themes)
+        self.theme = theme
+        self.tracker = tracker if tracker is not None else (make_tracker() if use_tracker else None)
+        self._timer: Timer | None = None
+        self._term_size: tuple[int, int] | None = None
+        self._last_sig: tuple[Any, ...] | None = None
+        self._panel_cache: list[MetricPanel] | None = None
+        self._singletons: dict[type[Any], Any] = {}
+        self._requery = 0  # ticks left before the panel list is trusted again after a layout change
+        self._last_diag = -math.inf
+        self._gpu_ids: list[int] | None = None
+        self._weights: dict[str, int] = {}
+        self.ticks = 0
+
+    # -- composition -------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                for pid, title, builder in HOST_PANELS[:2]:
+                    yield MetricPanel(builder, id=pid, title=title)
+            with Vertical(id="right"):
+                yield Container(id="gpus")
+        with Horizontal(id="bottom"):
+            yield DiagnosisPane()
+            yield ProcessPane()
+        yield Static(id="too-small")
+        yield Footer()
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        combined = {**perftui_variables(variables), **variables}
+        self.theme_variables = combined
+        return combined
+
+    def on_mount(self) -> None:
+        self._apply_size()
+        self.refresh_view()
+        if self.live_timer:
+            self._start_timer()
+        first = self.query(MetricPanel).first()
+        first.focus()
+        if self.start_runner and self.runner is not None:
+            # samplers start once the first frame is out: the screen appears sooner
+            self.call_after_refresh(self.runner.start)
+
+    def _start_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        period = max(1.0 / MAX_RENDER_HZ, self.interval)
+        self._timer = self.set_interval(period, self.refresh_view, name="render")
+
+    # -- layout ------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    @property
+    def too_small(self) -> bool:
+        w, h = self._term_size or self.size
+        return w < MIN_SIZE[0] or h < MIN_SIZE[1]
+
+    def _apply_size(self, w: int | None = None, h: int | None = None) -> None:
+        if w is None or h is None:
+            w, h = self.size
+        self._term_size = (w, h)
+        small = self.too_small
+        main = self._main_screen()
+        main.set_class(small, "-too-small")
+        main.set_class(h >= 60, "-tall")
+        main.set_class(w < 120, "-narrow")
+        main.set_class(h < 34, "-short")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"terminal too small: {w}×{h}\nperftui needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}\n(q quits)"
+            )
+        else:
+            self._arrange_gpus()
+            if self._gpu_ids is not None:
+                self.refresh_view()
+
+    def _main_screen(self) -> Screen[Any]:
+        return self.screen_stack[0]
+
+    def _ensure_layout(self) -> None:
+        """Mount GPU panels for the GPUs the store knows; move disks/net to where they fit."""
+        ids = panels.gpu_indices(self.store) if self.gpu_enabled else []
+        if ids == self._gpu_ids:
+            return
+        self._requery = 2
+        first = self._gpu_ids is None
+        had_gpus = bool(self._gpu_ids)
+        self._gpu_ids = ids
+        main = self._main_screen()
+        main.set_class(not ids, "-no-gpu")
+        main.set_class(len(ids) >= 5, "-many-gpus")
+        gpus = main.query_one("#gpus", Container)
+        gpus.remove_children()
+        if ids:
+            gpus.mount_all(MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids)
+            self._arrange_gpus()
+        else:
+            builder = partial(panels.no_gpu_content, disabled=not self.gpu_enabled)
+            gpus.mount(MetricPanel(builder, id="gpu-none", title="GPU"))
+        if first or had_gpus != bool(ids):
+            # no GPU: disks and network go under the GPU notice; with GPUs: under memory
+            for pid in ("disk", "net"):
+                for old in main.query(f"#{pid}"):
+                    old.remove()
+            target = main.query_one("#left" if ids else "#right")
+            target.mount_all(MetricPanel(b, id=p, title=t) for p, t, b in HOST_PANELS[2:])
+        self._arrange_gpus()
+
+    def _arrange_gpus(self) -> None:
+        ids = self._gpu_ids or []
+        if not ids:
+            return
+        main = self._main_screen()
+        gpus = main.query_one("#gpus", Container)
+        term_w, term_h = self._term_size or self.size
+        main.set_class(term_w >= 160, "-wide")
+        wide = term_w >= 160
+        width = int(term_w * (0.68 if wide and len(ids) >= 5 else 0.5 if term_w < 120 else 0.6))
+        bottom = 12 if term_h >= 60 else 6 if term_h < 34 else 8
+        body_h = term_h - 2 - bottom
+        n = len(ids)
+        cols = 1 if n == 1 else 2
+        cols = min(cols, max(1, width // 44))
+        rows = math.ceil(n / cols)
+        compact = body_h // rows < 6  # fewer than 4 lines per GPU: one line each
+        gpus.set_class(compact, "-compact")
+        for panel in gpus.query(MetricPanel):
+            panel.set_class(compact, "-oneline")
+        if compact:
+            cols, rows = 1, n
+            gpus.border_title = "GPUs"
+        gpus.styles.grid_size_columns = cols
+        gpus.styles.grid_size_rows = rows
+        gpus.styles.grid_rows = "1" if compact else "1fr"
+
+    def _reweight(self) -> None:
+        """Share each column's height by the rows each panel wants (fr weights)."""
+        changed = False
+        for panel in self._panels():
+            if panel.id is None or (panel.id.startswith("gpu-") and panel.id != "gpu-none"):
+                continue
+            want = panel.natural_height()
+            if self._weights.get(panel.id) != want:
+                self._weights[panel.id] = want
+                panel.styles.height = f"{want}fr"
+                changed = True
+        if changed:
+            none = self._main_screen().query("#gpu-none")
+            gpus = self._main_screen().query_one("#gpus", Container)
+            if none:
+                gpus.styles.height = f"{self._weights.get('gpu-none', 3)}fr"
+            else:
+                gpus.styles.height = "1fr"
+
+    # -- the render tick -----------------------------------------------------
+    def view_ctx(self) -> ViewCtx:
+        return ViewCtx(now=self.wall_clock(), window=self.window, interval=self.interval)
+
+    def refresh_view(self) -> None:
+        """Read the store once and update every visible widget (only what changed redraws)."""
+        if self.paused or self.too_small:
+            return
+        ctx = self.view_ctx()
+        sig = self._signature(ctx)
+        if sig == self._last_sig:
+            return  # nothing new in the store, no source went stale: nothing to redraw
+        self._last_sig = sig
+        self.ticks += 1
+        self._ensure_layout()
+        for panel in self._panels():
+            panel.update_view(self.store, ctx)
+        self._reweight()
+        self._update_header()
+        self._one(ProcessPane).update_view(self.store)
+        self._update_diagnosis(ctx)
+        screen = self.screen
+        from perftui.ui.screens.detail import DetailScreen
+
+        if isinstance(screen, DetailScreen):
+            screen.update_view(self.store, self._panel_content(screen.panel_id), self.window)
+
+    def _panels(self) -> list[MetricPanel]:
+        """The metric panels, queried again only after a layout change (queries cost per tick)."""
+        if self._panel_cache is None or self._requery > 0:
+            self._requery = max(0, self._requery - 1)
+            self._panel_cache = list(self._main_screen().query(MetricPanel))
+        return self._panel_cache
+
+    def _one(self, cls: type[_W]) -> _W:
+        found = self._singletons.get(cls)
+        if found is None:
+            found = self._main_screen().query_one(cls)
+            self._singletons[cls] = found
+        assert isinstance(found, cls)
+        return found
+
+    def _signature(self, ctx: ViewCtx) -> tuple[Any, ...]:
+        stale_after = max(3.0 * ctx.interval, 3.0)
+        statuses = self.store.statuses()
+        ages = []
+        for src in statuses:
+            last = self.store.last_sample_ts(src)
+            if last is not None and ctx.now - last > stale_after:
+                ages.append((src, int(ctx.now - last)))
+        return (
+            self.store.last_ts,
+            ctx.window,
+            ctx.interval,
+            tuple(sorted(statuses.items(), key=lambda kv: kv[0])),
+            tuple(ages),
+            self._term_size,
+            self.theme,
+        )
+
+    def _update_header(self) -> None:
+        self._one(HeaderBar).set_text(
+            header_text(
+                self.store,
+                hostname=self.hostname,
+                interval=self.interval,
+                window=self.window,
+                paused=self.paused,
+                gpu_enabled=self.gpu_enabled,
+            )
+        )
+
+    def _update_diagnosis(self, ctx: ViewCtx) -> None:
+        pane = self._one(DiagnosisPane)
+        if self.tracker is None:
+            pane.show_message("diagnosis not available")
+            return
+        if ctx.now - self._last_diag < DIAG_PERIOD_S:
+            return
+        self._last_diag = ctx.now
+        try:
+            pane.show(self.tracker.update(self.store, DIAG_WINDOW_S))
+        except NotImplementedError:
+            pane.show_message("diagnosis not available yet")
+        except Exception as exc:
+            pane.show_message(f"diagnosis failed: {type(exc).__name__}: {exc}")
+
+    def _panel_content(self, panel_id: str) -> PanelContent | None:
+        found = self._main_screen().query(f"#{panel_id}")
+        if not found:
+            return None
+        panel = found.first()
+        return panel.content if isinstance(panel, MetricPanel) else None
+
+    # -- actions -----------------------------------------------------------
+    def action_quit_app(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.exit(0)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._update_header()
+        if not self.paused:
+            self.refresh_view()
+
+    def set_interval_s(self, seconds: float) -> None:
+        if self.runner is not None:
+            seconds = self.runner.set_interval(seconds)
+        self.interval = seconds
+        if self.live_timer:
+            self._start_timer()
+        self._update_header()
+
+    def action_slower(self) -> None:
+        self.set_interval_s(_next(INTERVALS, self.interval, +1))
+
+    def action_faster(self) -> None:
+        self.set_interval_s(_next(INTERVALS, self.interval, -1))
+
+    def action_cycle_window(self) -> None:
+        bigger = [w for w in WINDOWS if w > self.window + 1e-9]
+        self.window = bigger[0] if bigger else WINDOWS[0]
+        self._update_header()
+        self.refresh_view()
+
+    def action_cycle_theme(self) -> None:
+        names = self.theme_names
+        i = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(i + 1) % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        from perftui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_detail(self) -> None:
+        from perftui.ui.screens.detail import DetailScreen
+
+        focused = self.focused
+        if not isinstance(focused, MetricPanel) or focused.id is None:
+            return
+        self.push_screen(DetailScreen(focused.id, self.store, focused.content, self.window))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Pause / resume", "Freeze or resume the panels (p)", self.action_toggle_pause)
+        yield SystemCommand("Longer interval", "Sample less often (+)", self.action_slower)
+        yield SystemCommand("Shorter interval", "Sample more often (-)", self.action_faster)
+        yield SystemCommand("Cycle window", "History window 1, 5, 15 min (w)", self.action_cycle_window)
+        yield SystemCommand("Cycle theme", "Next perftui or Textual theme (t)", self.action_cycle_theme)
+        yield SystemCommand("Panel detail", "Larger plot and statistics (enter)", self.action_detail)
+        yield SystemCommand("Keys", "Show the help screen (?)", self.action_help)
+
+
+def create_app(
+    store: MetricStore,
+    runner: SamplerRunner | None = None,
+    **kwargs: Any,
+) -> PerftuiApp:
+    """The one app factory: CLI, Pilot tests and screenshot script all build the app here."""
+    return PerftuiApp(store, runner, **kwargs)
+
+
+CSS_FILE = Path(__file__).with_name("app.tcss")

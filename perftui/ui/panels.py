@@ -1,0 +1,295 @@
+"""What each dashboard panel shows, read from a MetricStore (no Textual, no samplers).
+
+Every builder returns a `PanelContent`: title, rows and notices. A source that is unavailable
+shows its reason; one whose last sample is too old shows "stale (last sample Ns ago)".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from perftui.core.specs import REGISTRY
+from perftui.store.metric_store import MetricStore
+from perftui.ui.rows import Piece, Row
+
+THROTTLE_EVENTS = {"SwPowerCap", "HwSlowdown", "SwThermal", "HwThermal", "HwPowerBrake"}
+
+
+@dataclass(frozen=True)
+class ViewCtx:
+    now: float  # wall clock, for staleness
+    window: float  # seconds of history shown
+    interval: float  # sampling interval
+
+
+@dataclass
+class PanelContent:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    notices: list[Piece] = field(default_factory=list)
+    subtitle: str = ""
+    summary: Row | None = None  # the one-line form (many GPUs in a small terminal)
+    summary_extra: str = ""
+
+
+def fmt(store: MetricStore, key: str) -> str:
+    return REGISTRY.format(key, store.latest(key))
+
+
+def metric_row(store: MetricStore, key: str, label: str = "", *, severity: str = "") -> Row:
+    spec = REGISTRY.get(key)
+    return Row(
+        label=label or (spec.short_label if spec else key),
+        key=key,
+        value=fmt(store, key),
+        hi=spec.natural_max if spec else None,
+        severity=severity,
+    )
+
+
+def source_notices(store: MetricStore, sources: Iterable[str], ctx: ViewCtx) -> list[Piece]:
+    out: list[Piece] = []
+    stale_after = max(3.0 * ctx.interval, 3.0)
+    for src in sources:
+        status = store.status(src)
+        if status is not None and not status.available:
+            out.append((f"{src}: {status.reason or 'unavailable'}", "bad"))
+            continue
+        last = store.last_sample_ts(src)
+        if last is not None and ctx.now - last > stale_after:
+            out.append((f"{src}: stale (last sample {ctx.now - last:.0f} s ago)", "warn"))
+        elif last is None and status is not None:
+            out.append((f"{src}: waiting for the first sample", "dim"))
+    return out
+
+
+def used_of(used: str, total: str) -> str:
+    """'30.4 GiB' of '80.0 GiB' -> '30.4/80.0 GiB' (the unit once when both share it)."""
+    u_num, _, u_unit = used.partition(" ")
+    t_num, _, t_unit = total.partition(" ")
+    if u_unit and u_unit == t_unit:
+        return f"{u_num}/{t_num} {t_unit}"
+    return f"{used}/{total}"
+
+
+def _sev(value: float | None, warn: float, bad: float) -> str:
+    if value is None:
+        return ""
+    return "bad" if value >= bad else "warn" if value >= warn else ""
+
+
+# -- host panels ------------------------------------------------------------
+def _core_index(key: str) -> int:
+    return int(key.split(".")[2])
+
+
+def cpu_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
+    rows: list[Row] = []
+    if "cpu.util" in store:
+        rows.append(metric_row(store, "cpu.util", "CPU", severity=_sev(store.latest("cpu.util"), 90, 98)))
+    cores = sorted(
+        (k for k in store.keys("cpu.core.") if k.endswith(".util") and k.split(".")[2].isdigit()),
+        key=_core_index,
+    )
+    if cores:
+        from perftui.ui.sparkline import strip_chars
+
+        vals = [store.latest(k) for k in cores]
+        busiest = max((v for v in vals if v is not None), default=None)
+        rows.append(
+            Row(
+                label=f"{len(cores)} cores",
+                value=REGISTRY.format("cpu.core_max.util", busiest),
+                strip=strip_chars(vals),
+            )
+        )
+    for key in ("cpu.user", "cpu.system", "cpu.iowait", "cpu.steal"):
+        if key in store:
+            sev = _sev(store.latest(key), 10, 30) if key in ("cpu.iowait", "cpu.steal") else ""
+            rows.append(metric_row(store, key, severity=sev))
+    loads = [store.latest(f"cpu.load{n}") for n in (1, 5, 15)]
+    if any(v is not None for v in loads):
+        rows.append(Row("load", text=" ".join("—" if v is None else f"{v:.2f}" for v in loads)))
+    title = "CPU"
+    model = store.detail("cpu.model")
+    if isinstance(model, str) and model:
+        title = f"CPU · {model}"
+    return PanelContent(title, rows, source_notices(store, ["cpu"], ctx))
+
+
+def memory_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
+    rows: list[Row] = []
+    if "mem.used_bytes" in store:
+        total = store.latest("mem.total_bytes")
+        used = fmt(store, "mem.used_bytes")
+        value = used_of(used, REGISTRY.format("mem.total_bytes", total)) if total else used
+        pct = store.latest("mem.used_pct")
+        rows.append(Row("used", key="mem.used_pct", value=value, hi=100, severity=_sev(pct, 90, 97)))
+    for key in ("mem.cached_bytes", "mem.swap_used_bytes"):
+        if key in store:
+            rows.append(metric_row(store, key))
+    for key in ("mem.swap_in_bytes_per_s", "mem.swap_out_bytes_per_s", "mem.major_faults_per_s"):
+        if key in store:
+            rows.append(metric_row(store, key))
+    for res in ("cpu", "io", "memory"):
+        key = f"psi.{res}.some10"
+        if key in store:
+            rows.append(metric_row(store, key, f"PSI {res[:3]}", severity=_sev(store.latest(key), 10, 40)))
+    bw = store.status("membw")
+    if "mem.bw_bytes_per_s" in store:
+        rows.append(metric_row(store, "mem.bw_bytes_per_s"))
+    elif bw is not None and not bw.available:
+        rows.append(Row("mem BW", text=f"unavailable: {bw.reason or ''}", severity="dim"))
+    notices = source_notices(store, ["memory", "psi"], ctx)
+    return PanelContent("Memory · PSI", rows, notices)
+
+
+def _devices(store: MetricStore, prefix: str, suffix: str, exclude: Iterable[str] = ()) -> list[str]:
+    names = []
+    skip = set(exclude)
+    for key in store.keys(prefix):
+        if key.endswith(suffix):
+            name = key[len(prefix) : -len(suffix)]
+            if name and name not in skip:
+                names.append(name)
+    return sorted(set(names))
+
+
+def disk_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
+    rows: list[Row] = []
+    for dev in _devices(store, "disk.", ".read_bytes_per_s"):
+        busy = store.latest(f"disk.{dev}.busy_pct")
+        sev = _sev(busy, 80, 95)
+        rows.append(metric_row(store, f"disk.{dev}.read_bytes_per_s", f"{dev} rd", severity=sev))
+        rows.append(metric_row(store, f"disk.{dev}.write_bytes_per_s", f"{dev} wr", severity=sev))
+        if busy is not None:
+            rows.append(metric_row(store, f"disk.{dev}.busy_pct", "  busy", severity=sev))
+    return PanelContent("Disks", rows, source_notices(store, ["disk"], ctx))
+
+
+def net_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
+    rows: list[Row] = []
+    for nic in _devices(store, "net.", ".rx_bytes_per_s", exclude=["tcp"]):
+        rows.append(metric_row(store, f"net.{nic}.rx_bytes_per_s", f"{nic} rx"))
+        rows.append(metric_row(store, f"net.{nic}.tx_bytes_per_s", f"{nic} tx"))
+    for dev in _devices(store, "ib.", ".rx_bytes_per_s"):
+        rows.append(metric_row(store, f"ib.{dev}.rx_bytes_per_s", f"IB {dev} rx"))
+        rows.append(metric_row(store, f"ib.{dev}.tx_bytes_per_s", f"IB {dev} tx"))
+    if "net.tcp.retrans_per_s" in store:
+        v = store.latest("net.tcp.retrans_per_s")
+        rows.append(metric_row(store, "net.tcp.retrans_per_s", "TCP retr", severity=_sev(v, 10, 100)))
+    notices = source_notices(store, ["net"], ctx)
+    reason = store.detail("net.tcp.reason")
+    if isinstance(reason, str) and reason:
+        notices.append((f"TCP: {reason}", "dim"))
+    return PanelContent("Network", rows, notices)
+
+
+# -- GPU panels -------------------------------------------------------------
+_GPU_KEY = re.compile(r"^gpu\.(\d+)\.")
+
+
+def gpu_indices(store: MetricStore) -> list[int]:
+    count = store.detail("gpu.count")
+    found = {int(m.group(1)) for k in store.keys("gpu.") if (m := _GPU_KEY.match(k))}
+    found |= {int(m.group(1)) for k in store.details("gpu.") if (m := _GPU_KEY.match(k))}
+    if isinstance(count, int) and count >= 0:
+        found |= set(range(count))
+    return sorted(found)
+
+
+def gpu_info(store: MetricStore, i: int) -> dict[str, Any]:
+    info = store.detail(f"gpu.{i}.info")
+    return info if isinstance(info, dict) else {}
+
+
+def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
+    p = f"gpu.{i}."
+    info = gpu_info(store, i)
+    tier = store.detail(p + "tier")
+    name = str(info.get("name", "")) or "GPU"
+    title = f"GPU {i} · {name}"
+    subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(str(tier), "")
+    notices: list[Piece] = []
+    if tier == "lost":
+        notices.append((f"GPU lost: {store.detail(p + 'tier_reason') or 'fell off the bus'}", "bad"))
+        lost = PanelContent(title, [], notices, subtitle)
+        lost.summary, lost.summary_extra = Row(f"GPU{i}", value="LOST", severity="bad"), "GPU lost"
+        return lost
+    rows: list[Row] = []
+
+    def add(name: str, label: str = "", severity: str = "") -> None:
+        if p + name in store:
+            rows.append(metric_row(store, p + name, label, severity=severity))
+
+    add("util", "util")
+    add("sm_active", "SM act")
+    add("tensor_active", "tensor")
+    add("dram_bw_util", "DRAM BW", _sev(store.latest(p + "dram_bw_util"), 80, 95))
+    if p + "mem_used_bytes" in store:
+        total = store.latest(p + "mem_total_bytes") or info.get("memory_total")
+        used = fmt(store, p + "mem_used_bytes")
+        value = used_of(used, REGISTRY.format(p + "mem_total_bytes", total)) if total else used
+        key = p + "mem_used_pct" if p + "mem_used_pct" in store else p + "mem_used_bytes"
+        hi = 100.0 if key.endswith("pct") else (float(total) if total else None)
+        pct = store.latest(p + "mem_used_pct")
+        rows.append(Row("mem", key=key, value=value, hi=hi, severity=_sev(pct, 90, 97)))
+    if p + "power_w" in store:
+        cap = store.latest(p + "power_limit_w")
+        pw = fmt(store, p + "power_w")
+        rows.append(
+            Row("power", key=p + "power_w", value=used_of(pw, f"{cap:.0f} W") if cap else pw, hi=cap or None)
+        )
+    add("temp_c", "temp", _sev(store.latest(p + "temp_c"), 83, 90))
+    events = store.detail(p + "clock_events")
+    active = [e for e in events if isinstance(e, str)] if isinstance(events, list) else []
+    throttling = [e for e in active if e in THROTTLE_EVENTS]
+    if p + "sm_clock_mhz" in store:
+        sm, mem = store.latest(p + "sm_clock_mhz"), store.latest(p + "mem_clock_mhz")
+        clocks = f"{sm:.0f}" + (f"/{mem:.0f}" if mem is not None else "") + " MHz"
+        if throttling:
+            clocks += " throttled: " + ",".join(throttling)
+        elif active:
+            clocks += " " + ",".join(active)
+        rows.append(Row("clocks", text=clocks, severity="warn" if throttling else ""))
+    for kind in ("pcie", "nvlink"):
+        for d in ("tx", "rx"):
+            for pre in ("", "gpm_"):
+                key = f"{p}{pre}{kind}_{d}_bytes_per_s"
+                if key in store:
+                    rows.append(metric_row(store, key, f"{'PCIe' if kind == 'pcie' else 'NVLink'} {d}"))
+                    break
+    for key, label in (("ecc_uncorrected", "ECC uncorr"), ("xid_events", "XID")):
+        v = store.latest(p + key)
+        if v:
+            rows.append(Row(label, text=f"{v:.0f}", severity="bad"))
+    notices.extend(source_notices(store, ["gpu"], ctx) if not rows else [])
+    reason = store.detail(p + "tier_reason")
+    if tier == "nvml" and isinstance(reason, str) and reason and len(rows) < 4:
+        notices.append((reason, "dim"))
+    content = PanelContent(title, rows, notices, subtitle)
+    by_label = {r.label: r for r in rows}
+    util = by_label.get("util")
+    extras = []
+    if p + "mem_used_pct" in store:
+        extras.append(f"mem {fmt(store, p + 'mem_used_pct')}")
+    extras += [fmt(store, p + k) for k in ("power_w", "temp_c") if p + k in store]
+    if throttling:
+        extras.append("throttled")
+    content.summary = Row(
+        f"GPU{i}", key=util.key if util else None, value=util.value if util else "—", hi=100
+    )
+    content.summary_extra = "  ".join(extras)
+    return content
+
+
+def no_gpu_content(store: MetricStore, ctx: ViewCtx, disabled: bool = False) -> PanelContent:
+    if disabled:
+        return PanelContent("GPU", [], [("GPU sampling is off (--no-gpu)", "dim")])
+    notices = source_notices(store, ["gpu"], ctx)
+    if not notices:
+        notices = [("no GPU found", "dim")]
+    return PanelContent("GPU", [], notices)

@@ -1,0 +1,54 @@
+"""The `?` help screen: keys, what the panels show, what the GPU tiers mean."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("q", "quit"),
+    ("p", "pause / resume the panels (sampling goes on)"),
+    ("+ / -", "sampling interval longer / shorter"),
+    ("w", "cycle the history window: 1, 5, 15 min"),
+    ("tab / arrows", "move focus between panels"),
+    ("enter", "detail of the focused panel: larger plot and window statistics"),
+    ("escape", "close a detail or help screen"),
+    ("t", "cycle the theme"),
+    ("ctrl+p", "command palette (every action above)"),
+    ("?", "this help"),
+)
+
+NOTES = (
+    "Each row: label, latest value, and a sparkline of the per-column maximum over the window.",
+    "GPU tiers: GPM = Hopper+ counters (SM active, tensor, DRAM bandwidth): verdicts with high confidence. "
+    "NVML only = utilisation is a time fraction (100 % does not mean compute-bound): low confidence.",
+    "A source that cannot be read shows why; one that stopped answering shows 'stale'.",
+)
+
+
+def help_text() -> str:
+    lines = ["perftui keys", ""]
+    lines += [f"  {k:<14} {d}" for k, d in KEYS]
+    lines += ["", *NOTES, "", "escape, q or ? closes this screen"]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_screen", "Close"),
+        Binding("q", "dismiss_screen", "Close", show=False),
+        Binding("question_mark", "dismiss_screen", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Content(help_text()), id="help-text")
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,137 @@
+"""perftui's theme files (themes/*.toml) loaded as Textual themes, validated at start.
+
+A theme file holds Textual's theme fields plus a [variables] table for perftui's own variables
+(`spark`: the sparkline colour, `panel-border`: unfocused panel borders). Built-in Textual themes
+get `spark` = their primary colour and `panel-border` = their secondary colour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.color import Color, ColorParseError
+from textual.theme import BUILTIN_THEMES, Theme
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_THEME = "perftui-dark"
+COLOR_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
+PERFTUI_VARIABLES = ("spark", "panel-border")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ThemeError(ValueError):
+    """A theme file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class LoadedThemes:
+    themes: list[Theme]
+    errors: list[str]
+
+
+def theme_dirs() -> list[Path]:
+    """The repository's/package's themes/ folder, then the user's ($XDG_CONFIG_HOME/perftui/themes)."""
+    here = Path(__file__).resolve().parent
+    dirs = [here.parent.parent / "themes", here.parent / "themes"]
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    dirs.append(Path(xdg) / "perftui" / "themes")
+    return [d for d in dirs if d.is_dir()]
+
+
+def _color(path: Path, field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ThemeError(f"{path.name}: {field} must be a colour string")
+    try:
+        Color.parse(value)
+    except ColorParseError as exc:
+        raise ThemeError(f"{path.name}: {field} = {value!r} is not a colour") from exc
+    return value
+
+
+def parse_theme(path: Path, data: dict[str, Any]) -> Theme:
+    allowed = {"name", "dark", "luminosity_spread", "text_alpha", "variables", *COLOR_FIELDS}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ThemeError(f"{path.name}: unknown field(s) {', '.join(unknown)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ThemeError(f"{path.name}: name must be lower-case letters, digits and dashes")
+    if "primary" not in data:
+        raise ThemeError(f"{path.name}: primary colour missing")
+    colors = {f: _color(path, f, data[f]) for f in COLOR_FIELDS if f in data}
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise ThemeError(f"{path.name}: dark must be true or false")
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ThemeError(f"{path.name}: [variables] must be a table")
+    vars_ok = {str(k): _color(path, f"variables.{k}", v) for k, v in variables.items()}
+    extra: dict[str, Any] = {}
+    for f in ("luminosity_spread", "text_alpha"):
+        if f in data:
+            if not isinstance(data[f], (int, float)) or not 0 <= data[f] <= 1:
+                raise ThemeError(f"{path.name}: {f} must be a number between 0 and 1")
+            extra[f] = float(data[f])
+    kwargs: dict[str, Any] = {**colors, **extra}
+    return Theme(name=name, dark=dark, variables=vars_ok, **kwargs)
+
+
+def load_theme_file(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThemeError(f"{path.name}: cannot read ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeError(f"{path.name}: not valid TOML ({exc})") from exc
+    return parse_theme(path, data)
+
+
+def load_themes(dirs: Iterable[Path] | None = None) -> LoadedThemes:
+    """Every valid theme file; a bad file is reported, not fatal. Later folders override earlier ones."""
+    themes: dict[str, Theme] = {}
+    errors: list[str] = []
+    for d in theme_dirs() if dirs is None else dirs:
+        for path in sorted(Path(d).glob("*.toml")):
+            try:
+                theme = load_theme_file(path)
+            except ThemeError as exc:
+                errors.append(str(exc))
+                continue
+            themes[theme.name] = theme
+    return LoadedThemes(list(themes.values()), errors)
+
+
+def all_theme_names(loaded: LoadedThemes) -> list[str]:
+    """perftui's themes first, then Textual's built-in ones."""
+    own = [t.name for t in loaded.themes]
+    return own + [n for n in BUILTIN_THEMES if n not in own]
+
+
+def perftui_variables(theme_vars: dict[str, str]) -> dict[str, str]:
+    """Defaults for perftui's own variables, derived from a theme's generated colours."""
+    return {
+        "spark": theme_vars.get("primary", "#4c9be8"),
+        "panel-border": theme_vars.get("secondary", theme_vars.get("primary", "#7f8ea3")),
+    }

@@ -1,0 +1,1 @@
+"""Dashboard widgets: line-API metric panels, header, diagnosis and process panes."""

@@ -1,0 +1,59 @@
+"""One-line header: host, GPUs, driver, interval, window, counter tier, pause state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from textual.content import Content
+from textual.widget import Widget
+
+from perftui.store.metric_store import MetricStore
+from perftui.ui.panels import gpu_indices, gpu_info
+
+
+def header_text(
+    store: MetricStore, *, hostname: str, interval: float, window: float, paused: bool, gpu_enabled: bool
+) -> str:
+    parts = ["perftui", hostname]
+    idx = gpu_indices(store)
+    if idx:
+        names = Counter(str(gpu_info(store, i).get("name", "GPU")) for i in idx)
+        parts.append(" + ".join(f"{n}× {name}" for name, n in names.items()))
+        driver: Any = store.detail("gpu.driver")
+        if isinstance(driver, dict) and driver.get("driver"):
+            parts.append(f"driver {driver['driver']}")
+        tiers = Counter(str(store.detail(f"gpu.{i}.tier", "?")) for i in idx)
+        parts.append(
+            "tier "
+            + ", ".join(f"{t.upper()}" + (f"×{n}" if len(tiers) > 1 else "") for t, n in tiers.items())
+        )
+    elif gpu_enabled:
+        parts.append("no GPU")
+    else:
+        parts.append("GPU off")
+    parts.append(f"every {interval:g} s")
+    parts.append(f"window {window / 60:g} min" if window >= 60 else f"window {window:g} s")
+    if paused:
+        parts.append("PAUSED")
+    return " · ".join(parts)
+
+
+class HeaderBar(Widget):
+    """Re-rendered only when its text changes."""
+
+    def __init__(self, *, id: str = "header") -> None:
+        super().__init__(id=id)
+        self._text = "perftui"
+
+    def set_text(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def render(self) -> Content:
+        return Content(self._text)

@@ -1,0 +1,240 @@
+"""A metric panel drawn with Textual's line API from cached strips.
+
+Each render tick the app hands the panel a store and a view context; the panel rebuilds its
+lines (plain `(text, role)` pieces), compares them with the previous ones and marks dirty only
+the cells that changed (usually the sparkline and the value). Unchanged lines keep their cached
+`Strip`; a line costs one segment per role run, so few colour codes reach the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from perftui.store.metric_store import MetricStore
+from perftui.ui.panels import PanelContent, ViewCtx
+from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
+from perftui.ui.sparkline import sparkline
+
+Builder = Callable[[MetricStore, ViewCtx], PanelContent]
+ROLES = (
+    "label",
+    "value",
+    "spark",
+    "text",
+    "warn",
+    "bad",
+    "dim",
+    "border",
+    "border-focus",
+    "title",
+    "subtitle",
+)
+
+
+def changed_span(old: Line | None, new: Line) -> tuple[int, int] | None:
+    """[start, end) cell range that differs between two lines of equal width; None if equal."""
+    if old == new:
+        return None
+    a, b = ("" if old is None else line_text(old)), line_text(new)
+    if old is None or len(a) != len(b) or [(len(t), r) for t, r in old] != [(len(t), r) for t, r in new]:
+        # roles moved: redraw the whole line
+        return 0, len(b)
+    n = len(b)
+    start = 0
+    while start < n and a[start] == b[start]:
+        start += 1
+    end = n
+    while end > start and a[end - 1] == b[end - 1]:
+        end -= 1
+    if end <= start:
+        return None
+    return start, end
+
+
+class MetricPanel(Widget, can_focus=True):
+    """A bordered panel of metric rows (label, value, sparkline) with source notices."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"panel--{r}" for r in ROLES}
+
+    def __init__(self, builder: Builder, *, id: str, title: str = "") -> None:
+        super().__init__(id=id)
+        self._builder = builder
+        self._title = title
+        self.title = title
+        self.subtitle = ""
+        self._content: PanelContent | None = None
+        self._store: MetricStore | None = None
+        self._ctx: ViewCtx | None = None
+        self._lines: list[Line] = []
+        self._laid_out_size: tuple[int, int, bool] = (0, 0, True)
+        self._strips: dict[int, Strip] = {}
+        self._styles_by_role: dict[str, Style] = {}
+        self.render_count = 0  # lines rendered (tests and benchmark read it)
+
+    # -- data --------------------------------------------------------------
+    @property
+    def content(self) -> PanelContent | None:
+        return self._content
+
+    def natural_height(self) -> int:
+        """Rows + notices + border: how tall this panel would like to be."""
+        c = self._content
+        if c is None:
+            return 3
+        return len(c.rows) + min(len(c.notices), 2 if c.rows else 4) + 2
+
+    def update_view(self, store: MetricStore, ctx: ViewCtx) -> None:
+        self._store, self._ctx = store, ctx
+        content = self._builder(store, ctx)
+        self._content = content
+        self._set_titles(content.title, content.subtitle)
+        self._relayout()
+
+    def _spark(self, row: Row, width: int) -> str:
+        store, ctx = self._store, self._ctx
+        if store is None or ctx is None or row.key is None:
+            return " " * width
+        end = store.last_ts
+        if end is None:
+            return " " * width
+        ts, vals = store.window(row.key, ctx.window + 2 * ctx.window / max(1, width))
+        gap = 2.5 * ctx.interval
+        return sparkline(ts, vals, end=end, window=ctx.window, width=width, lo=row.lo, hi=row.hi, gap=gap)
+
+    @property
+    def bordered(self) -> bool:
+        return not self.has_class("-oneline")
+
+    def _content_size(self) -> tuple[int, int]:
+        w, h = self.size
+        return (w - 4, h - 2) if self.bordered else (w - 2, h)
+
+    def _relayout(self) -> None:
+        if self._content is None or not self.is_mounted:
+            return
+        width, height = self._content_size()
+        width, height = max(0, width), max(0, height)
+        c = self._content
+        if not self.bordered and c.summary is not None:
+            new = [one_line(c.summary, c.summary_extra, width, self._spark)][:height]
+        else:
+            new = layout_lines(c.rows, c.notices, width, height, self._spark)
+        blank: Line = ((" " * width, "label"),) if width > 0 else ()
+        new.extend([blank] * (height - len(new)))
+        size = (self.size.width, self.size.height, self.bordered)
+        if size != self._laid_out_size:
+            self._laid_out_size = size
+            self._lines = new
+            self._strips.clear()
+            self.refresh()
+            return
+        regions = []
+        dx, dy = (2, 1) if self.bordered else (1, 0)
+        for y, line in enumerate(new):
+            old = self._lines[y] if y < len(self._lines) else None
+            span = changed_span(old, line)
+            if span is not None:
+                regions.append(Region(span[0] + dx, y + dy, span[1] - span[0], 1))
+                self._strips.pop(y + dy, None)
+        self._lines = new
+        if regions:
+            self.refresh(*regions)
+
+    def _set_titles(self, title: str, subtitle: str) -> None:
+        if (title, subtitle) != (self.title, self.subtitle):
+            self.title, self.subtitle = title, subtitle
+            h = self.size.height
+            self._strips.pop(0, None)
+            self._strips.pop(h - 1, None)
+            if self.is_mounted:
+                self.refresh(Region(0, 0, self.size.width, 1), Region(0, max(0, h - 1), self.size.width, 1))
+
+    # -- rendering ---------------------------------------------------------
+    # The panel draws its own border and padding and hands the compositor its cached strips
+    # (render_lines): the generic per-line styling pass is skipped, and a line is rebuilt only
+    # when its text changed.
+    def _style(self, role: str) -> Style:
+        style = self._styles_by_role.get(role)
+        if style is None:
+            style = self.rich_style + self.get_component_rich_style(f"panel--{role}")
+            self._styles_by_role[role] = style
+        return style
+
+    def _border_line(self, y: int, width: int, height: int) -> Strip:
+        border = self._style("border-focus" if self.has_focus else "border")
+        if y == 0:
+            title = f" {self.title} " if self.title else ""
+            title = title[: max(0, width - 4)]
+            fill = "─" * max(0, width - 3 - len(title))
+            segs = [Segment("╭─", border), Segment(title, self._style("title")), Segment(fill + "╮", border)]
+        elif y == height - 1:
+            sub = f" {self.subtitle} " if self.subtitle else ""
+            sub = sub[: max(0, width - 4)]
+            fill = "─" * max(0, width - 3 - len(sub))
+            segs = [Segment("╰" + fill, border), Segment(sub, self._style("subtitle")), Segment("─╯", border)]
+        else:
+            pad = self._style("label")
+            inner = width - 4
+            line = self._lines[y - 1] if y - 1 < len(self._lines) else ((" " * inner, "label"),)
+            segs = [Segment("│", border), Segment(" ", pad)]
+            segs += [Segment(t, self._style(r)) for t, r in line]
+            segs += [Segment(" ", pad), Segment("│", border)]
+        return Strip(segs, width)
+
+    def _full_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            self.render_count += 1
+            width, height = self.size
+            if self.bordered and height >= 2 and width >= 4:
+                strip = self._border_line(y, width, height)
+            else:
+                pad = self._style("label")
+                line = self._lines[y] if y < len(self._lines) else ((" " * max(0, width - 2), "label"),)
+                segs = [Segment(" ", pad), *(Segment(t, self._style(r)) for t, r in line), Segment(" ", pad)]
+                strip = Strip(segs).adjust_cell_length(width, pad)
+            self._strips[y] = strip
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        return self._full_line(y)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.size.width
+        out = []
+        for y in range(crop.y, crop.bottom):
+            strip = self._full_line(y)
+            if crop.x or crop.right != width:
+                strip = strip.crop(crop.x, crop.right)
+            out.append(strip)
+        return out
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_by_role.clear()
+        self._strips.clear()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self._strips.clear()
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self._strips.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def plain_lines(self) -> list[str]:
+        """The panel's current lines as text (tests)."""
+        return [line_text(line) for line in self._lines]

@@ -1,0 +1,91 @@
+"""End to end: the real `perftui` command in a detached tmux, CPU panel up, q, terminal restored."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+PERFTUI = Path(sys.executable).parent / "perftui"
+# A detached tmux may create the pane at its default size and resize it to -x/-y a moment later;
+# a program that starts inside that moment can miss the SIGWINCH. Let the pane settle first.
+SETTLE = "sleep 0.5"
+
+
+class Tmux:
+    def __init__(self) -> None:
+        self.socket = f"perftui-e2e-{uuid.uuid4().hex[:10]}"
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+        return out.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "e2e")
+
+    def flag(self, name: str) -> str:
+        return self.run("display-message", "-p", "-t", "e2e", f"#{{{name}}}").strip()
+
+    def wait_for(self, text: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} did not appear within {timeout} s; screen:\n{screen}")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    t = Tmux()
+    try:
+        yield t
+    finally:
+        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True, timeout=20)
+
+
+def test_dashboard_starts_shows_cpu_and_quits_cleanly(tmux: Tmux) -> None:
+    assert PERFTUI.exists(), PERFTUI
+    cmd = f"{SETTLE}; {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd)
+    screen = tmux.wait_for("CPU", timeout=60)
+    screen = tmux.wait_for("cores", timeout=30)  # the CPU panel has data, not just its title
+    assert "Memory" in screen and "q Quit" in screen
+    assert "Traceback" not in screen
+    assert tmux.flag("alternate_on") == "1"  # the dashboard runs in the alternate screen
+    tmux.run("send-keys", "-t", "e2e", "q")
+    screen = tmux.wait_for("PERFTUI_EXIT=", timeout=30)
+    assert "PERFTUI_EXIT=0" in screen, screen
+    assert "Traceback" not in screen
+    # the terminal was restored: alternate screen left, cursor visible, mouse reporting off
+    assert tmux.flag("alternate_on") == "0"
+    assert tmux.flag("cursor_flag") == "1"
+    assert tmux.flag("mouse_any_flag") == "0"
+
+
+def test_dashboard_in_a_tiny_terminal_says_so(tmux: Tmux) -> None:
+    cmd = f"{SETTLE}; {PERFTUI} --no-gpu; echo PERFTUI_EXIT=$?; sleep 120"
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "60", "-y", "15", cmd)
+    tmux.wait_for("terminal too small", timeout=60)
+    tmux.run("send-keys", "-t", "e2e", "q")
+    screen = tmux.wait_for("PERFTUI_EXIT=", timeout=30)
+    assert "PERFTUI_EXIT=0" in screen and "Traceback" not in screen

@@ -1,0 +1,329 @@
+"""Pilot tests: every key and action of the dashboard, with fake data and a fake clock."""
+
+from __future__ import annotations
+
+import time
+
+from perftui.samplers.runner import SamplerRunner
+from perftui.store.metric_store import MetricStore
+from perftui.ui.app import MetricPanel, PerftuiApp, create_app
+from perftui.ui.screens.detail import DetailScreen
+from perftui.ui.screens.help import HelpScreen
+from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
+from perftui.ui.widgets.header import HeaderBar
+from perftui.ui.widgets.process_pane import ATTACH_HINT, ProcessPane
+from tests.ui.conftest import make_app
+from tests.ui.fakes import (
+    HOSTNAME,
+    NO_DRIVER,
+    BlockingSampler,
+    FakeClock,
+    FakeSampler,
+    RaisingSampler,
+    UnavailableSampler,
+    fill_store,
+)
+
+
+def header(app: PerftuiApp) -> str:
+    return app.query_one(HeaderBar).text
+
+
+def panel(app: PerftuiApp, pid: str) -> MetricPanel:
+    return app.screen_stack[0].query_one(f"#{pid}", MetricPanel)
+
+
+async def test_main_screen_shows_every_panel_and_header() -> None:
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        ids = {p.id for p in app.query(MetricPanel)}
+        assert ids == {"cpu", "memory", "disk", "net", "gpu-0"}
+        h = header(app)
+        assert HOSTNAME in h and "1× NVIDIA H100 80GB HBM3" in h and "driver 550.54.15" in h
+        assert "tier GPM" in h and "every 1 s" in h and "window 1 min" in h
+        cpu = "\n".join(panel(app, "cpu").plain_lines())
+        assert "CPU" in cpu and "8 cores" in cpu
+        gpu = "\n".join(panel(app, "gpu-0").plain_lines())
+        assert "util" in gpu and "SM act" in gpu and "DRAM BW" in gpu and "/80.0 GiB" in gpu
+        assert panel(app, "gpu-0").subtitle == "GPM counters"
+        assert app.query_one(DiagnosisPane).message == "diagnosis not available"
+        assert "41000" in "\n".join(app.query_one(ProcessPane).lines)
+
+
+async def test_no_gpu_panel_shows_the_driver_reason_and_attach_hint() -> None:
+    app, store, _ = make_app(0)
+    store.set_detail("gpu.processes", [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = "\n".join(panel(app, "gpu-none").plain_lines())
+        assert NO_DRIVER in text.replace("\n", " ") or "no NVIDIA driver" in text
+        assert "no GPU" in header(app)
+        assert app.query_one(ProcessPane).lines == []
+        assert ATTACH_HINT.startswith("no process attached")
+
+
+async def test_q_quits_with_status_0() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
+async def test_p_pauses_and_resumes_rendering() -> None:
+    app, store, _clock = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        assert app.paused and "PAUSED" in header(app)
+        before = panel(app, "cpu").plain_lines()
+        ticks = app.ticks
+        fill_store(store, 1, seconds=30, t0=(store.last_ts or 0) + 1)  # more data arrives
+        app.refresh_view()
+        assert app.ticks == ticks and panel(app, "cpu").plain_lines() == before
+        await pilot.press("p")
+        assert not app.paused and "PAUSED" not in header(app)
+        assert app.ticks == ticks + 1
+
+
+async def test_plus_minus_change_the_runner_interval() -> None:
+    store = MetricStore()
+    sampler = FakeSampler("cpu", interval=1.0)
+    runner = SamplerRunner(store, [sampler])
+    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, interval=1.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("plus")
+        assert app.interval == 2.0 and sampler.interval == 2.0 and "every 2 s" in header(app)
+        await pilot.press("minus", "minus", "minus")
+        assert app.interval == 0.2 and sampler.interval == 0.2
+        for _ in range(6):
+            await pilot.press("minus")
+        assert app.interval == 0.1  # clamped at the fastest step
+        for _ in range(10):
+            await pilot.press("plus")
+        assert app.interval == 10.0
+
+
+async def test_render_timer_follows_the_interval_but_never_exceeds_4_hz() -> None:
+    store = MetricStore()
+    app = create_app(store, hostname=HOSTNAME, use_tracker=False, interval=0.1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app._timer is not None and app._timer._interval == 0.25
+        await pilot.press("plus", "plus", "plus")  # 0.2 -> 0.5 -> 1.0
+        assert app._timer._interval == 1.0
+
+
+async def test_w_cycles_the_window() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.window == 60
+        await pilot.press("w")
+        assert app.window == 300 and "window 5 min" in header(app)
+        await pilot.press("w")
+        assert app.window == 900 and "window 15 min" in header(app)
+        await pilot.press("w")
+        assert app.window == 60
+
+
+async def test_tab_and_arrows_move_focus() -> None:
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        first = app.focused
+        assert isinstance(first, MetricPanel)
+        await pilot.press("tab")
+        second = app.focused
+        assert second is not first and second is not None
+        await pilot.press("left")
+        assert app.focused is first
+        await pilot.press("down")
+        assert app.focused is second
+        await pilot.press("up")
+        assert app.focused is first
+        await pilot.press("right")
+        assert app.focused is second
+
+
+async def test_enter_opens_detail_with_plot_and_stats_and_escape_closes() -> None:
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.set_focus(panel(app, "gpu-0"))
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.panel_id == "gpu-0"
+        stats = str(screen.query_one("#detail-stats").render())
+        for col in ("mean", "P50", "P95", "P99", "P99.9", "max"):
+            assert col in stats
+        assert "util" in stats and "over the last 60 s (60 samples)" in stats
+        plot = str(screen.query_one("#detail-plot").render())
+        assert "GPU 0" in plot and "┌" in plot
+        app.refresh_view()  # the open detail follows the render tick
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_t_cycles_themes_perftui_first() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "perftui-dark"
+        names = app.theme_names
+        assert names[:2] == ["perftui-dark", "perftui-light"] and "textual-dark" in names
+        await pilot.press("t")
+        assert app.theme == "perftui-light"
+        assert app.current_theme.variables["spark"] == "#007a87"
+        await pilot.press("t")
+        assert app.theme == names[2]
+        assert app.get_css_variables()["spark"]  # built-in themes get a derived sparkline colour
+
+
+async def test_question_mark_opens_help_and_escape_closes() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for key in ("q", "p", "+ / -", "w", "enter", "t", "?"):
+            assert f"  {key} " in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.press("q")  # q closes help, does not quit
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
+
+
+async def test_command_palette_lists_the_actions() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for t in ("Pause / resume", "Longer interval", "Shorter interval", "Cycle window", "Cycle theme"):
+            assert t in titles
+        cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Cycle window")
+        cmd.callback()
+        assert app.window == 300
+        await pilot.pause()
+
+
+async def test_terminal_too_small_shows_a_message_not_a_traceback() -> None:
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        msg = str(app.query_one("#too-small").render())
+        assert "terminal too small: 60×20" in msg and "80×24" in msg
+        assert not app.query_one("#body").display
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.query_one("#body").display and not app.query_one("#too-small").display
+        app.refresh_view()
+        assert panel(app, "cpu").plain_lines()
+
+
+async def test_stale_source_says_so_and_unavailable_source_shows_reason() -> None:
+    app, _store, clock = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        clock.advance(42)
+        app.refresh_view()
+        text = " ".join(panel(app, "cpu").plain_lines())
+        assert "cpu: stale (last sample 42 s ago)" in text
+        content = panel(app, "memory").content
+        assert content is not None
+        assert any(
+            r.label == "mem BW" and "unavailable: no host memory" in (r.text or "") for r in content.rows
+        )
+
+
+async def test_blocking_and_raising_samplers_keep_the_ui_responsive() -> None:
+    store = MetricStore()
+    blocker, raiser = BlockingSampler("disk"), RaisingSampler("net")
+    gpu = UnavailableSampler("gpu", NO_DRIVER)
+    runner = SamplerRunner(store, [FakeSampler("cpu", 0.1), blocker, raiser, gpu])
+    runner.start()
+    clock = FakeClock(time.time())
+    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, clock=clock)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            deadline = time.monotonic() + 10
+            while store.last_sample_ts("disk") is None and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            clock.now = time.time() + 10
+            app.refresh_view()
+            disk = " ".join(panel(app, "disk").plain_lines())
+            net = " ".join(panel(app, "net").plain_lines())
+            gpu_text = " ".join(panel(app, "gpu-none").plain_lines())
+            assert "disk: stale (last sample" in disk
+            assert "net: sampling failed: OSError: /proc/net/dev vanished" in net
+            assert "no NVIDIA driver" in gpu_text
+            started = time.monotonic()
+            await pilot.press("w")
+            assert app.window == 300
+            assert time.monotonic() - started < 2.0  # generous: the UI thread never waits on samplers
+    finally:
+        blocker.release.set()
+        runner.stop()
+
+
+async def test_only_changed_cells_are_redrawn() -> None:
+    app, store, clock = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.refresh_view()
+        await pilot.pause()
+        cpu = panel(app, "cpu")
+        before = cpu.render_count
+        app.refresh_view()  # nothing new in the store: nothing to redraw
+        await pilot.pause()
+        assert cpu.render_count == before
+        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 1)
+        clock.advance(1)
+        app.refresh_view()
+        await pilot.pause()
+        assert cpu.render_count > before
+        assert cpu.render_count - before <= len(cpu.plain_lines())
+
+
+async def test_diagnosis_pane_shows_the_tracker_verdict() -> None:
+    from perftui.diagnosis.model import Diagnosis, Finding
+
+    finding = Finding(
+        verdict="memory-bound",
+        title="GPU 0 memory-bound (DRAM bandwidth 86 % of peak)",
+        confidence="high",
+        score=1.0,
+        evidence=("DRAM BW 86 % (P50 over 10 s)",),
+        suggestions=("fuse elementwise kernels",),
+        next_step="ncu --section MemoryWorkloadAnalysis ...",
+    )
+
+    class Tracker:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def update(self, store: MetricStore, window_s: float) -> Diagnosis:
+            self.calls += 1
+            return Diagnosis("memory-bound", "high", (finding,))
+
+    tracker = Tracker()
+    app, store, clock = make_app(1, tracker=tracker)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(DiagnosisPane)
+        assert pane.diagnosis is not None and pane.diagnosis.verdict == "memory-bound"
+        text = str(pane.render())
+        assert "memory-bound" in text and "DRAM BW 86 %" in text and "next: ncu" in text
+        calls = tracker.calls
+        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 0.5)
+        clock.advance(0.5)
+        app.refresh_view()  # new data, but within the same second: at most 1 Hz
+        assert tracker.calls == calls
+        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 0.5)
+        clock.advance(0.5)
+        app.refresh_view()
+        assert tracker.calls == calls + 1

@@ -37,7 +37,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"perftui: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if any (the first bare word that is one)."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if arg in COMMANDS:
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `argv`, only the chosen subcommand's module is imported.
+
+    Importing every subcommand (numpy, the diagnosis, the report) costs ~0.3 s, which the
+    dashboard's first frame should not pay.
+    """
     parser = _Parser(
         prog="perftui",
         description="What is holding your GPU workload back: live GPU, CPU, memory, disk and network "
@@ -51,14 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     if dash is not None:
         dash.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = _chosen_command(argv) if argv is not None else None
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(p)
+        if argv is None or name == chosen:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command is None:

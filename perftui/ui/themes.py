@@ -57,7 +57,11 @@ def theme_dirs() -> list[Path]:
     dirs = [here.parent.parent / "themes", here.parent / "themes"]
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     dirs.append(Path(xdg) / "perftui" / "themes")
-    return [d for d in dirs if d.is_dir()]
+    unique: dict[Path, Path] = {}
+    for d in dirs:
+        if d.is_dir():
+            unique.setdefault(d.resolve(), d)  # the repo's themes/ links to perftui/themes
+    return list(unique.values())
 
 
 def _color(path: Path, field: str, value: Any) -> str:

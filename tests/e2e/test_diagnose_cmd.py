@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -167,6 +168,22 @@ def test_direct_io_reader_is_io_bound(direct_io_readers: Path) -> None:
     assert any("I/O pressure" in e or "iowait" in e for e in out["evidence"])
 
 
+def _busy_jiffies() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
 def test_nothing_running_is_idle() -> None:
+    busy0, total0 = _busy_jiffies()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = diagnose_json(4)
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy1, total1 = _busy_jiffies()
+    hz = os.sysconf("SC_CLK_TCK")
+    ours = (child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime) * hz
+    others = max(0.0, (busy1 - busy0) - ours) / max(1, total1 - total0) * 100
+    if out["verdict"] != "idle" and others > 10:
+        # Not this machine's fault: something else (another job) kept it busy while we watched.
+        pytest.skip(f"machine not quiet: other processes used {others:.0f} % of all cores")
     assert out["verdict"] == "idle", out["findings"]

@@ -27,7 +27,9 @@ def python_child() -> Iterator[int]:
         proc.wait()
 
 
-@pytest.mark.parametrize("cmd", [["snapshot"], ["diagnose", "--duration", "1"], ["record", "--duration", "1"]])
+@pytest.mark.parametrize(
+    "cmd", [["snapshot"], ["diagnose", "--duration", "1"], ["record", "--duration", "1"]]
+)
 @pytest.mark.parametrize(("pid", "needle"), [("999999999", "no process with PID"), ("0", "invalid PID")])
 def test_bad_pid_is_one_line_and_exit_2(cmd: list[str], pid: str, needle: str, tmp_path: Path) -> None:
     extra = ["-o", str(tmp_path / "r.sqlite")] if cmd[0] == "record" else []

@@ -58,7 +58,7 @@ def test_window_is_relative_to_newest_timestamp() -> None:
     store = MetricStore()
     for i in range(20):
         store.append(float(i), {"k": float(i)})
-    ts, vals = store.window("k", 5.0)
+    ts, _vals = store.window("k", 5.0)
     assert ts.tolist() == [15.0, 16.0, 17.0, 18.0, 19.0]
     ts, _ = store.window("k", 5.0, now=10.0)
     assert ts.tolist() == [6.0, 7.0, 8.0, 9.0, 10.0]
@@ -114,7 +114,7 @@ def test_concurrent_writers_and_reader() -> None:
     def reader() -> None:
         try:
             while not stop.is_set():
-                for key in store.keys():
+                for key in store:
                     ts, vals = store.window(key, 50.0)
                     # a reader never sees a torn or unordered slice
                     assert ts.shape == vals.shape

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 DEFAULT_INTERVAL = 1.0
 DEFAULT_WINDOW = 60.0
@@ -16,6 +18,11 @@ DEFAULT_WINDOW = 60.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dashboard (no COMMAND)")
+    add_dashboard_flags(group, pid=True)
+
+
+def add_dashboard_flags(group: Any, *, pid: bool) -> None:
+    """The dashboard's flags (also `perftui attach PID`'s, which takes the PID as an argument)."""
     group.add_argument(
         "--interval",
         type=float,
@@ -32,6 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--theme", metavar="NAME", default=None, help="colour theme (see the error for names)")
     group.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
+    if pid:
+        group.add_argument(
+            "--pid",
+            type=int,
+            metavar="PID",
+            help="attach to this process and its children (CPU, memory, I/O, GPU use, Python stacks)",
+        )
+    group.add_argument(
+        "--record",
+        metavar="FILE",
+        default=None,
+        help="record everything shown (metrics and diagnosis) to FILE while the dashboard runs "
+        "(r starts/stops a recording to a timestamped file)",
+    )
 
 
 def _error(message: str) -> int:
@@ -39,7 +60,28 @@ def _error(message: str) -> int:
     return 2
 
 
+def resolve_theme(name: str | None) -> tuple[str, Any] | str:
+    """(theme, loaded themes), or the one-line error for an unknown name (warnings on stderr)."""
+    from perftui.ui.themes import DEFAULT_THEME, all_theme_names, load_themes
+
+    loaded = load_themes()
+    for problem in loaded.errors:
+        print(f"perftui: warning: theme file skipped: {problem}", file=sys.stderr)
+    names = all_theme_names(loaded)
+    theme = name or (DEFAULT_THEME if DEFAULT_THEME in names else "textual-dark")
+    if theme not in names:
+        return f"unknown theme {theme!r}; valid themes: {', '.join(names)}"
+    return theme, loaded
+
+
+def needs_terminal() -> str | None:
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        return "the dashboard needs a terminal (use `perftui snapshot` for plain output)"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    from perftui.commands.common import pid_checked
     from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL
 
     interval = float(args.interval)
@@ -49,25 +91,35 @@ def run(args: argparse.Namespace) -> int:
     if not 10 <= window <= 900:
         return _error("--window must be between 10 and 900 seconds")
 
-    from perftui.ui.themes import DEFAULT_THEME, all_theme_names, load_themes
-
-    loaded = load_themes()
-    for problem in loaded.errors:
-        print(f"perftui: warning: theme file skipped: {problem}", file=sys.stderr)
-    names = all_theme_names(loaded)
-    theme = args.theme or (DEFAULT_THEME if DEFAULT_THEME in names else "textual-dark")
-    if theme not in names:
-        return _error(f"unknown theme {theme!r}; valid themes: {', '.join(names)}")
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        return _error("the dashboard needs a terminal (use `perftui snapshot` for plain output)")
+    if not pid_checked(args):
+        return 2
+    record = getattr(args, "record", None)
+    if record is not None and Path(record).exists():
+        return _error(f"{record} already exists (choose another --record FILE)")
+    themed = resolve_theme(args.theme)
+    if isinstance(themed, str):
+        return _error(themed)
+    theme, loaded = themed
+    problem = needs_terminal()
+    if problem:
+        return _error(problem)
 
     from perftui.samplers.factory import SamplerOptions, build_samplers
     from perftui.samplers.runner import SamplerRunner
     from perftui.store.metric_store import MetricStore
 
     gpu = not getattr(args, "no_gpu", False)
+    pid = getattr(args, "pid", None)
     store = MetricStore()
-    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, gpu=gpu)))
+    recording = None
+    if record is not None:
+        from perftui.ui.session_io import LiveRecording, RecorderError
+
+        try:
+            recording = LiveRecording.start(Path(record), store, interval=interval)
+        except RecorderError as exc:
+            return _error(str(exc))
+    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid)))
     try:
         from perftui.ui.app import create_app
 
@@ -80,8 +132,14 @@ def run(args: argparse.Namespace) -> int:
             themes=loaded,
             gpu_enabled=gpu,
             start_runner=True,  # after the first frame
+            recording=recording,
         )
         result = app.run()
+        app.stop_recording_now()  # however the app ended, the file is finished
     finally:
         runner.stop(timeout=0.5)
+        if recording is not None and recording.recorder.running:
+            recording.stop()
+    for path in [*app.recordings_made, *app.reports_written]:
+        print(f"perftui: wrote {path}", file=sys.stderr)
     return int(result or 0)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
@@ -33,6 +34,9 @@ from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
 from perftui.ui.widgets.header import HeaderBar, header_text
 from perftui.ui.widgets.metric_panel import Builder, MetricPanel
 from perftui.ui.widgets.process_pane import ProcessPane
+
+if TYPE_CHECKING:
+    from perftui.ui.session_io import LiveRecording
 
 INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 WINDOWS = (60.0, 300.0, 900.0)
@@ -80,6 +84,9 @@ class PerftuiApp(App[int]):
         Binding("w", "cycle_window", "Window"),
         Binding("enter", "detail", "Detail"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("r", "toggle_record", "Record"),
+        Binding("s", "write_report", "Report"),
+        Binding("v", "toggle_process_view", "View"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("left,up", "app.focus_previous", "Focus", show=False),
         Binding("right,down", "app.focus_next", "Focus", show=False),
@@ -101,6 +108,8 @@ class PerftuiApp(App[int]):
         tracker: Any | None = None,
         use_tracker: bool = True,
         start_runner: bool = False,
+        recording: LiveRecording | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -129,6 +138,12 @@ class PerftuiApp(App[int]):
         self._gpu_ids: list[int] | None = None
         self._weights: dict[str, int] = {}
         self.ticks = 0
+        self.recording = recording  # --record FILE, or r
+        self.meta = meta  # system metadata for recordings and reports (computed on first use)
+        self.reports_written: list[Path] = []
+        self.recordings_made: list[Path] = [] if recording is None else [recording.path]
+        self.pending_work: list[threading.Event] = []  # file work in threads that quit waits for
+        self._attached = False
 
     # -- composition -------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -280,7 +295,11 @@ class PerftuiApp(App[int]):
 
     def refresh_view(self) -> None:
         """Read the store once and update every visible widget (only what changed redraws)."""
+        if self.recording is not None:
+            self._check_recording()
         if self.paused or self.too_small:
+            if self.recording is not None:  # the timeline goes on into the file
+                self._run_diagnosis(self.view_ctx(), show=False)
             return
         ctx = self.view_ctx()
         sig = self._signature(ctx)
@@ -293,7 +312,11 @@ class PerftuiApp(App[int]):
             panel.update_view(self.store, ctx)
         self._reweight()
         self._update_header()
-        self._one(ProcessPane).update_view(self.store)
+        pane = self._one(ProcessPane)
+        pane.update_view(self.store)
+        if pane.attached != self._attached:
+            self._attached = pane.attached
+            self.refresh_bindings()
         self._update_diagnosis(ctx)
         screen = self.screen
         from perftui.ui.screens.detail import DetailScreen
@@ -343,23 +366,52 @@ class PerftuiApp(App[int]):
                 window=self.window,
                 paused=self.paused,
                 gpu_enabled=self.gpu_enabled,
+                mode=self.header_mode(),
+                recording=self.recording.path.name if self.recording is not None else None,
             )
         )
 
+    def refresh_header(self) -> None:
+        self._update_header()
+
+    @property
+    def can_record(self) -> bool:
+        """Live sessions record; a replay is already a recording."""
+        return True
+
+    def report_source_name(self) -> str:
+        return "live"
+
+    def header_mode(self) -> str | None:
+        """What goes before the host name in the header (the replay says REPLAY there)."""
+        return None
+
     def _update_diagnosis(self, ctx: ViewCtx) -> None:
+        self._run_diagnosis(ctx, show=True)
+
+    def _run_diagnosis(self, ctx: ViewCtx, *, show: bool) -> None:
         pane = self._one(DiagnosisPane)
         if self.tracker is None:
-            pane.show_message("diagnosis not available")
+            if show:
+                pane.show_message("diagnosis not available")
             return
-        if ctx.now - self._last_diag < DIAG_PERIOD_S:
+        if 0 <= ctx.now - self._last_diag < DIAG_PERIOD_S:
             return
         self._last_diag = ctx.now
         try:
-            pane.show(self.tracker.update(self.store, DIAG_WINDOW_S))
+            diag = self.tracker.update(self.store, DIAG_WINDOW_S)
         except NotImplementedError:
-            pane.show_message("diagnosis not available yet")
+            if show:
+                pane.show_message("diagnosis not available yet")
+            return
         except Exception as exc:
-            pane.show_message(f"diagnosis failed: {type(exc).__name__}: {exc}")
+            if show:
+                pane.show_message(f"diagnosis failed: {type(exc).__name__}: {exc}")
+            return
+        if show:
+            pane.show(diag)
+        if self.recording is not None:
+            self.recording.on_diagnosis(self.tracker, diag)
 
     def _panel_content(self, panel_id: str) -> PanelContent | None:
         found = self._main_screen().query(f"#{panel_id}")
@@ -372,7 +424,49 @@ class PerftuiApp(App[int]):
     def action_quit_app(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        self.stop_recording_now()
         self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.stop_recording_now()
+
+    # -- recording, reports, process view (perftui.ui.app_io) ---------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_process_view":
+            return self._attached  # shown in the footer only when attached
+        return True
+
+    def action_toggle_process_view(self) -> None:
+        pane = self._one(ProcessPane)
+        if not pane.attached:
+            self.notify("no process attached: run perftui --pid PID", timeout=3)
+            return
+        pane.toggle_view(self.store)
+
+    def action_toggle_record(self) -> None:
+        from perftui.ui import app_io
+
+        app_io.toggle_record(self)
+
+    def action_write_report(self) -> None:
+        from perftui.ui import app_io
+
+        app_io.start_report(self)
+
+    def stop_recording_now(self, wait_s: float = 60.0) -> None:
+        """Finish the recording synchronously, and the file work in threads (quit, unmount)."""
+        from perftui.ui import app_io
+
+        app_io.stop_recording(self, background=False)
+        deadline = time.monotonic() + wait_s
+        for done in self.pending_work:
+            done.wait(max(0.0, deadline - time.monotonic()))
+        self.pending_work = [d for d in self.pending_work if not d.is_set()]
+
+    def _check_recording(self) -> None:
+        from perftui.ui import app_io
+
+        app_io.check_recording(self)
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
@@ -428,6 +522,13 @@ class PerftuiApp(App[int]):
         yield SystemCommand("Cycle window", "History window 1, 5, 15 min (w)", self.action_cycle_window)
         yield SystemCommand("Cycle theme", "Next perftui or Textual theme (t)", self.action_cycle_theme)
         yield SystemCommand("Panel detail", "Larger plot and statistics (enter)", self.action_detail)
+        yield SystemCommand(
+            "Record", "Start / stop recording to a file in the cwd (r)", self.action_toggle_record
+        )
+        yield SystemCommand("Report", "Markdown report of the current window (s)", self.action_write_report)
+        yield SystemCommand(
+            "Process tree / stacks", "Switch the attached process view (v)", self.action_toggle_process_view
+        )
         yield SystemCommand("Keys", "Show the help screen (?)", self.action_help)
 
 

@@ -20,8 +20,18 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "detail of the focused panel: larger plot and window statistics"),
     ("escape", "close a detail or help screen"),
     ("t", "cycle the theme"),
+    ("r", "start / stop recording to a timestamped .sqlite file in the cwd"),
+    ("s", "write a Markdown report of the current window to the cwd"),
+    ("v", "attached process (--pid): switch between process tree and stacks"),
     ("ctrl+p", "command palette (every action above)"),
     ("?", "this help"),
+)
+
+REPLAY_KEYS: tuple[tuple[str, str], ...] = (
+    ("p", "pause / play the replay"),
+    ("← / →", "seek 10 s back / forward"),
+    ("home / end", "seek to the start / the end"),
+    ("[ / ]", "replay slower / faster"),
 )
 
 NOTES = (
@@ -35,6 +45,8 @@ NOTES = (
 def help_text() -> str:
     lines = ["perftui keys", ""]
     lines += [f"  {k:<14} {d}" for k, d in KEYS]
+    lines += ["", "perftui replay FILE"]
+    lines += [f"  {k:<14} {d}" for k, d in REPLAY_KEYS]
     lines += ["", *NOTES, "", "escape, q or ? closes this screen"]
     return "\n".join(lines)
 

@@ -1,4 +1,4 @@
-"""One-line header: host, GPUs, driver, interval, window, counter tier, pause state."""
+"""One-line header: host, GPUs, driver, interval, window, counter tier, pause, replay and recording state."""
 
 from __future__ import annotations
 
@@ -13,9 +13,18 @@ from perftui.ui.panels import gpu_indices, gpu_info
 
 
 def header_text(
-    store: MetricStore, *, hostname: str, interval: float, window: float, paused: bool, gpu_enabled: bool
+    store: MetricStore,
+    *,
+    hostname: str,
+    interval: float,
+    window: float,
+    paused: bool,
+    gpu_enabled: bool,
+    mode: str | None = None,
+    recording: str | None = None,
 ) -> str:
-    parts = ["perftui", hostname]
+    """`mode` (the replay's "REPLAY file · position · speed") goes first; `recording` last as "● REC"."""
+    parts = ["perftui", hostname] if mode is None else [mode, hostname]
     idx = gpu_indices(store)
     if idx:
         names = Counter(str(gpu_info(store, i).get("name", "GPU")) for i in idx)
@@ -36,6 +45,8 @@ def header_text(
     parts.append(f"window {window / 60:g} min" if window >= 60 else f"window {window:g} s")
     if paused:
         parts.append("PAUSED")
+    if recording:
+        parts.append(f"● REC {recording}")
     return " · ".join(parts)
 
 

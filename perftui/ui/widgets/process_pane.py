@@ -1,19 +1,45 @@
-"""The process pane: GPU processes when the GPU sampler reports them, else how to attach."""
+"""The process pane.
+
+Attached (`--pid`): the process tree (PID, CPU %, RSS, GPU memory, state, name) or, after `v`,
+the stacks view (category bars from `stack.share.*` and the top functions with self/total %).
+When the process exits, the `process` source's reason says when and how; py-spy problems show
+as the `stacks` source's reason. Not attached: the GPU processes when the GPU sampler reports
+them, else how to attach.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
+from rich.console import Group
 from rich.text import Text
 from textual.widget import Widget
 
+from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
 
 ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process tree"
+SWITCH_HINT = "v: tree / stacks"
+BAR_WIDTH = 12
+MAX_CATEGORIES = 4
+
+View = Literal["tree", "stacks"]
+Role = Literal["title", "text", "dim", "warn", "bad", "bar"]
+Line = tuple[tuple[str, Role], ...]
+
+
+def _line(*parts: tuple[str, Role]) -> Line:
+    return tuple(parts)
+
+
+def is_attached(store: MetricStore) -> bool:
+    return store.status("process") is not None or isinstance(store.detail("proc.info"), dict)
 
 
 def process_lines(store: MetricStore) -> list[str]:
+    """The GPU processes table (not attached)."""
     procs: Any = store.detail("gpu.processes")
     if not isinstance(procs, list) or not procs:
         return []
@@ -34,34 +60,193 @@ def process_lines(store: MetricStore) -> list[str]:
     return out
 
 
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _bytes(v: Any) -> str:
+    n = _num(v)
+    return "—" if n is None else format_bytes(n)
+
+
+def _pct(v: Any) -> str:
+    n = _num(v)
+    return "—" if n is None else f"{n:.0f}"
+
+
+def _ordered_tree(rows: list[Mapping[str, Any]], root: int | None) -> list[tuple[int, Mapping[str, Any]]]:
+    """(depth, row) depth first from the root; children by PID; rows whose parent is missing at depth 0."""
+    by_pid = {int(r["pid"]): r for r in rows if isinstance(r.get("pid"), int)}
+    kids: dict[int, list[int]] = {}
+    for pid, r in by_pid.items():
+        ppid = r.get("ppid")
+        if isinstance(ppid, int) and ppid in by_pid and pid != root:
+            kids.setdefault(ppid, []).append(pid)
+    tops = [p for p, r in by_pid.items() if p == root or r.get("ppid") not in by_pid or p == r.get("ppid")]
+    tops.sort(key=lambda p: (p != root, p))
+    out: list[tuple[int, Mapping[str, Any]]] = []
+    seen: set[int] = set()
+    stack = [(0, p) for p in reversed(tops)]
+    while stack:
+        depth, pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        out.append((depth, by_pid[pid]))
+        for child in sorted(kids.get(pid, []), reverse=True):
+            stack.append((depth + 1, child))
+    return out
+
+
+def tree_lines(store: MetricStore) -> list[Line]:
+    info: Any = store.detail("proc.info")
+    info = info if isinstance(info, dict) else {}
+    status = store.status("process")
+    pid = info.get("pid")
+    name = info.get("name") or "?"
+    out: list[Line] = []
+    summary = [f"PID {pid if pid is not None else '?'} {name}"]
+    procs = store.latest("proc.procs")
+    if procs is not None:
+        summary.append(f"{procs:.0f} proc{'s' if procs != 1 else ''}")
+    cpu = store.latest("proc.cpu")
+    if cpu is not None:
+        summary.append(f"CPU {cpu:.0f}%")
+    rss = store.latest("proc.rss_bytes")
+    if rss is not None:
+        summary.append(f"RSS {format_bytes(rss)}")
+    gpu = store.latest("proc.gpu_mem_bytes")
+    if gpu is not None:
+        summary.append(f"GPU {format_bytes(gpu)}")
+    out.append(_line((" · ".join(summary), "title")))
+    if status is not None and not status.available:
+        out.append(_line((status.reason or "process not available", "bad")))
+        out.append(_line(("samples so far are kept (s writes a report)", "dim")))
+        return out
+    rows: Any = store.detail("proc.tree")
+    rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    if not rows:
+        out.append(_line(("waiting for the first sample of the process tree", "dim")))
+        return out
+    out.append(_line((f"{'PID':>7} {'CPU%':>4} {'RSS':>8} {'GPU mem':>8} S NAME", "dim")))
+    for depth, r in _ordered_tree(rows, pid if isinstance(pid, int) else None):
+        state = str(r.get("state") or "?")[:1].upper()
+        label = "  " * depth + str(r.get("name") or "?")
+        out.append(
+            _line(
+                (
+                    f"{r.get('pid', '?')!s:>7} {_pct(r.get('cpu')):>4} {_bytes(r.get('rss')):>8} "
+                    f"{_bytes(r.get('gpu_mem_bytes')):>8} {state} {label}",
+                    "text",
+                )
+            )
+        )
+    note = info.get("gpu_note")
+    if note:
+        out.append(_line((str(note), "dim")))
+    return out
+
+
+def share_bar(pct: float, width: int = BAR_WIDTH) -> str:
+    filled = max(0, min(width, round(pct / 100.0 * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def stack_lines(store: MetricStore) -> list[Line]:
+    out: list[Line] = []
+    status = store.status("stacks")
+    if status is not None and not status.available:
+        out.append(_line(("stacks unavailable: ", "warn"), (status.reason or "unknown reason", "text")))
+    shares = [(c, store.latest(f"stack.share.{c}")) for c in STACK_CATEGORIES]
+    ranked = sorted(((c, v) for c, v in shares if v is not None and v >= 0.5), key=lambda cv: -cv[1])
+    win: Any = store.detail("stack.window")
+    samples = store.latest("stack.samples")
+    head = "stack samples"
+    if isinstance(win, dict) and _num(win.get("seconds")) is not None:
+        head += f" over {float(win['seconds']):g} s"
+    if samples is not None:
+        head += f" ({samples:.0f})"
+    if ranked:
+        out.append(_line((head, "title")))
+    width = max((len(c) for c, _ in ranked[:MAX_CATEGORIES]), default=0)
+    for cat, v in ranked[:MAX_CATEGORIES]:
+        out.append(_line((f"{cat:<{width}} ", "text"), (share_bar(v), "bar"), (f" {v:3.0f}%", "text")))
+    top: Any = store.detail("stack.top")
+    top = [t for t in top if isinstance(t, dict)] if isinstance(top, list) else []
+    if top:
+        out.append(_line((f"{'self%':>5} {'tot%':>5} function", "dim")))
+        for t in top:
+            where = str(t.get("file") or "?").rsplit("/", 1)[-1]
+            if t.get("line") is not None:
+                where += f":{t['line']}"
+            out.append(
+                _line(
+                    (f"{_pct(t.get('self_pct')):>5} {_pct(t.get('total_pct')):>5} ", "text"),
+                    (str(t.get("function") or "?"), "title"),
+                    (f" {where}", "dim"),
+                )
+            )
+    if not ranked and not top and (status is None or status.available):
+        out.append(_line(("waiting for stack samples (py-spy)", "dim")))
+    return out
+
+
 class ProcessPane(Widget, can_focus=True):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"pane--title", "pane--dim", "pane--text"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "pane--title",
+        "pane--dim",
+        "pane--text",
+        "pane--warn",
+        "pane--bad",
+        "pane--bar",
+    }
 
     def __init__(self, *, id: str = "processes") -> None:
         super().__init__(id=id)
         self.border_title = "Processes"
+        self.view: View = "tree"
+        self.attached = False
+        self._content: list[Line] = []
         self._lines: list[str] = []
 
     @property
     def lines(self) -> list[str]:
+        """The plain text of each line shown (tests)."""
         return self._lines
 
-    def update_view(self, store: MetricStore) -> None:
-        lines = process_lines(store)
-        if lines != self._lines or not self.is_mounted:
-            self._lines = lines
+    def toggle_view(self, store: MetricStore) -> View:
+        self.view = "stacks" if self.view == "tree" else "tree"
+        self.update_view(store, force=True)
+        return self.view
+
+    def update_view(self, store: MetricStore, force: bool = False) -> None:
+        attached = is_attached(store)
+        if attached:
+            content = tree_lines(store) if self.view == "tree" else stack_lines(store)
+            title = "Process tree" if self.view == "tree" else "Stacks"
+        else:
+            content = [
+                _line((line, "title" if i == 0 else "text")) for i, line in enumerate(process_lines(store))
+            ]
+            title = "Processes"
+        if attached != self.attached or force:
+            self.attached = attached
+            self.border_title = title
+            self.border_subtitle = SWITCH_HINT if attached else ""
+        if content != self._content or force or not self.is_mounted:
+            self._content = content
+            self._lines = ["".join(part for part, _ in line) for line in content]
             self.refresh()
 
-    def render(self) -> Text:
-        if not self._lines:
+    def render(self) -> Group | Text:
+        if not self._content:
             return Text(ATTACH_HINT, style=self.get_component_rich_style("pane--dim"))
-        text = Text(
-            self._lines[0],
-            style=self.get_component_rich_style("pane--title"),
-            no_wrap=True,
-            overflow="ellipsis",
-        )
-        body = self.get_component_rich_style("pane--text")
-        for line in self._lines[1:]:
-            text.append("\n" + line, style=body)
-        return text
+        rows: list[Text] = []
+        for line in self._content:
+            # an exit or py-spy message wraps (it says what to do); table rows are cut with …
+            wraps = line[0][1] in ("bad", "warn")
+            text = Text(no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
+            for part, role in line:
+                text.append(part, style=self.get_component_rich_style(f"pane--{role}"))
+            rows.append(text)
+        return Group(*rows)

@@ -1,0 +1,73 @@
+"""`perftui replay FILE`: the dashboard driven by a recording (pause, seek, speed).
+
+The file is opened and checked before any UI starts: a missing, foreign or corrupted file is
+one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perftui.commands.dashboard import DEFAULT_WINDOW, needs_terminal, resolve_theme
+
+DEFAULT_SPEED = 1.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="a recording made by `perftui record` or the dashboard")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        metavar="X",
+        help="replay speed, times real time (0.25-100; default 1; ] and [ change it)",
+    )
+    p.add_argument("--theme", metavar="NAME", default=None, help="colour theme")
+    p.add_argument(
+        "--window",
+        type=float,
+        default=DEFAULT_WINDOW,
+        metavar="S",
+        help=f"seconds of sparkline history (10-900; default {DEFAULT_WINDOW:g})",
+    )
+
+
+def _error(message: str) -> int:
+    print(f"perftui: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from perftui.ui.replay import MAX_SPEED, MIN_SPEED
+
+    if not MIN_SPEED <= args.speed <= MAX_SPEED:
+        return _error(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}")
+    if not 10 <= args.window <= 900:
+        return _error("--window must be between 10 and 900 seconds")
+    from perftui.store.reader import RecordingError, open_recording
+
+    try:
+        rec = open_recording(args.file)
+    except RecordingError as exc:
+        return _error(str(exc))
+    if rec.start is None or rec.samples == 0:
+        return _error(f"{args.file}: the recording holds no samples")
+    themed = resolve_theme(args.theme)
+    if isinstance(themed, str):
+        return _error(themed)
+    theme, loaded = themed
+    problem = needs_terminal()
+    if problem:
+        return _error(problem)
+
+    from perftui.ui.replay import ReplayDriver
+    from perftui.ui.replay_app import create_replay_app
+
+    driver = ReplayDriver(rec, speed=args.speed)
+    app = create_replay_app(driver, theme=theme, themes=loaded, window=float(args.window))
+    result = app.run()
+    app.stop_recording_now()  # reports written in threads are finished
+    for path in app.reports_written:
+        print(f"perftui: wrote report {path}", file=sys.stderr)
+    return int(result or 0)

@@ -6,7 +6,6 @@
     window = 60           # sparkline history window, seconds
     theme = "perftui-dark"
     gpu = true            # sample GPUs
-    hold = 3.0            # seconds a new verdict must hold before it shows
 
 CLI flags win over the file. An unknown key or a wrong type is an error that names the key.
 """
@@ -35,7 +34,6 @@ class Config:
     window: float = 60.0
     theme: str = "perftui-dark"
     gpu: bool = True
-    hold: float = 3.0
 
     def merged(self, **overrides: Any) -> Config:
         """CLI flags on top: only values that were given (not None)."""
@@ -44,8 +42,7 @@ class Config:
 
 _BOUNDS: dict[str, tuple[float, float]] = {
     "interval": (0.05, 60.0),
-    "window": (10.0, 24 * 3600.0),
-    "hold": (0.0, 600.0),
+    "window": (10.0, 900.0),
 }
 
 

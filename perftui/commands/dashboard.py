@@ -26,14 +26,14 @@ def add_dashboard_flags(group: Any, *, pid: bool) -> None:
     group.add_argument(
         "--interval",
         type=float,
-        default=DEFAULT_INTERVAL,
+        default=None,
         metavar="S",
         help=f"seconds between samples (0.05-60; default {DEFAULT_INTERVAL:g})",
     )
     group.add_argument(
         "--window",
         type=float,
-        default=DEFAULT_WINDOW,
+        default=None,
         metavar="S",
         help=f"seconds of sparkline history (10-900; default {DEFAULT_WINDOW:g}; w cycles 1/5/15 min)",
     )
@@ -82,10 +82,17 @@ def needs_terminal() -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from perftui.commands.common import pid_checked
+    from perftui.config import ConfigError, load_config
     from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL
 
-    interval = float(args.interval)
-    window = float(args.window)
+    try:
+        cfg = load_config().merged(interval=args.interval, window=args.window, theme=args.theme)
+    except ConfigError as exc:
+        return _error(str(exc))
+    if getattr(args, "no_gpu", False):
+        cfg = cfg.merged(gpu=False)
+    interval = float(cfg.interval)
+    window = float(cfg.window)
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
         return _error(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
     if not 10 <= window <= 900:
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     record = getattr(args, "record", None)
     if record is not None and Path(record).exists():
         return _error(f"{record} already exists (choose another --record FILE)")
-    themed = resolve_theme(args.theme)
+    themed = resolve_theme(cfg.theme)
     if isinstance(themed, str):
         return _error(themed)
     theme, loaded = themed
@@ -108,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from perftui.samplers.runner import SamplerRunner
     from perftui.store.metric_store import MetricStore
 
-    gpu = not getattr(args, "no_gpu", False)
+    gpu = cfg.gpu
     pid = getattr(args, "pid", None)
     store = MetricStore()
     recording = None

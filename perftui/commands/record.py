@@ -75,25 +75,9 @@ class _Tracker:
         except NotImplementedError:
             self._tracker = None  # the engine is not there yet: record the metrics only
             return
-        # What to do about the verdict, without the per-tick numbers (those are in the timeline),
-        # so the detail changes only when the advice does.
-        store.set_detail(
-            "diagnosis.current",
-            {
-                "verdict": diag.verdict,
-                "confidence": diag.confidence,
-                "findings": [
-                    {
-                        "verdict": f.verdict,
-                        "rule": f.rule,
-                        "title": f.rule or f.verdict,
-                        "suggestions": list(f.suggestions),
-                        "next_step": f.next_step,
-                    }
-                    for f in diag.findings
-                ],
-            },
-        )
+        from perftui.diagnosis.render import advice_detail
+
+        store.set_detail("diagnosis.current", advice_detail(diag))
         timeline = self._tracker.timeline
         for entry in timeline[self._seen :]:
             recorder.add_timeline(entry)

@@ -86,3 +86,22 @@ def diagnosis_json(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> dict
         "timeline": [e.as_dict() for e in timeline],
         "since": d.since,
     }
+
+
+def advice_detail(d: Diagnosis) -> dict[str, Any]:
+    """The `diagnosis.current` detail recorders keep: the advice without the per-tick numbers
+    (those are in the timeline), so it changes only when the advice does."""
+    return {
+        "verdict": d.verdict,
+        "confidence": d.confidence,
+        "findings": [
+            {
+                "verdict": f.verdict,
+                "rule": f.rule,
+                "title": f.rule or f.verdict,
+                "suggestions": list(f.suggestions),
+                "next_step": f.next_step,
+            }
+            for f in d.findings
+        ],
+    }

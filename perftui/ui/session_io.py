@@ -35,20 +35,9 @@ def timestamped_path(
 
 def diagnosis_detail(diag: Any) -> dict[str, Any]:
     """The `diagnosis.current` detail, as `perftui record` writes it (advice without per-tick numbers)."""
-    return {
-        "verdict": diag.verdict,
-        "confidence": diag.confidence,
-        "findings": [
-            {
-                "verdict": f.verdict,
-                "rule": f.rule,
-                "title": f.rule or f.verdict,
-                "suggestions": list(f.suggestions),
-                "next_step": f.next_step,
-            }
-            for f in diag.findings
-        ],
-    }
+    from perftui.diagnosis.render import advice_detail
+
+    return advice_detail(diag)
 
 
 class LiveRecording:

@@ -84,9 +84,27 @@ class RingBuffer:
             return self._ordered()
 
     def since(self, t0: float, t1: float | None = None) -> tuple[FloatArray, FloatArray]:
-        """Entries with t0 <= ts (<= t1), in time order."""
+        """Entries with t0 <= ts (<= t1), in time order (copies of just those entries).
+
+        The ring holds at most two time-ordered runs ([head, cap) then [0, head) once full); each is
+        searched and sliced on its own, so a short window of a long ring copies only its points.
+        """
         with self._lock:
-            ts, vals = self._ordered()
-        lo = int(np.searchsorted(ts, t0, side="left"))
-        hi = len(ts) if t1 is None else int(np.searchsorted(ts, t1, side="right"))
-        return ts[lo:hi], vals[lo:hi]
+            n, cap, head = self._n, self._cap, self._head
+            runs = ((0, n),) if n < cap else ((head, cap), (0, head))
+            ts_parts: list[FloatArray] = []
+            val_parts: list[FloatArray] = []
+            for a, b in runs:
+                if a >= b:
+                    continue
+                run = self._ts[a:b]
+                lo = a + int(np.searchsorted(run, t0, side="left"))
+                hi = b if t1 is None else a + int(np.searchsorted(run, t1, side="right"))
+                if hi > lo:
+                    ts_parts.append(self._ts[lo:hi])
+                    val_parts.append(self._vals[lo:hi])
+            if len(ts_parts) == 1:
+                return ts_parts[0].copy(), val_parts[0].copy()
+            if ts_parts:
+                return np.concatenate(ts_parts), np.concatenate(val_parts)
+        return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)

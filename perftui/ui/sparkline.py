@@ -81,9 +81,17 @@ def levels(buckets: list[float | None], lo: float = 0.0, hi: float | None = None
         span = 1.0
     k = (len(BLOCKS) - 1) / span
     top_i = len(BLOCKS) - 1
-    return "".join(
-        " " if b is None or b != b else BLOCKS[min(top_i, max(0, int((b - lo) * k + 0.5)))] for b in buckets
-    )
+    # A plain loop with inline clamping: about twice as fast as min/max calls in a generator,
+    # and this runs for every sparkline cell on every tick.
+    out: list[str] = []
+    add = out.append
+    for b in buckets:
+        if b is None or b != b:
+            add(" ")
+            continue
+        i = int((b - lo) * k + 0.5)
+        add(BLOCKS[0 if i < 0 else top_i if i > top_i else i])
+    return "".join(out)
 
 
 def sparkline(

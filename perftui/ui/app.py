@@ -176,6 +176,9 @@ class PerftuiApp(App[int]):
         if self.start_runner and self.runner is not None:
             # samplers start once the first frame is out: the screen appears sooner
             self.call_after_refresh(self.runner.start)
+            # then show the first values as soon as they land, not a whole render period later
+            for delay in (0.15, 0.35, 0.7):
+                self.set_timer(delay, self.refresh_view)
 
     def _start_timer(self) -> None:
         if self._timer is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -74,10 +76,17 @@ def render(report: Report, fmt: str) -> str:
 
 
 def write_text(path: Path, text: str) -> str | None:
-    """Write `text`; an error message (one line) on failure."""
+    """Write `text` with the user's umask, never through a symlink; an error message on failure."""
+    if path.is_symlink():
+        return f"refusing to write {path}: it is a symbolic link"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        path.write_text(text, encoding="utf-8")
+        fd = os.open(path, flags, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink put there after the check above
+            return f"refusing to write {path}: it is a symbolic link"
         return f"cannot write {path}: {exc.strerror or exc}"
     return None
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from perftui.core.redact import redact_argv, redact_text, redact_value
 from perftui.core.specs import REGISTRY
 from perftui.core.units import Unit, format_bytes, format_value
 from perftui.report.model import (
@@ -147,7 +148,10 @@ def _system(meta: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     if isinstance(meta.get("interval_s"), (int, float)):
         add("Sampling interval", f"{float(meta['interval_s']):g} s")
     cmd = meta.get("command_line")
-    add("Command line", " ".join(str(c) for c in cmd) if isinstance(cmd, list) else cmd)
+    if isinstance(cmd, list):  # recordings made before redaction keep their secrets: redact here too
+        add("Command line", " ".join(redact_argv(cmd)))
+    elif isinstance(cmd, str):
+        add("Command line", redact_text(cmd))
     return tuple(rows)
 
 
@@ -291,7 +295,7 @@ def build_report(
         note=note,
         step_s=recomputed.step_s if recomputed else None,
     )
-    details = part.details_at(end)
+    details = {name: redact_value(value, name) for name, value in part.details_at(end).items()}
     ts_of = {d.name: d.ts for d in part.details if d.ts <= end}
     shares_cat = []
     for key in sorted(part.series, key=natural_key):

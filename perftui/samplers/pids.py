@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import psutil
 
+PID_MAX_LIMIT = 4_194_304  # the kernel's PID_MAX_LIMIT on 64-bit (pid_max can be set no higher)
+
 
 def validate_pid(pid: object) -> str | None:
     """Error text for a PID we cannot attach to, or None when it is fine."""
@@ -33,6 +35,8 @@ def validate_pid(pid: object) -> str | None:
         return f"invalid PID {pid!r}: expected a positive integer"
     if n <= 0:
         return f"invalid PID {pid!r}: expected a positive integer"
+    if n > PID_MAX_LIMIT:  # larger values overflow the C int behind kill(2)
+        return f"no process with PID {n}"
     if not psutil.pid_exists(n):
         return f"no process with PID {n}"
     try:

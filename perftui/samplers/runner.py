@@ -4,6 +4,10 @@
 - a sampler that raises gets its status set to the error and is retried
   next tick; one that blocks only stalls its own thread (the store's
   per-source last-sample time lets the UI show it as stale);
+- a deadline: a watchdog thread marks a source whose tick has run longer
+  than max(5 s, 5 × interval) unavailable with "stale: <name> sample has not
+  returned for N s" (N kept current); the tick's return restores its status.
+  A thread stuck in a C call cannot be killed: it is only reported;
 - stop() returns promptly: threads sleep on an Event.
 """
 
@@ -20,6 +24,17 @@ from perftui.store.metric_store import MetricStore
 
 MIN_INTERVAL = 0.05
 MAX_INTERVAL = 60.0
+DEADLINE_MIN_S = 5.0  # a tick longer than max(DEADLINE_MIN_S, DEADLINE_TICKS × interval) is stale
+DEADLINE_TICKS = 5.0
+WATCH_PERIOD_S = 0.5
+
+
+def deadline_for(interval: float) -> float:
+    return max(DEADLINE_MIN_S, DEADLINE_TICKS * interval)
+
+
+def stale_reason(name: str, seconds: float) -> str:
+    return f"stale: {name} sample has not returned for {int(seconds)} s"
 
 
 class SamplerRunner:
@@ -36,6 +51,9 @@ class SamplerRunner:
         self._wake = {s.name: threading.Event() for s in self.samplers}
         self._threads: list[threading.Thread] = []
         self._errors: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._inflight: dict[str, float] = {}  # source -> monotonic start of its running tick
+        self._stale: dict[str, int] = {}  # source -> seconds last reported as stale
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -49,6 +67,10 @@ class SamplerRunner:
             )
             self._threads.append(t)
             t.start()
+        if self._threads:
+            w = threading.Thread(target=self._watch, name="perftui-watchdog", daemon=True)
+            self._threads.append(w)
+            w.start()
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
@@ -84,8 +106,15 @@ class SamplerRunner:
 
     # -- internals -------------------------------------------------------
     def _tick(self, sampler: Sampler) -> None:
+        with self._lock:
+            self._inflight[sampler.name] = time.monotonic()
         try:
-            values = sampler.sample()
+            try:
+                values = sampler.sample()
+            finally:
+                with self._lock:  # a stale status set by the watchdog differs from availability():
+                    self._inflight.pop(sampler.name, None)  # it is replaced below
+                    self._stale.pop(sampler.name, None)
             ts = self._clock()
             self.store.append(ts, values, source=sampler.name)
             for key, value in sampler.details().items():
@@ -100,6 +129,30 @@ class SamplerRunner:
             self.store.set_status(
                 sampler.name, SourceStatus.unavailable(f"sampling failed: {type(exc).__name__}: {exc}")
             )
+
+    def check_deadlines(self, now: float | None = None) -> list[str]:
+        """Mark every source whose tick is past its deadline as stale; returns their names."""
+        now = time.monotonic() if now is None else now
+        late: list[str] = []
+        by_name = {s.name: s for s in self.samplers}
+        with self._lock:
+            for name, started in self._inflight.items():
+                sampler = by_name.get(name)
+                if sampler is None:
+                    continue
+                elapsed = now - started
+                if elapsed <= deadline_for(sampler.interval):
+                    continue
+                late.append(name)
+                if self._stale.get(name) != int(elapsed):
+                    self._stale[name] = int(elapsed)
+                    self.store.set_status(name, SourceStatus.unavailable(stale_reason(name, elapsed)))
+        return late
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_PERIOD_S):
+            with contextlib.suppress(Exception):
+                self.check_deadlines()
 
     def _loop(self, sampler: Sampler) -> None:
         wake = self._wake[sampler.name]

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from perftui.core.redact import redact_value
 from perftui.core.specs import REGISTRY
 from perftui.core.types import SourceStatus
 from perftui.store.metric_store import MetricStore
@@ -152,7 +153,7 @@ class Recorder:
             meta = {"schema_version": SCHEMA_VERSION, **self._meta}
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-                [(k, json.dumps(v, default=str)) for k, v in meta.items()],
+                [(k, json.dumps(redact_value(v, k), default=str)) for k, v in meta.items()],
             )
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -305,7 +306,8 @@ class Recorder:
             last_ts = self._last_detail_ts.get(name)
             if last_ts is not None and now - last_ts < self.details_interval:
                 continue
-            text = json.dumps(value, default=str)  # key order kept: it is the display order
+            # key order kept: it is the display order; command lines lose likely secrets
+            text = json.dumps(redact_value(value, name), default=str)
             if self._last_detail.get(name) == text:
                 continue
             conn.execute("INSERT INTO details (ts, name, value) VALUES (?, ?, ?)", (now, name, text))
@@ -334,7 +336,7 @@ class Recorder:
         for name, value in updates.items():
             conn.execute(
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-                (name, json.dumps(value, default=str)),
+                (name, json.dumps(redact_value(value, name), default=str)),
             )
 
     def _compact(self) -> None:

@@ -175,7 +175,9 @@ def _check_file(p: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     change_counter, n_pages = struct.unpack(">II", header[24:32])
     valid_for = struct.unpack(">I", header[92:96])[0]
-    if n_pages and valid_for == change_counter and st.st_size < n_pages * page_size:
+    wal = p.with_name(p.name + "-wal")
+    wal_pending = wal.exists() and wal.stat().st_size > 0  # pages not yet checkpointed (a stop mid-run)
+    if n_pages and valid_for == change_counter and st.st_size < n_pages * page_size and not wal_pending:
         raise RecordingError(
             f"{p}: truncated recording ({st.st_size} bytes, the header says {n_pages * page_size})"
         )

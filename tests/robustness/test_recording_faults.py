@@ -102,12 +102,6 @@ def test_disk_full_while_recording_stops_with_one_line(
     assert Path(f"{path}-wal").stat().st_size > 0  # the data that could not be checkpointed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/reader.py _check_file compares the main file's size with its header page count and "
-    "calls the file truncated although the pages are in the -wal file (SQLite itself reads it: "
-    "integrity_check ok); the check must be skipped when a non-empty -wal exists (reader's owner)",
-)
 def test_disk_full_recording_opens_with_what_was_written(
     filled: tuple[subprocess.CompletedProcess[str], Path, int],
 ) -> None:

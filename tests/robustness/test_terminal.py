@@ -86,12 +86,6 @@ def test_real_dashboard_without_colour_is_usable(tmux: Tmux, env: str) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    strict=True,
-    reason="MetricPanel.render_lines (perftui/ui/widgets/metric_panel.py) returns its cached strips "
-    "without the app's line filters, so Textual's NO_COLOR Monochrome filter never reaches the panels "
-    "(fix belongs to the widget's owner: strip.apply_filter(f, background) for f in get_line_filters())",
-)
 def test_no_color_output_has_no_colour_codes(tmux: Tmux) -> None:
     cmd = f"{SETTLE}; env NO_COLOR=1 TERM=xterm-256color {PERFTUI} --no-gpu --interval 0.5; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd)

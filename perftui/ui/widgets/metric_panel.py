@@ -215,6 +215,12 @@ class MetricPanel(Widget, can_focus=True):
             if crop.x or crop.right != width:
                 strip = strip.crop(crop.x, crop.right)
             out.append(strip)
+        # cached strips bypass Textual's own line filters (NO_COLOR, dim): apply them here
+        filters = self.app.get_line_filters()
+        if filters:
+            background = self.background_colors[1]
+            for line_filter in filters:
+                out = [strip.apply_filter(line_filter, background) for strip in out]
         return out
 
     def notify_style_update(self) -> None:

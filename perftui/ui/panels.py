@@ -266,7 +266,7 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
         v = store.latest(p + key)
         if v:
             rows.append(Row(label, text=f"{v:.0f}", severity="bad"))
-    notices.extend(source_notices(store, ["gpu"], ctx) if not rows else [])
+    notices.extend(source_notices(store, ["gpu"], ctx))  # a hung or stale sampler says so over old rows
     reason = store.detail(p + "tier_reason")
     if tier == "nvml" and isinstance(reason, str) and reason and len(rows) < 4:
         notices.append((reason, "dim"))

@@ -266,11 +266,6 @@ async def test_nvml_call_that_hangs_marks_gpu_stale_and_host_goes_on(short_deadl
         runner.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perftui/ui/panels.py gpu_content shows source notices only when a GPU panel has no rows: "
-    "a GPU source gone stale keeps its last values without saying so (fix belongs to the panels' owner)",
-)
 async def test_gpu_panel_says_stale_when_the_gpu_sampler_hangs() -> None:
     store = MetricStore()
     fake = make_fake_nvml("h100", realtime=False)

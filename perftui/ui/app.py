@@ -72,6 +72,9 @@ def _next(values: tuple[float, ...], current: float, step: int) -> float:
     return smaller[-1] if smaller else values[0]
 
 
+MAX_PANEL_WEIGHT = 12  # rows; a panel with more shows "+N more" and its detail view has all
+
+
 class PerftuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "perftui"
@@ -279,7 +282,8 @@ class PerftuiApp(App[int]):
         for panel in self._panels():
             if panel.id is None or (panel.id.startswith("gpu-") and panel.id != "gpu-none"):
                 continue
-            want = panel.natural_height()
+            # capped, so 32 disks or 64 NICs cannot squeeze CPU and memory down to a border
+            want = min(panel.natural_height(), MAX_PANEL_WEIGHT)
             if self._weights.get(panel.id) != want:
                 self._weights[panel.id] = want
                 panel.styles.height = f"{want}fr"

@@ -51,3 +51,9 @@ def test_snapshot_with_pid_samples_the_tree_and_its_stacks(python_child: int) ->
     # py-spy works here (root): the sleeping child's samples are idle
     assert doc["sources"]["stacks"]["available"] is True, doc["sources"]["stacks"]
     assert doc["metrics"]["stack.share.idle"]["value"] >= 50
+
+
+def test_top_level_pid_reaches_the_subcommand(python_child: int) -> None:
+    res = perftui("--pid", str(python_child), "snapshot", "--json", "--no-gpu", "--duration", "0.5")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["details"]["proc.info"]["pid"] == python_child

@@ -11,6 +11,8 @@ def add_pid_argument(p: argparse.ArgumentParser) -> None:
         "--pid",
         type=int,
         metavar="PID",
+        # SUPPRESS: `perftui --pid N snapshot` keeps the top-level value instead of resetting it
+        default=argparse.SUPPRESS,
         help="attach to this process and its children (CPU, memory, I/O, GPU use, Python stacks)",
     )
 

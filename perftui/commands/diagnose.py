@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
-    diagnosis, tracker, store = watch(args.duration, args.interval, gpu=not args.no_gpu, pid=args.pid)
+    diagnosis, tracker, store = watch(
+        args.duration, args.interval, gpu=not args.no_gpu, pid=getattr(args, "pid", None)
+    )
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration

@@ -102,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
         _error(str(exc))
         return 2 if "already exists" in str(exc) else 1
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=args.interval, gpu=not args.no_gpu, pid=args.pid))
+        store,
+        build_samplers(
+            SamplerOptions(interval=args.interval, gpu=not args.no_gpu, pid=getattr(args, "pid", None))
+        ),
     )
     stop = threading.Event()
     stop_reason: list[str] = []

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
-    store = collect(args.duration, gpu=not args.no_gpu, pid=args.pid)
+    store = collect(args.duration, gpu=not args.no_gpu, pid=getattr(args, "pid", None))
     if args.json:
         json.dump(to_json(store), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,6 @@ def perftui(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=timeout
     )
-
-
-@pytest.fixture
-def python_child() -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.05)"])
-    try:
-        yield proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,17 @@ def needs_terminal() -> str | None:
     return None
 
 
+def ui_preflight(theme_name: str | None) -> tuple[str, Any] | str:
+    """The last checks before a Textual app starts (live or replay): the theme, then a terminal.
+
+    Returns (theme, loaded themes), or the one-line error to print.
+    """
+    themed = resolve_theme(theme_name)
+    if isinstance(themed, str):
+        return themed
+    return needs_terminal() or themed
+
+
 def run(args: argparse.Namespace) -> int:
     from perftui.commands.common import pid_checked
     from perftui.config import ConfigError, load_config
@@ -103,13 +114,10 @@ def run(args: argparse.Namespace) -> int:
     record = getattr(args, "record", None)
     if record is not None and Path(record).exists():
         return _error(f"{record} already exists (choose another --record FILE)")
-    themed = resolve_theme(cfg.theme)
-    if isinstance(themed, str):
-        return _error(themed)
-    theme, loaded = themed
-    problem = needs_terminal()
-    if problem:
-        return _error(problem)
+    ready = ui_preflight(cfg.theme)
+    if isinstance(ready, str):
+        return _error(ready)
+    theme, loaded = ready
 
     from perftui.samplers.factory import SamplerOptions, build_samplers
     from perftui.samplers.runner import SamplerRunner

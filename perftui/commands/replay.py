@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perftui.commands.dashboard import DEFAULT_WINDOW, needs_terminal, resolve_theme
+from perftui.commands.dashboard import DEFAULT_WINDOW, ui_preflight
 
 DEFAULT_SPEED = 1.0
 
@@ -53,13 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     if rec.start is None or rec.samples == 0:
         return _error(f"{args.file}: the recording holds no samples")
-    themed = resolve_theme(args.theme)
-    if isinstance(themed, str):
-        return _error(themed)
-    theme, loaded = themed
-    problem = needs_terminal()
-    if problem:
-        return _error(problem)
+    ready = ui_preflight(args.theme)
+    if isinstance(ready, str):
+        return _error(ready)
+    theme, loaded = ready
 
     from perftui.ui.replay import ReplayDriver
     from perftui.ui.replay_app import create_replay_app

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,15 +79,6 @@ def test_record_to_an_existing_file_exits_2(tmp_path: Path) -> None:
     assert target.read_text() == "keep me"
 
 
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    t = Tmux()
-    try:
-        yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True, timeout=20)
-
-
 def start(tmux: Tmux, args: str, cwd: Path) -> None:
     cmd = f"cd {cwd}; {SETTLE}; {PERFTUI} {args}; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "140", "-y", "40", cmd)
@@ -123,16 +113,6 @@ def test_dashboard_record_writes_a_recording_that_opens(tmux: Tmux, tmp_path: Pa
     assert rec.series["cpu.util"][1].size >= 3
     assert rec.timeline, "the dashboard's diagnosis timeline is in the recording"
     assert rec.meta["interval_s"] == 0.5
-
-
-@pytest.fixture
-def python_child() -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(0.05)"])
-    try:
-        yield proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.e2e

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -52,17 +49,6 @@ async def test_resized_to_20x5_80x24_300x90_while_sampling() -> None:
 
 
 # -- the real command in tmux without colour ---------------------------------------------------------------
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    t = Tmux()
-    try:
-        yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True, timeout=20)
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     "env",

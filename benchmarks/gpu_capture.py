@@ -7,9 +7,11 @@ Output goes to --out, else $OUT, else ./gpu_capture_out:
 - snapshot.json         `perftui snapshot --json`
 - nvml_calls.json       per NVML call the sampler makes: count, mean µs, errors; tick cost (median, p95)
 - gpm_probe.json        every NVML_GPM_METRIC_* id in this nvidia-ml-py: supported or its error, value
-- series/<label>.json   the store contents (every key's series, details, statuses) while a labelled
-                        workload runs (torch, when importable): matmul_bf16, d2d_copy, tiny_kernels,
-                        h2d_pageable, idle_10gib
+- rec/<label>.sqlite    `perftui record --pid` of a labelled torch workload (when torch imports):
+                        matmul_bf16, d2d_copy, tiny_kernels, h2d_pageable, idle_10gib, starved_loader
+                        (a GPU step waiting on two DataLoader workers doing Python preprocessing)
+- smi/<label>.csv       nvidia-smi's own readings during the same workload, to cross-check perftui's
+- snapshot.txt, nvidia_smi_q.txt   the human snapshot and `nvidia-smi -q`
 - capture.json          summary: versions, GPUs, tiers, what ran, what failed, elapsed
 
 `--fake SCENARIO` runs the same steps against tests/fakes/fake_nvml.py (a dry run on any machine;
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS = ("matmul_bf16", "d2d_copy", "tiny_kernels", "h2d_pageable", "idle_10gib")
+WORKLOADS = ("matmul_bf16", "d2d_copy", "tiny_kernels", "h2d_pageable", "idle_10gib", "starved_loader")
 DEADLINE_S = 7.5 * 60
 
 
@@ -72,23 +74,6 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def store_contents(store: Any) -> dict[str, Any]:
-    """Every key's series, every JSON-able detail and every source status of a MetricStore."""
-    series = {}
-    for key in store:
-        ts, vals = store.series(key)
-        series[key] = {"ts": [round(float(t), 4) for t in ts], "v": [float(v) for v in vals]}
-    details = {}
-    for k, v in store.details().items():
-        try:
-            json.dumps(v)
-        except (TypeError, ValueError):
-            continue
-        details[k] = v
-    statuses = {n: {"available": s.available, "reason": s.reason} for n, s in store.statuses().items()}
-    return {"series": series, "details": details, "sources": statuses}
-
-
 def load_nvml(fake: str | None) -> Any:
     if fake is None:
         return None
@@ -121,7 +106,20 @@ def step_snapshot(out: Path) -> dict[str, Any]:
         timeout=120,
     )
     (out / "snapshot.json").write_text(r.stdout or "{}")
-    return {"returncode": r.returncode, "stderr": r.stderr[-2000:]}
+    text = subprocess.run(
+        [sys.executable, "-m", "perftui", "snapshot", "--duration", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (out / "snapshot.txt").write_text(text.stdout + text.stderr)
+    try:
+        smi = subprocess.run(["nvidia-smi", "-q"], capture_output=True, text=True, timeout=60)
+        (out / "nvidia_smi_q.txt").write_text(smi.stdout + smi.stderr)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        (out / "nvidia_smi_q.txt").write_text(f"nvidia-smi -q failed: {exc}")
+    return {"returncode": r.returncode, "text_rc": text.returncode, "stderr": r.stderr[-2000:]}
 
 
 def step_call_timing(out: Path, nvml: Any, ticks: int) -> dict[str, Any]:
@@ -240,64 +238,112 @@ def _gpm_chunk(mod: Any, s1: Any, s2: Any, chunk: list[tuple[int, str]]) -> dict
     return out
 
 
-def step_workload(out: Path, label: str, seconds: float, interval: float) -> dict[str, Any]:
-    from perftui.samplers.factory import SamplerOptions, build_samplers
-    from perftui.samplers.runner import SamplerRunner
-    from perftui.store.metric_store import MetricStore
+def _wait_ready(child: subprocess.Popen[str], timeout: float) -> str:
+    """Lines the workload printed before its 'ready' line (torch import, allocation, warm-up)."""
+    import selectors
 
+    sel = selectors.DefaultSelector()
+    assert child.stdout is not None
+    sel.register(child.stdout, selectors.EVENT_READ)
+    seen: list[str] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and child.poll() is None:
+        if sel.select(timeout=0.5):
+            line = child.stdout.readline()
+            if line.strip() == "ready":
+                return "".join(seen)
+            seen.append(line)
+    raise RuntimeError(
+        f"workload not ready after {timeout:.0f} s (rc {child.poll()}): {''.join(seen)[-500:]}"
+    )
+
+
+def _smi_logger(path: Path, period_ms: int) -> subprocess.Popen[bytes] | None:
+    """nvidia-smi's own view, as a cross-check of perftui's numbers (None without nvidia-smi)."""
+    import shutil
+
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = (
+        "timestamp,index,utilization.gpu,utilization.memory,memory.used,memory.total,power.draw,"
+        "clocks.sm,clocks.mem,temperature.gpu,pcie.link.gen.current,pcie.link.width.current,"
+        "clocks_event_reasons.active"
+    )
+    with path.open("wb") as fh:
+        return subprocess.Popen(
+            [smi, f"--query-gpu={fields}", "--format=csv,nounits", f"-lms={period_ms}"],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def step_workload(out: Path, label: str, seconds: float, interval: float) -> dict[str, Any]:
+    """Run one labelled workload and `perftui record --pid` it: the recording is the fixture."""
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds + 3)],
+        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds + 2)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)  # CUDA context, allocations: let the workload reach its steady state
-    store = MetricStore(capacity=int(seconds / interval) + 64)
+    rec = out / "rec" / f"{label}.sqlite"
+    rec.parent.mkdir(parents=True, exist_ok=True)
+    smi = None
     try:
-        samplers = build_samplers(SamplerOptions(interval=interval, gpu=True, pid=child.pid))
-    except Exception:
-        samplers = build_samplers(SamplerOptions(interval=interval, gpu=True))
-    runner = SamplerRunner(store, samplers)
-    runner.start()
-    t0 = time.time()
-    try:
-        time.sleep(seconds)
+        setup = _wait_ready(child, 90.0)
+        smi = _smi_logger(out / "smi" / f"{label}.csv", int(interval * 1000))
+        cmd = [sys.executable, "-m", "perftui", "record", "-o", str(rec), "--force"]
+        cmd += ["--interval", str(interval), "--duration", str(seconds), "--pid", str(child.pid)]
+        t0 = time.monotonic()
+        recorder = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(recorder.pid, 0)
+        wall = time.monotonic() - t0
+        rec_out = recorder.stdout.read().decode(errors="replace") if recorder.stdout else ""
+        recorder.returncode = os.waitstatus_to_exitcode(status)
     finally:
-        runner.stop()
-    try:
-        stdout, stderr = child.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        stdout, stderr = child.communicate()
-    data = {
-        "label": label,
-        "seconds": seconds,
-        "interval": interval,
-        "started": t0,
-        "workload_pid": child.pid,
+        if smi is not None:
+            smi.terminate()
+            smi.wait(timeout=10)
+        try:
+            stdout, stderr = child.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            stdout, stderr = child.communicate()
+    return {
         "workload_rc": child.returncode,
-        "workload_report": stdout.strip()[-2000:],
-        "workload_stderr": stderr.strip()[-2000:],
-        **store_contents(store),
+        "workload": (stdout.strip()[-400:]),
+        "workload_setup": setup.strip()[-300:],
+        "workload_stderr": stderr.strip()[-600:],
+        "record_rc": recorder.returncode,
+        "record_output": rec_out.strip()[-600:],
+        "record_cpu_pct": round(100 * (usage.ru_utime + usage.ru_stime) / wall, 2),
+        "record_maxrss_mb": round(usage.ru_maxrss / 1024, 1),
+        "recording_bytes": rec.stat().st_size if rec.exists() else 0,
     }
-    write_json(out / "series" / f"{label}.json", data)
-    return {"rc": child.returncode, "keys": len(data["series"]), "report": stdout.strip()[-300:]}
 
 
 def run_workload(label: str, seconds: float) -> int:
-    """Child mode: one labelled torch workload for `seconds`; prints what it did."""
+    """Child mode: one labelled torch workload; prints 'ready' once set up, then runs `seconds`."""
     import torch  # type: ignore[import-not-found,unused-ignore]
 
     if not torch.cuda.is_available():
-        print("torch sees no CUDA device")
+        print("torch sees no CUDA device", flush=True)
         return 3
     dev = torch.device("cuda")
-    end = time.monotonic() + seconds
     n = 0
+
+    def ready() -> float:
+        torch.cuda.synchronize()
+        print("ready", flush=True)
+        return time.monotonic() + seconds
+
     if label == "matmul_bf16":
         a = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
         b = torch.randn(8192, 8192, device=dev, dtype=torch.bfloat16)
+        torch.matmul(a, b)
+        end = ready()
         while time.monotonic() < end:
             for _ in range(10):
                 torch.matmul(a, b)
@@ -307,6 +353,8 @@ def run_workload(label: str, seconds: float) -> int:
     elif label == "d2d_copy":
         x = torch.empty(2 << 30, dtype=torch.uint8, device=dev)
         y = torch.empty_like(x)
+        y.copy_(x)
+        end = ready()
         while time.monotonic() < end:
             y.copy_(x)
             torch.cuda.synchronize()
@@ -314,6 +362,8 @@ def run_workload(label: str, seconds: float) -> int:
         print(f"D2D copy 2 GiB x{n}: {2 * (2 << 30) * n / seconds / 1e9:.0f} GB/s read+write")
     elif label == "tiny_kernels":
         x = torch.zeros(1, device=dev)
+        x.add_(1)
+        end = ready()
         while time.monotonic() < end:
             for _ in range(1000):
                 x.add_(1)
@@ -324,6 +374,8 @@ def run_workload(label: str, seconds: float) -> int:
         host = torch.empty(512 << 20, dtype=torch.uint8)  # pageable, not pinned
         host.fill_(1)
         d = torch.empty(512 << 20, dtype=torch.uint8, device=dev)
+        d.copy_(host)
+        end = ready()
         while time.monotonic() < end:
             d.copy_(host)
             torch.cuda.synchronize()
@@ -331,13 +383,46 @@ def run_workload(label: str, seconds: float) -> int:
         print(f"pageable H2D 512 MiB x{n}: {(512 << 20) * n / seconds / 1e9:.1f} GB/s")
     elif label == "idle_10gib":
         held = torch.empty(10 << 30, dtype=torch.uint8, device=dev)
-        torch.cuda.synchronize()
+        end = ready()
         time.sleep(max(0.0, end - time.monotonic()))
         print(f"held {held.numel() >> 30} GiB idle")
+    elif label == "starved_loader":
+        n = _starved_loader(torch, dev, ready)
+        print(f"starved loader: {n / seconds:.1f} steps/s")
     else:
         print(f"unknown workload {label}")
         return 2
     return 0
+
+
+class _SlowItems:
+    """A map-style dataset whose items cost ~10 ms of pure-Python CPU each (a slow decode/augment)."""
+
+    def __len__(self) -> int:
+        return 1 << 30
+
+    def __getitem__(self, i: int) -> Any:
+        import torch  # type: ignore[import-not-found,unused-ignore]
+
+        acc = 0
+        for k in range(150_000):
+            acc += k * k
+        return torch.full((256, 256), float(acc % 7))
+
+
+def _starved_loader(torch: Any, dev: Any, ready: Any) -> int:
+    """A training-like loop whose GPU waits on two DataLoader workers doing Python preprocessing."""
+    loader = torch.utils.data.DataLoader(_SlowItems(), batch_size=8, num_workers=2)
+    w = torch.randn(256, 4096, device=dev)
+    it = iter(loader)
+    next(it)
+    end = ready()
+    n = 0
+    while time.monotonic() < end:
+        batch = next(it).to(dev)
+        (batch @ w).relu_().sum().item()
+        n += 1
+    return n
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,10 +9,6 @@ from types import ModuleType
 
 import pytest
 
-from perftui.samplers.runner import SamplerRunner
-from perftui.store.metric_store import MetricStore
-from tests.gpu.conftest import MakeFake, sampler_for
-
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_capture.py"
 
 
@@ -40,22 +36,6 @@ def test_output_dir_precedence(capture: ModuleType, tmp_path: Path) -> None:
     assert capture.out_dir(tmp_path / "a", {"OUT": str(tmp_path / "b")}) == tmp_path / "a"
     assert capture.out_dir(None, {"OUT": str(tmp_path / "b")}) == tmp_path / "b"
     assert capture.out_dir(None, {}) == Path("gpu_capture_out")
-
-
-def test_store_contents_is_json(capture: ModuleType, fake_nvml: MakeFake, tmp_path: Path) -> None:
-    fake = fake_nvml("h100")
-    store = MetricStore(capacity=16)
-    runner = SamplerRunner(store, [sampler_for(fake)], clock=fake.now)
-    for _ in range(3):
-        runner.sample_once()
-        fake.advance()
-    runner.stop()
-    doc = capture.store_contents(store)
-    capture.write_json(tmp_path / "x" / "s.json", doc)
-    back = json.loads((tmp_path / "x" / "s.json").read_text())
-    assert back["series"]["gpu.0.power_w"]["v"] == [350.0, 350.0, 350.0]
-    assert back["series"]["gpu.0.sm_active"]["ts"] == [1.0, 2.0]
-    assert back["details"]["gpu.0.tier"] == "gpm" and back["sources"]["gpu"]["available"] is True
 
 
 def test_dry_run_on_the_fake_writes_its_files(capture: ModuleType, tmp_path: Path) -> None:

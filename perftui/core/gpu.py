@@ -120,6 +120,7 @@ class GpuInfo:
     max_sm_clock_mhz: int | None = None
     max_mem_clock_mhz: int | None = None
     power_limit_w: float | None = None
+    default_power_limit_w: float | None = None  # the board's own; a lower enforced limit was set by someone
     architecture: str | None = None
     mig_mode: bool | None = None
     nvlink_count: int | None = None

@@ -59,6 +59,7 @@ class RateTracker:
     - counter went backwards: if `wrap` is given (the counter's modulus, e.g.
       2**32) it is treated as a wrap when the wrapped delta is plausible,
       otherwise as a reset: no rate this tick, the new value is the baseline;
+      `never_resets` says the counter only wraps, so every backward step is one wrap;
     - non-positive elapsed time: no rate.
     """
 
@@ -66,7 +67,14 @@ class RateTracker:
         self._prev: dict[str, tuple[float, float]] = {}
 
     def rate(
-        self, key: str, value: float, ts: float, *, wrap: float | None = None, scale: float = 1.0
+        self,
+        key: str,
+        value: float,
+        ts: float,
+        *,
+        wrap: float | None = None,
+        scale: float = 1.0,
+        never_resets: bool = False,
     ) -> float | None:
         prev = self._prev.get(key)
         self._prev[key] = (ts, value)
@@ -83,7 +91,7 @@ class RateTracker:
             wrapped = value + wrap - pval
             # A wrap can only be told from a reset when the old value sat in
             # the top half of the counter's range.
-            if pval < wrap / 2 or wrapped < 0:
+            if wrapped < 0 or (pval < wrap / 2 and not never_resets):
                 return None
             delta = wrapped
         return delta * scale / dt

@@ -37,6 +37,14 @@ __all__ = ["GpuSampler", "gpu_samplers", "processes_for_pids", "usage_for_pids"]
 ALL_LINKS = 0xFFFFFFFF
 KIB = 1024
 ENERGY_WRAP = 2**64  # nvmlDeviceGetTotalEnergyConsumption is an unsigned 64-bit mJ counter
+# Measured on an H100 (driver 580): nvmlDeviceGetTotalEnergyConsumption took 4.7 ms a call, more than
+# every other per-tick call together. Energy is a counter, so reading it every 5 s loses no joule:
+# the mean power over those 5 s is exact, only its time resolution is coarser (power_w has 1 s).
+ENERGY_PERIOD_S = 5.0
+# The PCIe byte counter fields are 32-bit (valueType unsigned int): read at 20 Hz on an H100 during
+# 9.5 GB/s host->device copies they wrapped every ~0.45 s. A backward step is one wrap; more than
+# 4 GiB moved within one interval aliases and reads low, which only the GPM tier (Hopper+) avoids.
+PCIE_WRAP = 2**32
 _VALUE_FIELDS = ("dVal", "uiVal", "ulVal", "ullVal", "sllVal", "siVal", "usVal")  # by NVML_VALUE_TYPE_*
 
 KEYS: tuple[str, ...] = (
@@ -91,6 +99,8 @@ class _Gpu:
         self.fields: list[tuple[int, int]] = []
         self.field_keys: dict[tuple[int, int], str] = {}
         self.pcie_counters = False
+        self.pcie_from_gpm = False  # the GPM tier measures PCIe itself: no counter fields, no fallback
+        self.energy_next = 0.0
         self.temp_call = "nvmlDeviceGetTemperatureV"
         self.xid_count: int | None = None
         self.xid_last: dict[str, Any] | None = None
@@ -108,8 +118,10 @@ class GpuSampler(BaseSampler):
         clock: Callable[[], float] = time.monotonic,
         timed: bool = False,
         processes: bool = True,
+        energy_period_s: float = ENERGY_PERIOD_S,
     ) -> None:
         self.interval = interval
+        self.energy_period_s = energy_period_s
         self.nv = Nvml(nvml, timed=timed)
         self._clock = clock
         self._status: SourceStatus | None = None
@@ -189,6 +201,11 @@ class GpuSampler(BaseSampler):
             self._details[g.prefix + "info"] = info.as_dict()
             self._setup_fields(g, info)
             self._setup_tier(g, info, arch)
+            if g.gpm is not None and any("pcie" in key for _, key, _ in g.gpm.metrics):
+                # GPM counts PCIe bytes over the whole interval. The counter fields were seen to wrap
+                # within one 0.5 s tick at 8 GB/s on an H100 (22 of 30 rates lost): not used then.
+                g.pcie_from_gpm = True
+                g.fields = [f for f in g.fields if not g.field_keys[f].startswith("pcie")]
             if g.index in nv.lost:
                 self._mark_lost(g)
         self._setup_events()
@@ -198,6 +215,7 @@ class GpuSampler(BaseSampler):
         pci = nv.dev(i, "nvmlDeviceGetPciInfo")
         mem = nv.dev(i, "nvmlDeviceGetMemoryInfo")
         limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
+        default_limit = nv.dev(i, "nvmlDeviceGetPowerManagementDefaultLimit")
         mig = nv.dev(i, "nvmlDeviceGetMigMode")
         links = None
         fvs = nv.dev(i, "nvmlDeviceGetFieldValues", [(nv.const("NVML_FI_DEV_NVLINK_LINK_COUNT", 91), 0)])
@@ -214,6 +232,7 @@ class GpuSampler(BaseSampler):
             max_sm_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_SM", 1)),
             max_mem_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_MEM", 2)),
             power_limit_w=limit / 1000.0 if limit is not None else None,
+            default_power_limit_w=default_limit / 1000.0 if default_limit is not None else None,
             architecture=arch_name(arch),
             mig_mode=(int(mig[0]) == nv.const("NVML_DEVICE_MIG_ENABLE", 1)) if mig is not None else None,
             nvlink_count=links,
@@ -306,7 +325,7 @@ class GpuSampler(BaseSampler):
         if u is not None:
             out[k["util"]] = float(u.gpu)
             out[k["mem_util"]] = float(u.memory)
-        mem = nv.dev(i, "nvmlDeviceGetMemoryInfo")
+        mem = self._memory(g)
         if mem is not None:
             out[k["mem_used_bytes"]] = float(mem.used)
             out[k["mem_total_bytes"]] = float(mem.total)
@@ -329,11 +348,13 @@ class GpuSampler(BaseSampler):
         limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
         if limit is not None:
             out[k["power_limit_w"]] = limit / 1000.0
-        energy = nv.dev(i, "nvmlDeviceGetTotalEnergyConsumption")
-        if energy is not None:
-            out[k["energy_avg_w"]] = self._rates.rate(
-                k["energy_avg_w"], int(energy), now, wrap=ENERGY_WRAP, scale=1e-3
-            )
+        if now >= g.energy_next:
+            g.energy_next = now + self.energy_period_s - 1e-6
+            energy = nv.dev(i, "nvmlDeviceGetTotalEnergyConsumption")
+            if energy is not None:
+                out[k["energy_avg_w"]] = self._rates.rate(
+                    k["energy_avg_w"], int(energy), now, wrap=ENERGY_WRAP, scale=1e-3
+                )
         out[k["temp_c"]] = self._temperature(g)
         fan = nv.dev(i, "nvmlDeviceGetFanSpeed")
         if fan is not None:
@@ -352,6 +373,16 @@ class GpuSampler(BaseSampler):
                 out.update(gv)
                 self._details[g.prefix + "gpm_metrics"] = g.gpm.supported_metrics
         return out
+
+    def _memory(self, g: _Gpu) -> Any:
+        """v2 memory info where the driver has it: its `used` leaves out the driver's reservation
+        (480 MiB on an H100), as nvidia-smi does; v1's `used` counts it. Else v1."""
+        v2 = self.nv.const("nvmlMemory_v2")
+        if v2 is not None:
+            mem = self.nv.dev(g.index, "nvmlDeviceGetMemoryInfo", v2)
+            if mem is not None or self.nv.supported(g.index, "nvmlDeviceGetMemoryInfo", v2):
+                return mem
+        return self.nv.dev(g.index, "nvmlDeviceGetMemoryInfo")
 
     def _temperature(self, g: _Gpu) -> float | None:
         nv, i = self.nv, g.index
@@ -388,6 +419,8 @@ class GpuSampler(BaseSampler):
                     g.fields = [f for f in g.fields if f not in drop]
             elif not nv.supported(i, "nvmlDeviceGetFieldValues"):
                 g.fields = []
+        if g.pcie_from_gpm:
+            return
         if g.pcie_counters and not any(f for f in g.fields if g.field_keys[f].startswith("pcie")):
             g.pcie_counters = False  # no PCIe byte counters: use the throughput call
         if not g.pcie_counters:
@@ -402,7 +435,7 @@ class GpuSampler(BaseSampler):
             out[k[name]] = float(value)
         elif name in ("pcie_tx", "pcie_rx"):
             key = k[name + "_bytes_per_s"]
-            out[key] = self._rates.rate(key, value, ts)
+            out[key] = self._rates.rate(key, value, ts, wrap=PCIE_WRAP, never_resets=True)
         elif name in ("nvlink_tx", "nvlink_rx"):
             key = k[name + "_bytes_per_s"]
             out[key] = self._rates.rate(key, value, ts, scale=KIB)

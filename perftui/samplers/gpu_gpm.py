@@ -62,7 +62,7 @@ class GpmTier:
         self._prev: int | None = None  # which buffer holds the previous sample
         self._prev_t = 0.0
         mod = nv.mod
-        self._metrics: list[tuple[int, str, float]] = []
+        self._metrics: list[tuple[int, str, float]] = []  # (id, key, scale)
         for const, suffix, scale in GPM_METRICS:
             mid = getattr(mod, const, None)
             if mid is not None:
@@ -131,6 +131,11 @@ class GpmTier:
         if dropped or not self.supported_metrics:
             self.supported_metrics = [key.rsplit(".", 1)[-1] for _, key, _ in self._metrics]
         return out
+
+    @property
+    def metrics(self) -> list[tuple[int, str, float]]:
+        """(metric id, store key, scale) of each metric asked for."""
+        return list(self._metrics)
 
     def close(self) -> None:
         for s in self._samples:

@@ -12,6 +12,11 @@ from typing import Any
 
 from perftui.samplers.nvml import Nvml
 
+# Measured on an H100 (driver 580): nvmlDeviceGetProcessUtilization took 2.6 ms a call, NOT_FOUND
+# answers included. The driver keeps per-process samples, so asking once a second (and only while a
+# process is on the GPU) loses none of them.
+UTIL_PERIOD_S = 1.0
+
 
 def container_pid(pid: int, proc_root: str = "/proc") -> int | None:
     """The innermost namespace pid of a host pid (None: not nested, or not visible)."""
@@ -34,8 +39,12 @@ def container_pid(pid: int, proc_root: str = "/proc") -> int | None:
 class ProcessTracker:
     """Per GPU: who holds memory, and their latest SM/memory utilisation samples."""
 
-    def __init__(self, nv: Nvml, keep_s: float = 5.0, proc_root: str = "/proc") -> None:
+    def __init__(
+        self, nv: Nvml, keep_s: float = 5.0, proc_root: str = "/proc", util_period_s: float = UTIL_PERIOD_S
+    ) -> None:
         self.nv = nv
+        self.util_period_s = util_period_s
+        self._util_next: dict[int, float] = {}
         self.keep_s = keep_s
         self.proc_root = proc_root
         self._last_seen_us: dict[int, int] = {}
@@ -59,7 +68,11 @@ class ProcessTracker:
                         prev["used_bytes"] = used_b
                     continue
                 entries[pid] = {"gpu": index, "pid": pid, "used_bytes": used_b, "type": kind}
-        self._update_util(index, now)
+        if entries and now >= self._util_next.get(index, 0.0):
+            self._util_next[index] = now + self.util_period_s - 1e-6
+            self._update_util(index, now)
+        else:
+            self._forget_stale(index, now)
         out = []
         for pid, e in entries.items():
             sm, mem, _ = self._util.get((index, pid), (None, None, 0.0))
@@ -84,6 +97,9 @@ class ProcessTracker:
             self._last_seen_us[index] = last
             for pid, s in newest.items():
                 self._util[(index, pid)] = (float(s.smUtil), float(s.memUtil), now)
+        self._forget_stale(index, now)
+
+    def _forget_stale(self, index: int, now: float) -> None:
         stale = [k for k, v in self._util.items() if k[0] == index and now - v[2] > self.keep_s]
         for k in stale:
             del self._util[k]

@@ -72,6 +72,7 @@ VARIANT_CALLS = frozenset(
         "nvmlDeviceGetHandleByIndex",
         "nvmlDeviceGetClockInfo",
         "nvmlDeviceGetMaxClockInfo",
+        "nvmlDeviceGetMemoryInfo",  # v1 and v2 (version argument): a driver may lack v2 alone
         "nvmlDeviceGetPcieThroughput",
         "nvmlDeviceGetTemperature",
         "nvmlDeviceGetTemperatureV",

@@ -38,6 +38,7 @@ NVML_ERROR_TIMEOUT = 10
 NVML_ERROR_LIBRARY_NOT_FOUND = 12
 NVML_ERROR_FUNCTION_NOT_FOUND = 13
 NVML_ERROR_GPU_IS_LOST = 15
+NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25
 NVML_ERROR_UNKNOWN = 999
 
 NVML_TEMPERATURE_GPU = 0
@@ -103,6 +104,7 @@ NVML_GPM_SUPPORT_VERSION = 1
 
 ALL_LINKS = 0xFFFFFFFF
 GiB = 1024**3
+MiB = 1024**2
 
 
 # -- exceptions (same class names; NVMLError(code) maps to the subclass) -----
@@ -184,6 +186,13 @@ class _Struct:
 
 class c_nvmlMemory_t(_Struct):  # total, free, used
     pass
+
+
+class c_nvmlMemory_v2_t(_Struct):  # version, total, reserved, free, used
+    pass
+
+
+nvmlMemory_v2 = 0x02000028
 
 
 class c_nvmlUtilization_t(_Struct):  # gpu, memory
@@ -280,8 +289,9 @@ def _h100_values(scale: float = 1.0) -> dict[str, ValueFn]:
         "energy_mj": lambda t: 10**9 + round(300_000 * t),  # 300 W
         "temp": lambda t: 55.0,
         "fan": lambda t: 40.0,
-        "pcie_tx_bytes": lambda t: 10**12 + 5e9 * t,  # 5 GB/s
-        "pcie_rx_bytes": lambda t: 2 * 10**12 + 1e9 * t,  # 1 GB/s
+        # 32-bit counters, as on a real H100 (they wrap every ~1.4 s at 3 GB/s)
+        "pcie_tx_bytes": lambda t: round(3_000_000_000 + 3e9 * t) % 2**32,  # 3 GB/s
+        "pcie_rx_bytes": lambda t: round(1e9 * t) % 2**32,  # 1 GB/s
         "pcie_tx_kbs": lambda t: 4_000_000.0,
         "pcie_rx_kbs": lambda t: 1_000_000.0,
         "nvlink_tx_kib": lambda t: 10**9 + 1e8 * t,  # 100e6 KiB/s
@@ -309,6 +319,7 @@ class GpuSpec:
     name: str = "NVIDIA H100 80GB HBM3"
     arch: int = NVML_DEVICE_ARCH_HOPPER
     memory_total: int = 80 * GiB
+    memory_reserved: int = 480 * MiB  # the driver's own: in v1 "used", apart in v2 (as on an H100)
     max_sm_clock: int = 1980
     max_mem_clock: int = 2619
     gpm: bool = True
@@ -473,10 +484,17 @@ class FakeNvml(types.ModuleType):
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return c_nvmlUtilization_t(gpu=int(self._v(spec, "util")), memory=int(self._v(spec, "mem_util")))
 
-    def nvmlDeviceGetMemoryInfo(self, handle: FakeHandle) -> c_nvmlMemory_t:
-        spec = self._spec("nvmlDeviceGetMemoryInfo", handle)
-        used = int(self._v(spec, "mem_used"))
-        return c_nvmlMemory_t(total=spec.memory_total, used=used, free=spec.memory_total - used)
+    def nvmlDeviceGetMemoryInfo(
+        self, handle: FakeHandle, version: int | None = None
+    ) -> c_nvmlMemory_t | c_nvmlMemory_v2_t:
+        spec = self._spec("nvmlDeviceGetMemoryInfo_v2" if version else "nvmlDeviceGetMemoryInfo", handle)
+        used, total, reserved = int(self._v(spec, "mem_used")), spec.memory_total, spec.memory_reserved
+        free = total - used - reserved
+        if version:
+            if version != nvmlMemory_v2:
+                raise NVMLError(NVML_ERROR_ARGUMENT_VERSION_MISMATCH)
+            return c_nvmlMemory_v2_t(version=version, total=total, reserved=reserved, free=free, used=used)
+        return c_nvmlMemory_t(total=total, used=used + reserved, free=free)
 
     def nvmlDeviceGetClockInfo(self, handle: FakeHandle, kind: int) -> int:
         spec = self._spec("nvmlDeviceGetClockInfo", handle)
@@ -491,6 +509,15 @@ class FakeNvml(types.ModuleType):
 
     def nvmlDeviceGetEnforcedPowerLimit(self, handle: FakeHandle) -> int:
         return int(self._v(self._spec("nvmlDeviceGetEnforcedPowerLimit", handle), "power_limit_mw"))
+
+    def nvmlDeviceGetPowerManagementDefaultLimit(self, handle: FakeHandle) -> int:
+        spec = self._spec("nvmlDeviceGetPowerManagementDefaultLimit", handle)
+        return int(
+            self._v(
+                spec,
+                "default_power_limit_mw" if "default_power_limit_mw" in spec.values else "power_limit_mw",
+            )
+        )
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: FakeHandle) -> int:
         spec = self._spec("nvmlDeviceGetTotalEnergyConsumption", handle)

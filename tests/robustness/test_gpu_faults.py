@@ -140,7 +140,7 @@ async def test_not_supported_on_every_optional_call_gives_absent_values_asked_on
     spec = GpuSpec(
         gpm=False,
         nvlinks=0,
-        not_supported=set(DEVICE_CALLS),
+        not_supported=set(DEVICE_CALLS) | {"nvmlDeviceGetMemoryInfo_v2"},
         unsupported_fields={
             fk.NVML_FI_DEV_PCIE_COUNT_TX_BYTES,
             fk.NVML_FI_DEV_PCIE_COUNT_RX_BYTES,

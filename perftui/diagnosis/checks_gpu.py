@@ -31,8 +31,9 @@ def _live(w: DiagnosisWindow) -> list[GpuView]:
 
 
 def _in_use(r: Rule, g: GpuView, sticky: bool) -> bool:
-    """A process is on the GPU: it runs kernels at times, or holds memory."""
-    return not r.th["idle"].lt(g.util_p95, sticky) or r.th["holding"].ge(g.mem_used)
+    """A process is on the GPU: it runs kernels at times, holds memory, or NVML lists it (a CUDA
+    context alone is ~0.5 GiB on an H100 once the driver's reservation is left out)."""
+    return not r.th["idle"].lt(g.util_p95, sticky) or r.th["holding"].ge(g.mem_used) or g.processes > 0
 
 
 def _core_saturated(r: Rule, c: CpuView, sticky: bool) -> bool:
@@ -60,6 +61,8 @@ def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         if not isinstance(names, list) or not names:
             mask = w.last(p + "clock_event_reasons")
             names = decode_clock_events(int(mask) & THROTTLE_MASK) if mask is not None else []
+        if power_cap_only(w, g.index, names):
+            continue  # at its own power limit: the compute/memory verdict says so (power_cap_note)
         labels = [lbl for n, lbl in zip(names, clock_event_labels(names), strict=True) if n != "idle"]
         why = ", ".join(labels) if labels else "reason not reported"
         ev = [f"clocks lowered in {pct(100 * g.throttled_share)} of the window ({why})"]
@@ -85,20 +88,57 @@ def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     return hits
 
 
+def power_cap_only(w: DiagnosisWindow, index: int, names: list[str] | None = None) -> bool:
+    """Clocks are lowered by the power cap alone, and that cap is not below the board's default.
+
+    Then the GPU runs at the power it was built for (dense math on an H100 does, at 1.4 of 1.98 GHz):
+    a property of the work, not a fault to fix. A cap lowered by an administrator is a fault."""
+    p = f"gpu.{index}."
+    if names is None:
+        d = w.detail(p + "clock_events")
+        names = d if isinstance(d, list) else []
+    lowering = {n for n in names if n != "idle"} & set(decode_clock_events(THROTTLE_MASK))
+    if lowering != {"power_cap"}:
+        return False
+    info = w.detail(p + "info")
+    default = info.get("default_power_limit_w") if isinstance(info, dict) else None
+    cap = w.median(p + "power_limit_w")
+    return not (isinstance(default, (int, float)) and cap is not None and cap < 0.98 * default)
+
+
+def power_cap_note(w: DiagnosisWindow, g: GpuView) -> tuple[str, ...]:
+    """Evidence for a busy GPU held at its power cap: clocks and watts, said as the normal state."""
+    if not (g.throttled_share and g.throttled_share >= 0.5 and power_cap_only(w, g.index)):
+        return ()
+    p = f"gpu.{g.index}."
+    power, cap, clk = w.median(p + "power_w"), w.median(p + "power_limit_w"), w.median(p + "sm_clock_mhz")
+    info = w.detail(p + "info")
+    max_clk = info.get("max_sm_clock_mhz") if isinstance(info, dict) else None
+    parts = [f"at its power cap ({fmt(p + 'power_w', power)} of {fmt(p + 'power_w', cap)})"]
+    if clk is not None:
+        parts.append(f"SM clock {fmt(p + 'sm_clock_mhz', clk)}" + (f" of {max_clk} MHz" if max_clk else ""))
+    return (", ".join(parts) + ": normal for sustained heavy work; only a lower cap or more GPUs changes it",)
+
+
 def launch_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[DCGM] high utilisation with low SM active + a saturated core = the host cannot launch fast enough."""
+    """[DCGM] kernels resident while SM active stays low, a host core saturated, PCIe quiet: the host
+    thread cannot launch fast enough (tiny kernels; measured on an H100: 34 % busy, SM active 0.03 %)."""
     c = cpu_view(w)
     if not _core_saturated(r, c, sticky):
         return []
     hits = []
     for g in _live(w):
-        if not (g.gpm and r.th["busy"].ge(g.util, sticky) and r.th["sm_low"].lt(g.sm, sticky)):
+        if not (g.gpm and g.util is not None and r.th["kernels"].ge(g.util, sticky)):
             continue
+        if not (r.th["sm_low"].lt(g.sm, sticky) and r.th["ratio"].lt((g.sm or 0.0) / g.util, sticky)):
+            continue
+        if r.th["pcie"].ge(g.pcie):
+            continue  # copies explain it (pcie_copies)
         assert g.sm is not None
         ev = (
             f"SM active {pct(g.sm)} while {util_phrase(g)}; {_core_phrase(r, c)}",
-            "the GPU has a kernel resident most of the time, but few SMs work: small kernels issued "
-            "one by one from a busy host thread",
+            "kernels are resident but keep few SMs busy: small kernels issued one by one from a busy "
+            "host thread, so launch overhead sets the pace",
         )
         s = strength(r.th["sm_low"].value - g.sm, 0, r.th["sm_low"].value)
         hits.append(
@@ -141,7 +181,13 @@ def starved_cpu(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         if not _starved(r, g, sticky):
             continue
         cpu = f"CPU {pct(c.util)} across {c.cores} cores" if all_busy and c.cores else _core_phrase(r, c)
-        ev = (f"{_starved_phrase(g)}; {cpu}", "the GPU waits for the host to prepare and launch work")
+        ev: tuple[str, ...] = (f"{_starved_phrase(g)}; {cpu}", "the GPU waits for the host to prepare work")
+        loader = w.median("stack.share.dataloader")
+        if r.th["share_mod"].ge(loader):
+            ev += (
+                f"the training loop waits for the DataLoader in {pct(loader)} of stack samples: "
+                "its workers cannot produce batches fast enough",
+            )
         s = strength(r.th["starved"].value - (g.util or 0), 0, r.th["starved"].value)
         hits.append(
             Hit(f"gpu.{g.index}", f"{g.name} starved by the CPU", ev, _starved_conf(g), s, fmt=_fmt(w, g))
@@ -227,19 +273,26 @@ def interconnect(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
 
 def pcie_copies(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """[NSYS] GPU starved while PCIe carries heavy host<->device copies (pageable-memory copies)."""
+    c = cpu_view(w)
     hits = []
     for g in _live(w):
         if not (_starved(r, g, sticky) and r.th["pcie"].ge(g.pcie, sticky)):
             continue
         assert g.pcie is not None
-        ev = (
-            f"{_starved_phrase(g)}; PCIe {fmt('gpu.0.pcie_tx_bytes_per_s', g.pcie)} (tx + rx)",
-            "host<->device copies dominate while kernels wait",
+        rate = fmt("gpu.0.pcie_tx_bytes_per_s", g.pcie)
+        ev: tuple[str, ...] = (
+            f"{_starved_phrase(g)}; PCIe {rate} (tx + rx)",
+            "host<->device copies take the time while no kernel runs",
         )
+        if _core_saturated(r, c, sticky):
+            ev += (
+                f"{_core_phrase(r, c)}: copies from pageable (unpinned) memory are staged by a CPU "
+                "memcpy, which caps them far below the link's speed",
+            )
+        conf: Confidence = "high" if g.gpm else "medium"  # GPM counts the bytes on the link itself
         s = strength(g.pcie / r.th["pcie"].value, 1, 3)
-        hits.append(
-            Hit(f"gpu.{g.index}", f"{g.name} waiting on PCIe transfers", ev, "medium", s, fmt=_fmt(w, g))
-        )
+        title = f"{g.name} starved by host<->device copies (PCIe {rate})"
+        hits.append(Hit(f"gpu.{g.index}", title, ev, conf, s, fmt=_fmt(w, g)))
     return hits
 
 
@@ -252,7 +305,10 @@ def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         pipes = f"; busiest compute pipe ({g.pipe_name}) {pct(g.pipes)}" if g.pipes is not None else ""
         sm = f"SM active {pct(g.sm)}"
         if r.th["dram"].ge(g.dram, sticky):
-            ev = (f"DRAM bandwidth {pct(g.dram)} of peak (practical max ~80 %); {sm}{pipes}",)
+            ev = (
+                f"DRAM bandwidth {pct(g.dram)} of peak (practical max ~80 %); {sm}{pipes}",
+                *power_cap_note(w, g),
+            )
             s = strength(g.dram, r.th["dram"].value, 100)
             hits.append(
                 Hit(
@@ -314,6 +370,7 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
             ev = (
                 f"SM active {pct(g.sm)}{occ}; {g.pipe_name} pipe {pct(g.pipes)}; "
                 f"DRAM bandwidth {pct(g.dram)} of peak",
+                *power_cap_note(w, g),
             )
             hits.append(
                 Hit(

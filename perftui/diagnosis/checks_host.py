@@ -45,6 +45,8 @@ def core_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         return []  # cpu_saturated says it
     if r.th["core"].ge(c.proc_max, sticky):
         assert c.proc_max is not None
+        if r.th["spin"].ge(w.median("stack.share.cuda_sync")):
+            return []  # its thread spins in a CUDA synchronize: it waits on the GPU, it does not work
         ev = (
             f"busiest process of the attached tree at {pct(c.proc_max)} of a core while CPU is "
             f"{pct(c.util)} overall",

@@ -21,7 +21,9 @@ Sources of the thresholds (../shared/REFERENCE.md):
 
 Scores: a finding's score is the rule's base + 10 * strength (how far past its threshold); the
 highest score is the primary finding. Bases encode which explanation wins when several fire: a cause
-seen on the GPU and the host together (launch-bound, starved by I/O) outranks either side alone.
+seen on the GPU and the host together (launch-bound, starved by I/O) outranks either side alone; a
+starved GPU moving gigabytes over PCIe is explained by those copies before a busy host thread is (the
+thread is the one staging pageable memory).
 Host CPU saturation and storage stalls share a base and rank by their PSI stall shares (the
 resource tasks wait on most); host memory pressure ranks above both (swapping causes both). A GPU
 working at its limit (compute- or memory-bound by GPM counters) outranks a busy host: the host is
@@ -55,6 +57,12 @@ DISK_SAT = Th(90.0, 5.0)  # [IOSTAT] device busy near 100 %
 THROTTLE_SHARE = Th(0.5, 0.1)  # [NVML]+[PT] a throttling clock event in at least half the ticks
 THROTTLE_BUSY = Th(50.0, 5.0)  # [PT] throttling only matters while the GPU works ([NSYS] 50 % line)
 PCIE_BUSY = Th(8e9, 1e9)  # [PT] bytes/s tx+rx: half of PCIe 3.0 x16 (~16 GB/s), a third of 4.0 x16 (~25)
+# PCIE_COPIES, bytes/s tx+rx that explain a starved GPU: on an H100 (tests/fixtures/gpu_h100) pageable
+# host->device copies ran at 8 GB/s and a launch-bound loop (127k kernels/s) moved 0.23 GB/s.
+PCIE_COPIES = Th(3e9, 0.5e9)  # [PT] between the two measured cases, nearer the copies' floor
+# LAUNCH_UTIL: the H100 launch-bound loop kept a kernel resident 34 % of the time, SM active 0.03 %.
+LAUNCH_UTIL = Th(10.0, 2.0)  # [PT] kernels resident >= 10 % of the time: kernels to speak of
+LAUNCH_RATIO = Th(0.5, 0.05)  # [DCGM] "high utilisation, low SM active": SM active under half of utilisation
 NVLINK_BUSY = Th(10e9, 1e9)  # [PT] bytes/s tx+rx: sustained NVLink traffic this size is collectives
 SWAP = Th(1024.0 * 1024.0)  # [PT] bytes/s swapped in+out (median): sustained, not a one-off page-out
 RETRANS = Th(2.0, 0.5)  # [MATHIS] % of TCP segments retransmitted
@@ -94,7 +102,8 @@ RULES: tuple[Rule, ...] = (
     # id, verdict, base score, signals, thresholds, check, suggestions, next step
     # ---- GPU and host together ---------------------------------------------------------------------
     Rule("gpu.launch_bound", "cpu-bound", 85, (*_GPU, *_CPU),
-         {"busy": GPU_BUSY, "sm_low": SM_LOW, "core": CORE_SAT},
+         {"kernels": LAUNCH_UTIL, "ratio": LAUNCH_RATIO, "sm_low": SM_LOW, "core": CORE_SAT,
+          "pcie": PCIE_COPIES},
          G.launch_bound, A.LAUNCH, A.NSYS),
     Rule("gpu.interconnect", "communication-bound", 82, (*_GPU, *_CPU),
          {"busy": GPU_BUSY, "sm_low": SM_LOW, "nvlink": NVLINK_BUSY, "pcie": PCIE_BUSY, "core": CORE_SAT},
@@ -102,15 +111,15 @@ RULES: tuple[Rule, ...] = (
     Rule("gpu.starved_io", "io-bound", 80, (*_GPU, *_IO),
          {**_STARVED, "stall": STALL, "stall_mod": STALL_MOD, "disk": DISK_SAT},
          G.starved_io, A.IO, A.PYSPY),
-    Rule("gpu.starved_cpu", "cpu-bound", 78, (*_GPU, *_CPU),
-         {**_STARVED, "core": CORE_SAT, "all_cores": ALL_CORES},
+    Rule("gpu.pcie_copies", "communication-bound", 84, (*_GPU, *_CPU),
+         {**_STARVED, "pcie": PCIE_COPIES, "core": CORE_SAT},
+         G.pcie_copies, A.PCIE, A.NSYS),
+    Rule("gpu.starved_cpu", "cpu-bound", 78, (*_GPU, *_CPU, *_STACK),
+         {**_STARVED, "core": CORE_SAT, "all_cores": ALL_CORES, "share_mod": SHARE_MOD},
          G.starved_cpu, A.CPU, A.TORCH_PROFILER),
     Rule("gpu.throttled", "throttled", 75, _GPU,
          {"share": THROTTLE_SHARE, "busy": THROTTLE_BUSY},
          G.throttled, A.THROTTLED, A.NVSMI_PERF),
-    Rule("gpu.pcie_copies", "communication-bound", 72, _GPU,
-         {**_STARVED, "pcie": PCIE_BUSY},
-         G.pcie_copies, A.PCIE, A.NSYS),
     # ---- GPU alone ---------------------------------------------------------------------------------
     Rule("gpu.memory_bound", "memory-bound", 70, _GPU,
          {"dram": DRAM_MAX, "sol": SOL, "sm_low": SM_LOW},
@@ -173,8 +182,8 @@ RULES: tuple[Rule, ...] = (
     Rule("host.network", "network-bound", 60, ("net.*",),
          {"link": LINK_SAT, "retrans": RETRANS, "segs": SEGS_MIN},
          H.network, A.NETWORK, A.NET),
-    Rule("host.core_saturated", "cpu-bound", 45, _CPU,
-         {"core": CORE_SAT, "all_cores": ALL_CORES},
+    Rule("host.core_saturated", "cpu-bound", 45, (*_CPU, "stack.share.cuda_sync"),
+         {"core": CORE_SAT, "all_cores": ALL_CORES, "spin": SHARE_MAJOR},
          H.core_saturated, A.CPU, A.PYSPY),
     Rule("host.idle", "idle", 10, (*_CPU, *_IO, *_GPU),
          {"cpu_idle": CPU_IDLE, "stall_mod": STALL_MOD, "gpu_idle": GPU_IDLE},

@@ -40,6 +40,7 @@ class GpuView:
     throttled_share: float | None  # mean of the 0/1 flag: share of ticks throttled
     pcie: float | None  # tx + rx bytes/s, median
     nvlink: float | None
+    processes: int = 0  # processes NVML lists on this GPU (a CUDA context each)
 
     @property
     def name(self) -> str:
@@ -99,7 +100,15 @@ def gpu_view(w: DiagnosisWindow, i: int) -> GpuView:
         throttled_share=w.mean(p + "throttled"),
         pcie=pcie,
         nvlink=nvlink,
+        processes=_process_count(w, i),
     )
+
+
+def _process_count(w: DiagnosisWindow, i: int) -> int:
+    procs = w.detail("gpu.processes")
+    if not isinstance(procs, list):
+        return 0
+    return sum(1 for p in procs if isinstance(p, dict) and p.get("gpu") == i)
 
 
 def gpu_views(w: DiagnosisWindow) -> list[GpuView]:

@@ -197,7 +197,7 @@ def _patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _detail_wanted(key: str) -> bool:
-    # Tiers, clock-event names, GPU info, cpu facts, the attached process: small dicts and strings.
+    # Tiers, clock-event names, GPU info, cpu facts, the attached process, who is on each GPU.
     if key.startswith("gpu.") and key.endswith((".tier", ".tier_reason", ".clock_events", ".info")):
         return True
-    return key in ("cpu.cores", "proc.info", "gpu.count", "net.nics")
+    return key in ("cpu.cores", "proc.info", "gpu.count", "net.nics", "gpu.processes")

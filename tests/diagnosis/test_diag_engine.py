@@ -161,12 +161,12 @@ def test_from_store_takes_the_window_and_only_rule_signals() -> None:
             },
         )
     store.set_detail("gpu.0.tier", "nvml")
-    store.set_detail("gpu.processes", [{"pid": 1}])
+    store.set_detail("proc.tree", [{"pid": 1}])
     w = DiagnosisWindow.from_store(store, 10.0)
     assert list(w.values("cpu.util")) == [float(t) for t in range(90, 100)]
     assert w.end_ts == 1099.0 and w.seconds == 10.0
     assert "mem.total_bytes" in w.series  # mem.* is read by the memory-pressure rule
-    assert w.detail("gpu.0.tier") == "nvml" and w.detail("gpu.processes") is None
+    assert w.detail("gpu.0.tier") == "nvml" and w.detail("proc.tree") is None
     assert all(
         any(re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), k) for p in SIGNALS) for k in w.series
     )

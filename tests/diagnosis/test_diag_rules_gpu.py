@@ -20,10 +20,27 @@ def _box(
 
 # (rule, gpu overrides, host overrides, key changed, value where it does NOT fire, value where it fires)
 BOUNDARIES: list[tuple[str, dict[str, float], dict[str, float], str, float, float]] = [
-    # launch-bound: [DCGM] SM active < 50 with utilisation >= 80 and a core >= 90
-    ("gpu.launch_bound", {"sm_active": 31}, {"cpu__core_max__util": 99}, "gpu.0.sm_active", 50, 50 - EPS),
-    ("gpu.launch_bound", {"sm_active": 31}, {"cpu__core_max__util": 99}, "gpu.0.util", 80 - EPS, 80),
+    # launch-bound: [DCGM] SM active < 50 and under half the utilisation, kernels resident >= 10 % of
+    # the time, a core >= 90, PCIe under 3 GB/s (else the copies explain it)
+    (
+        "gpu.launch_bound",
+        {"sm_active": 31, "util": 100},
+        {"cpu__core_max__util": 99},
+        "gpu.0.sm_active",
+        50,
+        50 - EPS,
+    ),
+    ("gpu.launch_bound", {"sm_active": 31}, {"cpu__core_max__util": 99}, "gpu.0.sm_active", 48.5, 48.5 - EPS),
+    ("gpu.launch_bound", {"sm_active": 3}, {"cpu__core_max__util": 99}, "gpu.0.util", 10 - EPS, 10),
     ("gpu.launch_bound", {"sm_active": 31}, {"cpu__core_max__util": 99}, "cpu.core_max.util", 90 - EPS, 90),
+    (
+        "gpu.launch_bound",
+        {"sm_active": 3, "util": 30},
+        {"cpu__core_max__util": 99},
+        "gpu.0.pcie_rx_bytes_per_s",
+        3e9,
+        3e9 - 1,
+    ),
     # starved by the CPU: [NSYS] utilisation < 50 while a core is saturated
     (
         "gpu.starved_cpu",
@@ -61,14 +78,14 @@ BOUNDARIES: list[tuple[str, dict[str, float], dict[str, float], str, float, floa
         50,
         50 - EPS,
     ),
-    # PCIe copies while starved: >= 8 GB/s
+    # PCIe copies while starved: >= 3 GB/s tx + rx
     (
         "gpu.pcie_copies",
-        {"util": 30, "sm_active": 20, "pcie_rx_bytes_per_s": 5e9},
+        {"util": 30, "sm_active": 20, "pcie_rx_bytes_per_s": 1e9},
         {},
         "gpu.0.pcie_tx_bytes_per_s",
-        3e9 - 1,
-        3e9,
+        2e9 - 1,
+        2e9,
     ),
     # throttled in at least half the window while utilisation >= 50
     ("gpu.throttled", {}, {}, "gpu.0.throttled", 0.4, 0.5),
@@ -210,10 +227,24 @@ def test_communication_bound_primary() -> None:
     assert "NCCL_DEBUG=INFO" in f.next_step
 
 
+def test_a_power_cap_at_the_default_limit_is_the_normal_state_of_a_busy_gpu() -> None:
+    """Measured on an H100 (bf16 matmul): 697 W of 700 W, clocks 1380 of 1980 MHz, power cap the only
+    reason. That is compute-bound, said with the cap; "check cooling" would send the user astray."""
+    values, details = _box({"throttled": 1, "power_w": 698, "power_limit_w": 700, "sm_clock_mhz": 1380})
+    details["gpu.0.clock_events"] = ["power_cap"]
+    for info in ({"max_sm_clock_mhz": 1980}, {"max_sm_clock_mhz": 1980, "default_power_limit_w": 700}):
+        details["gpu.0.info"] = info
+        assert hits("gpu.throttled", values, details) == []
+        f = findings(values, details)[0]
+        assert f.verdict == "compute-bound"
+        assert "at its power cap (698 W of 700 W), SM clock 1380 MHz of 1980 MHz" in " ".join(f.evidence)
+
+
 def test_throttled_outranks_compute_and_names_the_reason() -> None:
+    """A power cap lowered below the board's default is a fault: throttled, with the numbers."""
     values, details = _box({"throttled": 1, "power_w": 698, "power_limit_w": 700, "sm_clock_mhz": 1410})
     details["gpu.0.clock_events"] = ["power_cap"]
-    details["gpu.0.info"] = {"max_sm_clock_mhz": 1980}
+    details["gpu.0.info"] = {"max_sm_clock_mhz": 1980, "default_power_limit_w": 1000}
     fs = findings(values, details)
     assert fs[0].verdict == "throttled" and fs[0].confidence == "high"
     assert "power cap" in fs[0].title

@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset of workloads")
     ap.add_argument("--no-pytest", action="store_true", help="skip the gpu-marked tests")
     ap.add_argument("--no-workloads", action="store_true", help="skip the torch workloads")
+    ap.add_argument("--extras", action="store_true", help="also: NVML call costs, raw PCIe counters, profile")
     ap.add_argument("--fake", metavar="SCENARIO", default=None, help="dry run on a fake NVML scenario")
     ap.add_argument("--workload", default=None, help=argparse.SUPPRESS)  # child mode: run one workload
     args = ap.parse_args(argv)
@@ -238,6 +239,31 @@ def _gpm_chunk(mod: Any, s1: Any, s2: Any, chunk: list[tuple[int, str]]) -> dict
     return out
 
 
+def scrub_paths(db: Path, prefixes: list[str]) -> int:
+    """Drop this machine's directories from a recording's text (fixtures carry no machine paths)."""
+    import sqlite3
+
+    columns = {
+        "meta": ["value"],
+        "details": ["value"],
+        "status": ["reason"],
+        "timeline": ["title", "evidence"],
+    }
+    conn = sqlite3.connect(db)
+    changed = 0
+    try:
+        for table, cols in columns.items():
+            for col in cols:
+                for prefix in prefixes:
+                    cur = conn.execute(f"UPDATE {table} SET {col} = replace({col}, ?, '')", (prefix,))
+                    changed += cur.rowcount
+        conn.commit()
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+    return changed
+
+
 def _wait_ready(child: subprocess.Popen[str], timeout: float) -> str:
     """Lines the workload printed before its 'ready' line (torch import, allocation, warm-up)."""
     import selectors
@@ -311,6 +337,8 @@ def step_workload(out: Path, label: str, seconds: float, interval: float) -> dic
         except subprocess.TimeoutExpired:
             child.kill()
             stdout, stderr = child.communicate()
+    if rec.exists():
+        scrub_paths(rec, [str(rec.parent) + "/", str(ROOT) + "/"])
     return {
         "workload_rc": child.returncode,
         "workload": (stdout.strip()[-400:]),
@@ -321,6 +349,130 @@ def step_workload(out: Path, label: str, seconds: float, interval: float) -> dic
         "record_cpu_pct": round(100 * (usage.ru_utime + usage.ru_stime) / wall, 2),
         "record_maxrss_mb": round(usage.ru_maxrss / 1024, 1),
         "recording_bytes": rec.stat().st_size if rec.exists() else 0,
+    }
+
+
+def _start_workload(label: str, seconds: float) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_ready(child, 90.0)
+    return child
+
+
+def step_call_costs(out: Path, seconds: float) -> dict[str, Any]:
+    """Wall and CPU time of the slow NVML calls, and raw PCIe counters at 20 Hz, during pageable
+    host->device copies (is the counter 32-bit? how much does each call cost the caller's CPU?)."""
+    import pynvml
+
+    child = _start_workload("h2d_pageable", seconds)
+    pynvml.nvmlInit()
+    result: dict[str, Any] = {}
+    try:
+        h = pynvml.nvmlDeviceGetHandleByIndex(0)
+        fid_rx, fid_tx = pynvml.NVML_FI_DEV_PCIE_COUNT_RX_BYTES, pynvml.NVML_FI_DEV_PCIE_COUNT_TX_BYTES
+        rx_counter, v2 = pynvml.NVML_PCIE_UTIL_RX_BYTES, pynvml.nvmlMemory_v2
+        calls: dict[str, Any] = {
+            "energy": lambda: pynvml.nvmlDeviceGetTotalEnergyConsumption(h),
+            "process_util": lambda: pynvml.nvmlDeviceGetProcessUtilization(h, 0),
+            "field_pcie_counters": lambda: pynvml.nvmlDeviceGetFieldValues(h, [fid_rx, fid_tx]),
+            "pcie_throughput_rx": lambda: pynvml.nvmlDeviceGetPcieThroughput(h, rx_counter),
+            "memory_v1": lambda: pynvml.nvmlDeviceGetMemoryInfo(h),
+            "memory_v2": lambda: pynvml.nvmlDeviceGetMemoryInfo(h, pynvml.nvmlMemory_v2),
+            "power": lambda: pynvml.nvmlDeviceGetPowerUsage(h),
+            "utilization": lambda: pynvml.nvmlDeviceGetUtilizationRates(h),
+        }
+        costs: dict[str, Any] = {}
+        for name, fn in calls.items():
+            wall, cpu, err = [], [], None
+            for _ in range(20):
+                w0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    fn()
+                except Exception as exc:
+                    err = f"{type(exc).__name__}: {exc}"
+                wall.append(time.perf_counter() - w0)
+                cpu.append(time.thread_time() - c0)
+            costs[name] = {
+                "wall_us_median": round(1e6 * statistics.median(wall), 1),
+                "cpu_us_median": round(1e6 * statistics.median(cpu), 1),
+                "error": err,
+            }
+        result["costs"] = costs
+        raw = []
+        for _ in range(60):
+            fvs = pynvml.nvmlDeviceGetFieldValues(h, [fid_rx, fid_tx])
+            raw.append(
+                {
+                    "t": time.time(),
+                    "rx": [int(fvs[0].nvmlReturn), int(fvs[0].value.ullVal), int(fvs[0].timestamp)],
+                    "tx": [int(fvs[1].nvmlReturn), int(fvs[1].value.ullVal), int(fvs[1].timestamp)],
+                    "valueType": int(fvs[0].valueType),
+                }
+            )
+            time.sleep(0.05)
+        result["pcie_raw"] = raw
+        mem1, mem2 = pynvml.nvmlDeviceGetMemoryInfo(h), pynvml.nvmlDeviceGetMemoryInfo(h, v2)
+        result["memory"] = {
+            "v1": {"total": mem1.total, "used": mem1.used, "free": mem1.free},
+            "v2": {"total": mem2.total, "used": mem2.used, "free": mem2.free, "reserved": mem2.reserved},
+        }
+        for name, fn in (
+            ("default_limit_mw", lambda: pynvml.nvmlDeviceGetPowerManagementDefaultLimit(h)),
+            ("enforced_limit_mw", lambda: pynvml.nvmlDeviceGetEnforcedPowerLimit(h)),
+        ):
+            try:
+                result[name] = fn()
+            except Exception as exc:
+                result[name] = f"{type(exc).__name__}: {exc}"
+    finally:
+        pynvml.nvmlShutdown()
+        child.kill()
+        child.communicate()
+    write_json(out / "call_costs.json", result)
+    return {"costs": result.get("costs"), "memory": result.get("memory")}
+
+
+def step_profile_record(out: Path, seconds: float, interval: float) -> dict[str, Any]:
+    """py-spy's view of `perftui record --pid` (every thread) on the matmul workload: where perftui's
+    own CPU goes. Collapsed stacks, active samples only, in record_pyspy.txt."""
+    import shutil
+
+    pyspy = shutil.which("py-spy")
+    if pyspy is None:
+        return {"skipped": "no py-spy on PATH"}
+    child = _start_workload("matmul_bf16", seconds + 4)
+    rec = out / "profiled.sqlite"
+    try:
+        cmd = [sys.executable, "-m", "perftui", "record", "-o", str(rec), "--force"]
+        cmd += ["--interval", str(interval), "--duration", str(seconds + 2), "--pid", str(child.pid)]
+        t0 = time.monotonic()
+        r = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        time.sleep(1.5)  # past the imports
+        spy_cmd = [pyspy, "record", "--pid", str(r.pid), "--format", "raw", "--rate", "200", "--nonblocking"]
+        spy_cmd += ["--duration", str(int(seconds - 1)), "--output", str(out / "record_pyspy.txt")]
+        spy = subprocess.run(
+            spy_cmd,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+        )
+        _, _, usage = os.wait4(r.pid, 0)
+        wall = time.monotonic() - t0
+    finally:
+        child.kill()
+        child.communicate()
+    rec.unlink(missing_ok=True)
+    return {
+        "record_cpu_pct": round(100 * (usage.ru_utime + usage.ru_stime) / wall, 1),
+        "user_s": round(usage.ru_utime, 2),
+        "sys_s": round(usage.ru_stime, 2),
+        "pyspy_rc": spy.returncode,
+        "pyspy_err": spy.stderr[-400:],
     }
 
 
@@ -467,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         step("snapshot", step_snapshot, out)
     step("nvml_call_timing", step_call_timing, out, nvml, args.ticks)
     step("gpm_probe", step_gpm_probe, out, nvml)
+    extras = args.fake is None and not args.no_workloads and args.extras
     if not args.no_workloads and args.fake is None:
         try:
             import torch  # noqa: F401
@@ -478,6 +631,9 @@ def main(argv: list[str] | None = None) -> int:
         if have_torch:
             for label in [w for w in args.workloads.split(",") if w]:
                 step(f"workload_{label}", step_workload, out, label, args.seconds, args.interval)
+            if extras:
+                step("call_costs", step_call_costs, out, 20.0)
+                step("profile_record", step_profile_record, out, 12.0, args.interval)
     summary["elapsed_s"] = round(time.monotonic() - started, 1)
     write_json(out / "capture.json", summary)
     print(f"done in {summary['elapsed_s']} s; output in {out}")

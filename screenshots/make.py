@@ -4,6 +4,8 @@ GPU panels come from the real GpuSampler over the fake NVML (tests/fakes/fake_nv
 driver, one H100, eight H100s); host panels from the deterministic host values the UI tests use
 (tests/ui/fakes.py), so the pictures do not depend on the machine that makes them. Each store is
 filled with 90 one-second ticks, then the app is rendered at 200×50 and saved as SVG.
+`dashboard-h100-real` is the replay of a real recording made on an H100 (a bf16 matmul attached with
+--pid; tests/fixtures/gpu_h100/matmul_bf16.sqlite), at its end.
 
     .venv/bin/python screenshots/make.py [--out screenshots]
 """
@@ -65,6 +67,26 @@ async def shoot(name: str, scenario: str, theme: str, size: tuple[int, int], out
     return path
 
 
+REAL = (("dashboard-h100-real", ROOT / "tests/fixtures/gpu_h100/matmul_bf16.sqlite", (200, 50)),)
+
+
+async def shoot_replay(name: str, recording: Path, size: tuple[int, int], out: Path) -> Path:
+    from perftui.store.reader import open_recording
+    from perftui.ui.replay import ReplayDriver
+    from perftui.ui.replay_app import create_replay_app
+
+    driver = ReplayDriver(open_recording(recording))
+    driver.seek(driver.end)
+    app = create_replay_app(driver, live_timer=False, theme="perftui-dark")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.refresh_view()
+        await pilot.pause()
+        path = out / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(out))
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "screenshots")
@@ -72,6 +94,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, scenario, theme, size in SHOTS:
         path = asyncio.run(shoot(name, scenario, theme, size, args.out))
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    for name, recording, size in REAL:
+        path = asyncio.run(shoot_replay(name, recording, size, args.out))
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 

@@ -170,6 +170,10 @@ class MetricStore:
     def statuses(self) -> dict[str, SourceStatus]:
         return dict(self._status)
 
+    def mark_sampled(self, source: str, ts: float) -> None:
+        """`source` delivered a tick at `ts` (replay: values are appended without their source)."""
+        self._last_sample[source] = ts
+
     def last_sample_ts(self, source: str) -> float | None:
         return self._last_sample.get(source)
 

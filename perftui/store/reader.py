@@ -299,11 +299,17 @@ def load_into_store(
     if store is None:
         longest = max((int(ts.size) for ts, _ in rec.series.values()), default=1)
         store = MetricStore(capacity=max(1, longest))
+    last: dict[str, float] = {}
     for key, (ts, vals) in rec.series.items():
         if until is not None:
             cut = int(np.searchsorted(ts, until, side="right"))
             ts, vals = ts[:cut], vals[:cut]
         store.extend(key, ts, vals)
+        src = _source_of(key)
+        if src and ts.size:
+            last[src] = max(last.get(src, float(ts[-1])), float(ts[-1]))
+    for src, t in last.items():
+        store.mark_sampled(src, t)
     for source, st in rec.statuses_at(until).items():
         store.set_status(source, st)
     for name, value in rec.details_at(until).items():
@@ -359,12 +365,30 @@ def iter_ticks(rec: Recording) -> Iterator[Tick]:
         yield Tick(events[-1][0], {}, statuses, details)
 
 
+_SOURCE_OF: dict[str, str] = {}
+
+
+def _source_of(key: str) -> str:
+    """The sampler a recorded key came from (its spec's source), cached: replay asks every tick."""
+    src = _SOURCE_OF.get(key)
+    if src is None:
+        spec = REGISTRY.get(key)
+        src = spec.source if spec is not None and spec.source else ""
+        if len(_SOURCE_OF) < 100_000:
+            _SOURCE_OF[key] = src
+    return src
+
+
 def replay_into(store: MetricStore, tick: Tick) -> None:
-    """Apply one tick to a store, as the samplers would have (status, values, then details)."""
+    """Apply one tick to a store, as the samplers would have (status, values, then details);
+    each source that has values in the tick counts as sampled then, so panels are not "waiting"."""
     for source, st in tick.statuses.items():
         store.set_status(source, st)
     if tick.values:
         store.append(tick.ts, tick.values)
+        for src in {_source_of(k) for k in tick.values}:
+            if src:
+                store.mark_sampled(src, tick.ts)
     for name, value in tick.details.items():
         store.set_detail(name, value)
 

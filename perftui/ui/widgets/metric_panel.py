@@ -14,6 +14,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.color import Color
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -209,18 +210,20 @@ class MetricPanel(Widget, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         width = self.size.width
+        # cached strips bypass Textual's own line filters (ANSI->truecolor, NO_COLOR, dim): apply them
+        # here, to the whole cached strip before cropping, so the strip's own filter cache answers
+        # for every line that did not change (a cropped strip is new each time: no cache hit)
+        filters = self.app.get_line_filters()
+        background = self.background_colors[1] if filters else Color(0, 0, 0)
         out = []
         for y in range(crop.y, crop.bottom):
             strip = self._full_line(y)
+            if filters:
+                for line_filter in filters:
+                    strip = strip.apply_filter(line_filter, background)
             if crop.x or crop.right != width:
                 strip = strip.crop(crop.x, crop.right)
             out.append(strip)
-        # cached strips bypass Textual's own line filters (NO_COLOR, dim): apply them here
-        filters = self.app.get_line_filters()
-        if filters:
-            background = self.background_colors[1]
-            for line_filter in filters:
-                out = [strip.apply_filter(line_filter, background) for strip in out]
         return out
 
     def notify_style_update(self) -> None:

@@ -46,3 +46,12 @@ def test_top_level_pid_reaches_the_subcommand(python_child: int) -> None:
     res = perftui("--pid", str(python_child), "snapshot", "--json", "--no-gpu", "--duration", "0.5")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["details"]["proc.info"]["pid"] == python_child
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_no_gpu_before_or_after_the_subcommand(where: str) -> None:
+    """`perftui --no-gpu snapshot` once lost the flag (the subcommand's default reset it)."""
+    args = ["--no-gpu", "snapshot", "--json"] if where == "before" else ["snapshot", "--no-gpu", "--json"]
+    res = perftui(*args, "--duration", "0.3")
+    assert res.returncode == 0, res.stderr
+    assert "gpu" not in json.loads(res.stdout)["sources"]  # not sampled at all, not "no driver"

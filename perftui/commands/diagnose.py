@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from perftui.commands.common import add_pid_argument, pid_checked
+from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
 from perftui.diagnosis.tracker import DiagnosisTracker
@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--interval", type=float, default=1.0, metavar="S", help="seconds between samples (default 1)"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_no_gpu_argument(p)
     add_pid_argument(p)
 
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not pid_checked(args):
         return 2
     diagnosis, tracker, store = watch(
-        args.duration, args.interval, gpu=not args.no_gpu, pid=getattr(args, "pid", None)
+        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None)
     )
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from perftui.commands.common import add_pid_argument, pid_checked
+from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--interval", type=float, default=1.0, metavar="S", help="sampling interval (default 1)")
-    p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_no_gpu_argument(p)
     add_pid_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     runner = SamplerRunner(
         store,
         build_samplers(
-            SamplerOptions(interval=args.interval, gpu=not args.no_gpu, pid=getattr(args, "pid", None))
+            SamplerOptions(interval=args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None))
         ),
     )
     stop = threading.Event()

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from perftui.commands.common import add_pid_argument, pid_checked
+from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
 from perftui.core.specs import REGISTRY
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds between the first and the last sample (rates need two; default 1)",
     )
-    p.add_argument("--no-gpu", action="store_true", help="do not sample GPUs")
+    add_no_gpu_argument(p)
     add_pid_argument(p)
 
 
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
-    store = collect(args.duration, gpu=not args.no_gpu, pid=getattr(args, "pid", None))
+    store = collect(args.duration, gpu=not no_gpu(args), pid=getattr(args, "pid", None))
     if args.json:
         json.dump(to_json(store), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")

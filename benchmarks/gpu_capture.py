@@ -476,6 +476,49 @@ def step_profile_record(out: Path, seconds: float, interval: float) -> dict[str,
     }
 
 
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per thread (name:tid) of a process, from /proc (native threads included)."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[f"{name}:{task.name}"] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def step_thread_cpu(out: Path, seconds: float, interval: float) -> dict[str, Any]:
+    """Which threads of `perftui record --pid` use the CPU in steady state (after start-up), with
+    and without GPU sampling: native threads (NVML's, CUDA's) are invisible to py-spy."""
+    child = _start_workload("matmul_bf16", 3 * seconds + 10)
+    result: dict[str, Any] = {}
+    try:
+        for variant, extra in (("gpu", []), ("no_gpu", ["--no-gpu"]), ("gpu_no_pid", None)):
+            cmd = [sys.executable, "-m", "perftui", "record", "-o", str(out / "t.sqlite"), "--force"]
+            cmd += ["--interval", str(interval), "--duration", str(seconds + 4)]
+            cmd += ["--pid", str(child.pid), *extra] if extra is not None else []
+            r = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            time.sleep(3.0)
+            a, t0 = _thread_cpu(r.pid), time.monotonic()
+            time.sleep(seconds)
+            b, dt = _thread_cpu(r.pid), time.monotonic() - t0
+            r.wait(timeout=60)
+            per = {k: round(100 * (b[k] - a.get(k, 0.0)) / dt, 2) for k in b}
+            result[variant] = {
+                "steady_cpu_pct": round(sum(per.values()), 2),
+                "threads": dict(sorted(per.items(), key=lambda kv: -kv[1])[:12]),
+            }
+    finally:
+        child.kill()
+        child.communicate()
+        (out / "t.sqlite").unlink(missing_ok=True)
+    write_json(out / "thread_cpu.json", result)
+    return result
+
+
 def run_workload(label: str, seconds: float) -> int:
     """Child mode: one labelled torch workload; prints 'ready' once set up, then runs `seconds`."""
     import torch  # type: ignore[import-not-found,unused-ignore]
@@ -632,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
             for label in [w for w in args.workloads.split(",") if w]:
                 step(f"workload_{label}", step_workload, out, label, args.seconds, args.interval)
             if extras:
+                step("thread_cpu", step_thread_cpu, out, 10.0, args.interval)
                 step("call_costs", step_call_costs, out, 20.0)
                 step("profile_record", step_profile_record, out, 12.0, args.interval)
     summary["elapsed_s"] = round(time.monotonic() - started, 1)

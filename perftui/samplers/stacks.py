@@ -44,8 +44,12 @@ from perftui.samplers.pids import (
     thread_syscall,
 )
 
-DEFAULT_RATE = 1.0  # dumps per second: each costs perftui ~15-20 ms of CPU (benchmarks/stacks_bench.py)
-DEFAULT_WINDOW = 10.0  # seconds of samples behind the shares and top functions
+# Each dump costs ~20 ms of CPU (a py-spy process per dump; benchmarks/stacks_bench.py on the 2-core
+# VM: 2.1 % of a core at 1/s, which broke the attach budget of +1 %). At 0.5/s over a 20 s window the
+# shares rest on as many dumps as before (10 per thread) for half the CPU; they follow a change more
+# slowly (half of it shows after ~10 s).
+DEFAULT_RATE = 0.5  # dumps per second
+DEFAULT_WINDOW = 20.0  # seconds of samples behind the shares and top functions
 TOP_N = 15
 _MACHINE = platform.machine()
 

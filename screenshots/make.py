@@ -24,7 +24,7 @@ from perftui.core.types import SourceStatus  # noqa: E402
 from perftui.samplers.gpu import GpuSampler  # noqa: E402
 from perftui.samplers.runner import SamplerRunner  # noqa: E402
 from perftui.store.metric_store import MetricStore  # noqa: E402
-from perftui.ui.app import create_app  # noqa: E402
+from perftui.ui.app import PerftuiApp, create_app  # noqa: E402
 from tests.fakes.fake_nvml import make_fake_nvml  # noqa: E402
 from tests.ui.fakes import HOSTNAME, NO_MEMBW, T0, FakeClock, host_values  # noqa: E402
 
@@ -58,6 +58,11 @@ def build_store(scenario: str, ticks: int = 90) -> tuple[MetricStore, float]:
 async def shoot(name: str, scenario: str, theme: str, size: tuple[int, int], out: Path) -> Path:
     store, end = build_store(scenario)
     app = create_app(store, hostname=HOSTNAME, clock=FakeClock(end + 0.5), live_timer=False, theme=theme)
+    return await save(app, name, size, out)
+
+
+async def save(app: PerftuiApp, name: str, size: tuple[int, int], out: Path) -> Path:
+    """Render `app` at `size` once the view is filled, and write `out/name.svg`."""
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.refresh_view()
@@ -77,14 +82,7 @@ async def shoot_replay(name: str, recording: Path, size: tuple[int, int], out: P
 
     driver = ReplayDriver(open_recording(recording))
     driver.seek(driver.end)
-    app = create_replay_app(driver, live_timer=False, theme="perftui-dark")
-    async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        app.refresh_view()
-        await pilot.pause()
-        path = out / f"{name}.svg"
-        app.save_screenshot(filename=path.name, path=str(out))
-    return path
+    return await save(create_replay_app(driver, live_timer=False, theme="perftui-dark"), name, size, out)
 
 
 def main() -> int:

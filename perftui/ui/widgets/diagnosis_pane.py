@@ -11,6 +11,13 @@ from textual.widget import Widget
 from perftui.diagnosis.model import Diagnosis
 
 
+def _shown(d: Diagnosis) -> tuple[object, ...]:
+    """Everything `render` reads from a diagnosis."""
+    f = d.primary
+    head = (f.title, f.evidence, f.suggestions, f.next_step) if f is not None else ()
+    return (d.verdict, d.confidence, head, tuple((o.title, o.confidence) for o in d.findings[1:]))
+
+
 class DiagnosisPane(Widget, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane--title",
@@ -36,10 +43,11 @@ class DiagnosisPane(Widget, can_focus=True):
         return self._message
 
     def show(self, diagnosis: Diagnosis) -> None:
-        if diagnosis != self._diagnosis or self._message:
-            self._diagnosis = diagnosis
-            self._message = ""
+        # Redraw only when what the pane shows changed (scores move every tick; the text often not).
+        if self._message or self._diagnosis is None or _shown(diagnosis) != _shown(self._diagnosis):
             self.refresh()
+        self._diagnosis = diagnosis
+        self._message = ""
 
     def show_message(self, message: str) -> None:
         if message != self._message or self._diagnosis is not None:

@@ -135,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
         except RecorderError as exc:
             return _error(str(exc))
     runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid)))
+    # Samplers start now, on a thread of their own (NVML's init can take a while): their first values
+    # land while Textual is imported and starts, so the first frame already has them.
+    import threading
+
+    starter = threading.Thread(target=runner.start, name="perftui-start", daemon=True)
+    starter.start()
     try:
         from perftui.ui.app import create_app
 
@@ -146,12 +152,12 @@ def run(args: argparse.Namespace) -> int:
             theme=theme,
             themes=loaded,
             gpu_enabled=gpu,
-            start_runner=True,  # after the first frame
             recording=recording,
         )
         result = app.run()
         app.stop_recording_now()  # however the app ended, the file is finished
     finally:
+        starter.join(timeout=5.0)  # a quit within the first instant: let start finish, then stop
         runner.stop(timeout=0.5)
         if recording is not None and recording.recorder.running:
             recording.stop()

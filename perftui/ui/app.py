@@ -177,9 +177,11 @@ class PerftuiApp(App[int]):
         first = self.query(MetricPanel).first()
         first.focus()
         if self.start_runner and self.runner is not None:
-            # samplers start once the first frame is out: the screen appears sooner
+            # samplers start once the first frame is out (the perftui command starts them earlier,
+            # on a thread of their own, while Textual starts up)
             self.call_after_refresh(self.runner.start)
-            # then show the first values as soon as they land, not a whole render period later
+        if self.runner is not None and self.live_timer:
+            # show the first values as soon as they land, not a whole render period later
             for delay in (0.15, 0.35, 0.7):
                 self.set_timer(delay, self.refresh_view)
 

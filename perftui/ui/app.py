@@ -75,6 +75,15 @@ def _next(values: tuple[float, ...], current: float, step: int) -> float:
 MAX_PANEL_WEIGHT = 12  # rows; a panel with more shows "+N more" and its detail view has all
 
 
+class PromptFooter(Footer):
+    """Textual's Footer, with its keys in the very first frame: the stock one waits for a
+    bindings-updated signal and then recomposes a refresh later (~0.15 s after the first paint)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bindings_ready = True  # the app's and screen's bindings are known at compose time
+
+
 class PerftuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "perftui"
@@ -161,7 +170,7 @@ class PerftuiApp(App[int]):
             yield DiagnosisPane()
             yield ProcessPane()
         yield Static(id="too-small")
-        yield Footer()
+        yield PromptFooter()
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()

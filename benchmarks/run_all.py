@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         "small_duration_s": args.small_duration,
         "warmup_s": args.warmup,
         "tools": [t.name for t in chosen],
-        "tool_commands": {t.name: t.command for t in chosen},
+        # commands as a reader would type them from the checkout: no path of this machine's tree
+        "tool_commands": {t.name: t.command.replace(f"{HERE.parent}/", "") for t in chosen},
         "missing": missing,
         "nvitop": tools.nvitop_status(args.extras_venv),
         "load_before": os.getloadavg()[0],

@@ -14,6 +14,8 @@ from perftui.diagnosis.window import DiagnosisWindow
 
 
 def pct(v: float | None) -> str:
+    if v is not None and 0 < v < 0.05:
+        return "< 0.1 %"  # not "0.0 %": a launch-bound H100 showed SM active 0.03 %, which is not none
     return format_value(v, Unit.PERCENT)
 
 

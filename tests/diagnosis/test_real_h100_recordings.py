@@ -27,7 +27,7 @@ H100 = Path(__file__).resolve().parents[1] / "fixtures" / "gpu_h100"
 TRUTH = {
     "matmul_bf16": ("compute-bound", "gpu.compute_bound", ("tensor pipe 93 %", "at its power cap")),
     "d2d_copy": ("memory-bound", "gpu.memory_bound", ("DRAM bandwidth 89 % of peak",)),
-    "tiny_kernels": ("cpu-bound", "gpu.launch_bound", ("SM active 0.0 %", "one core at 100 %")),
+    "tiny_kernels": ("cpu-bound", "gpu.launch_bound", ("SM active < 0.1 %", "one core at 100 %")),
     "h2d_pageable": ("communication-bound", "gpu.pcie_copies", ("GB/s (tx + rx)", "pageable")),
     "idle_10gib": ("idle", "gpu.idle_holding", ("10.5 GiB of 79.6 GiB",)),
     "starved_loader": ("cpu-bound", "gpu.starved_cpu", ("waits for the DataLoader",)),

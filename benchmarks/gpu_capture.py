@@ -305,20 +305,30 @@ def _smi_logger(path: Path, period_ms: int) -> subprocess.Popen[bytes] | None:
         )
 
 
-def step_workload(out: Path, label: str, seconds: float, interval: float) -> dict[str, Any]:
-    """Run one labelled workload and `perftui record --pid` it: the recording is the fixture."""
+def _start_workload(label: str, seconds: float) -> tuple[subprocess.Popen[str], str]:
+    """A labelled workload in a child, once it says it is ready; what it printed before that."""
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds + 2)],
+        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        return child, _wait_ready(child, 90.0)
+    except Exception:
+        child.kill()
+        child.communicate()
+        raise
+
+
+def step_workload(out: Path, label: str, seconds: float, interval: float) -> dict[str, Any]:
+    """Run one labelled workload and `perftui record --pid` it: the recording is the fixture."""
+    child, setup = _start_workload(label, seconds + 2)
     rec = out / "rec" / f"{label}.sqlite"
     rec.parent.mkdir(parents=True, exist_ok=True)
     smi = None
     try:
-        setup = _wait_ready(child, 90.0)
         smi = _smi_logger(out / "smi" / f"{label}.csv", int(interval * 1000))
         cmd = [sys.executable, "-m", "perftui", "record", "-o", str(rec), "--force"]
         cmd += ["--interval", str(interval), "--duration", str(seconds), "--pid", str(child.pid)]
@@ -352,24 +362,12 @@ def step_workload(out: Path, label: str, seconds: float, interval: float) -> dic
     }
 
 
-def _start_workload(label: str, seconds: float) -> subprocess.Popen[str]:
-    child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--workload", label, "--seconds", str(seconds)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _wait_ready(child, 90.0)
-    return child
-
-
 def step_call_costs(out: Path, seconds: float) -> dict[str, Any]:
     """Wall and CPU time of the slow NVML calls, and raw PCIe counters at 20 Hz, during pageable
     host->device copies (is the counter 32-bit? how much does each call cost the caller's CPU?)."""
     import pynvml
 
-    child = _start_workload("h2d_pageable", seconds)
+    child, _ = _start_workload("h2d_pageable", seconds)
     pynvml.nvmlInit()
     result: dict[str, Any] = {}
     try:
@@ -445,7 +443,7 @@ def step_profile_record(out: Path, seconds: float, interval: float) -> dict[str,
     pyspy = shutil.which("py-spy")
     if pyspy is None:
         return {"skipped": "no py-spy on PATH"}
-    child = _start_workload("matmul_bf16", seconds + 4)
+    child, _ = _start_workload("matmul_bf16", seconds + 4)
     rec = out / "profiled.sqlite"
     try:
         cmd = [sys.executable, "-m", "perftui", "record", "-o", str(rec), "--force"]
@@ -493,7 +491,7 @@ def _thread_cpu(pid: int) -> dict[str, float]:
 def step_thread_cpu(out: Path, seconds: float, interval: float) -> dict[str, Any]:
     """Which threads of `perftui record --pid` use the CPU in steady state (after start-up), with
     and without GPU sampling: native threads (NVML's, CUDA's) are invisible to py-spy."""
-    child = _start_workload("matmul_bf16", 3 * seconds + 10)
+    child, _ = _start_workload("matmul_bf16", 3 * seconds + 10)
     result: dict[str, Any] = {}
     try:
         for variant, extra in (("gpu", []), ("no_gpu", ["--no-gpu"]), ("gpu_no_pid", None)):

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from perftui import __version__
-
-
-def perftui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=timeout
-    )
+from tests.cli_run import perftui
 
 
 def test_version() -> None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli_run import perftui
 
 
 def run_perftui(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PERFTUI_CONFIG=str(config))
-    return subprocess.run(
-        [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=60, env=env
-    )
+    return perftui(*args, env=dict(os.environ, PERFTUI_CONFIG=str(config)))
 
 
 def test_unknown_key_in_config_is_one_line(tmp_path: Path) -> None:

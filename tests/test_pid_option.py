@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_run import perftui as run_perftui
 
-def perftui(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "perftui", *args], capture_output=True, text=True, timeout=timeout
-    )
+
+def perftui(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_perftui(*args, timeout=90)  # py-spy and tree sampling take their time
 
 
 @pytest.mark.parametrize(

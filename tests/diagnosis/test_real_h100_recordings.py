@@ -19,7 +19,7 @@ from perftui.diagnosis.engine import diagnose
 from perftui.diagnosis.window import DiagnosisWindow
 from perftui.report.rediagnose import recompute, verdict_shares
 from perftui.store.metric_store import MetricStore
-from perftui.store.reader import Recording, iter_ticks, open_recording, replay_into
+from perftui.store.reader import Recording, load_into_store, open_recording
 
 H100 = Path(__file__).resolve().parents[1] / "fixtures" / "gpu_h100"
 
@@ -39,10 +39,7 @@ def _rec(name: str) -> Recording:
 
 
 def _store_at_end(rec: Recording) -> MetricStore:
-    store = MetricStore(capacity=256)
-    for tick in iter_ticks(rec):
-        replay_into(store, tick)
-    return store
+    return load_into_store(rec)
 
 
 @pytest.mark.parametrize("name", sorted(TRUTH))

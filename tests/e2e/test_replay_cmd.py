@@ -6,29 +6,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from perftui.store.reader import open_recording
+from tests.cli_run import perftui
 from tests.e2e.test_dashboard_tmux import PERFTUI, SETTLE, Tmux
 from tests.fixtures.bad_files import bad_files
 
 BASE = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "base.sqlite"
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-def perftui(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "perftui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        cwd=cwd,
-    )
 
 
 def one_line_exit_2(res: subprocess.CompletedProcess[str], needle: str) -> None:

@@ -7,15 +7,7 @@ import sys
 
 import pytest
 
-
-def perftui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "perftui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+from tests.cli_run import perftui
 
 
 def test_unknown_theme_lists_the_valid_names() -> None:

@@ -316,7 +316,7 @@ async def test_diagnosis_pane_shows_the_tracker_verdict() -> None:
         await pilot.pause()
         pane = app.query_one(DiagnosisPane)
         assert pane.diagnosis is not None and pane.diagnosis.verdict == "memory-bound"
-        text = str(pane.render())
+        text = "\n".join(pane.plain_lines)
         assert "memory-bound" in text and "DRAM BW 86 %" in text and "next: ncu" in text
         calls = tracker.calls
         fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 0.5)

@@ -39,4 +39,23 @@ async def test_same_text_new_score_does_not_redraw() -> None:
         pane.show(_diag(77.5, "SM active 97 %"))  # new words: redraw
         assert len(calls) == 2
         await pilot.pause()
-        assert "SM active 97 %" in str(pane.render())
+        assert "  · SM active 97 %" in pane.plain_lines
+
+
+async def test_new_words_rebuild_only_their_line() -> None:
+    app = _Host()
+    async with app.run_test(size=(80, 12)) as pilot:
+        pane = app.query_one(DiagnosisPane)
+        pane.show(_diag(76.0))
+        await pilot.pause()
+        before = {y: pane.render_line(y) for y in range(4)}
+        pane.show(_diag(76.0, "SM active 97 %"))
+        await pilot.pause()
+        after = {y: pane.render_line(y) for y in range(4)}
+        changed = [y for y in range(4) if after[y] is not before[y]]
+        assert changed == [2]  # verdict, title, evidence: only the evidence line is new
+        assert pane.plain_lines[:3] == [
+            "● compute-bound  (high confidence)",
+            "GPU 0 compute-bound",
+            "  · SM active 97 %",
+        ]

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.style import Style
-from rich.text import Text
-from textual.widget import Widget
-
 from perftui.diagnosis.model import Diagnosis
+from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 
 
 def _shown(d: Diagnosis) -> tuple[object, ...]:
-    """Everything `render` reads from a diagnosis."""
+    """Everything the pane shows of a diagnosis."""
     f = d.primary
     head = (f.title, f.evidence, f.suggestions, f.next_step) if f is not None else ()
     return (d.verdict, d.confidence, head, tuple((o.title, o.confidence) for o in d.findings[1:]))
 
 
-class DiagnosisPane(Widget, can_focus=True):
+class DiagnosisPane(LinePane, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane--title",
         "pane--bad",
@@ -33,6 +30,7 @@ class DiagnosisPane(Widget, can_focus=True):
         self.border_title = "Diagnosis"
         self._diagnosis: Diagnosis | None = None
         self._message = "diagnosis not available"
+        self.set_paragraphs([para((self._message, "dim"), wrap=True)])
 
     @property
     def diagnosis(self) -> Diagnosis | None:
@@ -43,9 +41,10 @@ class DiagnosisPane(Widget, can_focus=True):
         return self._message
 
     def show(self, diagnosis: Diagnosis) -> None:
-        # Redraw only when what the pane shows changed (scores move every tick; the text often not).
+        # Re-laid out only when what the pane shows changed (scores move every tick; the text
+        # often not); then only the lines whose words changed are redrawn.
         if self._message or self._diagnosis is None or _shown(diagnosis) != _shown(self._diagnosis):
-            self.refresh()
+            self.set_paragraphs(diagnosis_paragraphs(diagnosis))
         self._diagnosis = diagnosis
         self._message = ""
 
@@ -53,28 +52,19 @@ class DiagnosisPane(Widget, can_focus=True):
         if message != self._message or self._diagnosis is not None:
             self._diagnosis = None
             self._message = message
-            self.refresh()
+            self.set_paragraphs([para((message, "dim"), wrap=True)])
 
-    def _s(self, role: str) -> Style:
-        return self.get_component_rich_style(f"pane--{role}")
 
-    def render(self) -> Text:
-        d = self._diagnosis
-        if d is None:
-            return Text(self._message, style=self._s("dim"))
-        text = Text()
-        role = "ok" if d.verdict in ("none", "idle") else "bad" if d.verdict == "throttled" else "warn"
-        text.append(f"● {d.verdict}", style=self._s(role))
-        text.append(f"  ({d.confidence} confidence)", style=self._s("dim"))
-        if d.primary is not None:
-            f = d.primary
-            text.append(f"\n{f.title}", style=self._s("title"))
-            for ev in f.evidence:
-                text.append(f"\n  · {ev}", style=self._s("text"))
-            for sug in f.suggestions:
-                text.append(f"\n  → {sug}", style=self._s("text"))
-            if f.next_step:
-                text.append(f"\n  next: {f.next_step}", style=self._s("warn"))
-        for other in d.findings[1:]:
-            text.append(f"\n+ {other.title} ({other.confidence})", style=self._s("dim"))
-        return text
+def diagnosis_paragraphs(d: Diagnosis) -> list[Paragraph]:
+    """The verdict, the primary finding's evidence, suggestions and next step, then the others."""
+    role = "ok" if d.verdict in ("none", "idle") else "bad" if d.verdict == "throttled" else "warn"
+    out = [para((f"● {d.verdict}", role), (f"  ({d.confidence} confidence)", "dim"))]
+    if d.primary is not None:
+        f = d.primary
+        out.append(para((f.title, "title"), wrap=True, indent=2))
+        out.extend(para((f"  · {ev}", "text"), wrap=True, indent=4) for ev in f.evidence)
+        out.extend(para((f"  → {sug}", "text"), wrap=True, indent=4) for sug in f.suggestions)
+        if f.next_step:
+            out.append(para((f"  next: {f.next_step}", "warn"), wrap=True, indent=4))
+    out.extend(para((f"+ {o.title} ({o.confidence})", "dim")) for o in d.findings[1:])
+    return out

@@ -14,7 +14,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -78,6 +78,7 @@ class MetricPanel(Widget, can_focus=True):
         self._laid_out_size: tuple[int, int, bool] = (0, 0, True)
         self._strips: dict[int, Strip] = {}
         self._styles_by_role: dict[str, Style] = {}
+        self._filters: tuple[LineFilter, ...] = ()
         self.render_count = 0  # lines rendered (tests and benchmark read it)
 
     # -- data --------------------------------------------------------------
@@ -161,13 +162,27 @@ class MetricPanel(Widget, can_focus=True):
     # -- rendering ---------------------------------------------------------
     # The panel draws its own border and padding and hands the compositor its cached strips
     # (render_lines): the generic per-line styling pass is skipped, and a line is rebuilt only
-    # when its text changed.
+    # when its text changed. Textual's line filters (ANSI->truecolor, NO_COLOR, dim) map each
+    # segment's style on its own, so they are applied once per role style, not once per line.
     def _style(self, role: str) -> Style:
         style = self._styles_by_role.get(role)
         if style is None:
             style = self.rich_style + self.get_component_rich_style(f"panel--{role}")
+            if self._filters:
+                background = self.background_colors[1]
+                segments = [Segment(" ", style)]
+                for line_filter in self._filters:
+                    segments = line_filter.apply(segments, background)
+                style = segments[0].style or style
             self._styles_by_role[role] = style
         return style
+
+    def _check_filters(self) -> None:
+        filters = tuple(self.app.get_line_filters())
+        if filters != self._filters:
+            self._filters = filters
+            self._styles_by_role.clear()
+            self._strips.clear()
 
     def _border_line(self, y: int, width: int, height: int) -> Strip:
         border = self._style("border-focus" if self.has_focus else "border")
@@ -206,24 +221,15 @@ class MetricPanel(Widget, can_focus=True):
         return strip
 
     def render_line(self, y: int) -> Strip:
-        return self._full_line(y)
+        self._check_filters()
+        return self._strips.get(y) or self._full_line(y)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        width = self.size.width
-        # cached strips bypass Textual's own line filters (ANSI->truecolor, NO_COLOR, dim): apply them
-        # here, to the whole cached strip before cropping, so the strip's own filter cache answers
-        # for every line that did not change (a cropped strip is new each time: no cache hit)
-        filters = self.app.get_line_filters()
-        background = self.background_colors[1] if filters else Color(0, 0, 0)
-        out = []
-        for y in range(crop.y, crop.bottom):
-            strip = self._full_line(y)
-            if filters:
-                for line_filter in filters:
-                    strip = strip.apply_filter(line_filter, background)
-            if crop.x or crop.right != width:
-                strip = strip.crop(crop.x, crop.right)
-            out.append(strip)
+        self._check_filters()
+        strips = self._strips
+        out = [strips.get(y) or self._full_line(y) for y in range(crop.y, crop.bottom)]
+        if crop.x or crop.right != self.size.width:
+            out = [strip.crop(crop.x, crop.right) for strip in out]
         return out
 
     def notify_style_update(self) -> None:

@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from rich.console import Group
-from rich.text import Text
-from textual.widget import Widget
-
 from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
+from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 
 ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process tree"
 SWITCH_HINT = "v: tree / stacks"
@@ -191,7 +188,7 @@ def stack_lines(store: MetricStore) -> list[Line]:
     return out
 
 
-class ProcessPane(Widget, can_focus=True):
+class ProcessPane(LinePane, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane--title",
         "pane--dim",
@@ -207,12 +204,13 @@ class ProcessPane(Widget, can_focus=True):
         self.view: View = "tree"
         self.attached = False
         self._content: list[Line] = []
-        self._lines: list[str] = []
+        self._texts: list[str] = []
+        self.set_paragraphs(pane_paragraphs([]))
 
     @property
     def lines(self) -> list[str]:
         """The plain text of each line shown (tests)."""
-        return self._lines
+        return self._texts
 
     def toggle_view(self, store: MetricStore) -> View:
         self.view = "stacks" if self.view == "tree" else "tree"
@@ -235,18 +233,12 @@ class ProcessPane(Widget, can_focus=True):
             self.border_subtitle = SWITCH_HINT if attached else ""
         if content != self._content or force or not self.is_mounted:
             self._content = content
-            self._lines = ["".join(part for part, _ in line) for line in content]
-            self.refresh()
+            self._texts = ["".join(part for part, _ in line) for line in content]
+            self.set_paragraphs(pane_paragraphs(content))
 
-    def render(self) -> Group | Text:
-        if not self._content:
-            return Text(ATTACH_HINT, style=self.get_component_rich_style("pane--dim"))
-        rows: list[Text] = []
-        for line in self._content:
-            # an exit or py-spy message wraps (it says what to do); table rows are cut with …
-            wraps = line[0][1] in ("bad", "warn")
-            text = Text(no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
-            for part, role in line:
-                text.append(part, style=self.get_component_rich_style(f"pane--{role}"))
-            rows.append(text)
-        return Group(*rows)
+
+def pane_paragraphs(content: list[Line]) -> list[Paragraph]:
+    """An exit or py-spy message wraps (it says what to do); table rows are cut with …."""
+    if not content:
+        return [para((ATTACH_HINT, "dim"), wrap=True)]
+    return [para(*line, wrap=line[0][1] in ("bad", "warn"), indent=2) if line else para() for line in content]

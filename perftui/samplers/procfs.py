@@ -23,12 +23,25 @@ def join(root: str, *parts: str) -> str:
 
 
 def read_text(path: str) -> str | None:
-    """The whole file, or None when it (or a directory above it) does not exist."""
+    """The whole file, or None when it (or a directory above it) does not exist.
+
+    Plain os.open/os.read: the samplers read a dozen small /proc files every tick, and Python's
+    buffered text layer doubled the cost of each read (12 vs 28 us for /proc/pressure/cpu).
+    """
     try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
         return None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("ascii", errors="replace")
 
 
 def read_str(path: str) -> str | None:

@@ -119,6 +119,11 @@ class MetricStore:
         """The newest timestamp written: the store's own "now" (live or replay)."""
         return None if math.isnan(self._last_ts) else self._last_ts
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(series, details) counts: changes when a key appears (keys are never dropped)."""
+        return len(self._buffers), len(self._details)
+
     def keys(self, prefix: str = "") -> list[str]:
         with self._key_lock:
             return sorted(k for k in self._buffers if k.startswith(prefix))

@@ -7,6 +7,7 @@ shows its reason; one whose last sample is too old shows "stale (last sample Ns 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,12 +193,24 @@ def net_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
 _GPU_KEY = re.compile(r"^gpu\.(\d+)\.")
 
 
+_GPU_INDICES: weakref.WeakKeyDictionary[MetricStore, tuple[tuple[Any, ...], list[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def gpu_indices(store: MetricStore) -> list[int]:
+    """The GPU indices the store knows (asked several times a frame: scanned again only when a
+    key appears)."""
     count = store.detail("gpu.count")
+    shape = (*store.shape, count)
+    cached = _GPU_INDICES.get(store)
+    if cached is not None and cached[0] == shape:
+        return list(cached[1])
     found = {int(m.group(1)) for k in store.keys("gpu.") if (m := _GPU_KEY.match(k))}
     found |= {int(m.group(1)) for k in store.details("gpu.") if (m := _GPU_KEY.match(k))}
     if isinstance(count, int) and count >= 0:
         found |= set(range(count))
+    _GPU_INDICES[store] = (shape, sorted(found))
     return sorted(found)
 
 

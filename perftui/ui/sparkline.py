@@ -11,6 +11,7 @@ source leaves a visible hole instead of a fake flat line. Missing = blank.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
@@ -26,23 +27,22 @@ def aligned_end(end: float, window: float, width: int) -> float:
     return math.ceil(end / col_s - 1e-9) * col_s
 
 
-def bucket_max(
-    ts: FloatArray, vals: FloatArray, *, end: float, window: float, width: int, gap: float | None = None
-) -> list[float | None]:
-    """Per-column maxima (None where no sample fell), with short gaps carried forward.
+def fold(
+    out: list[float | None], ts: FloatArray, vals: FloatArray, *, end: float, window: float
+) -> list[float]:
+    """Fold the points of (end - window, end] into the column maxima `out` (in place).
 
-    Plain Python over the window's points: for the few dozen to few hundred points a sparkline
-    covers, this is several times cheaper than a chain of small numpy calls.
+    Plain Python over the points: for the few dozen to few hundred points a sparkline covers,
+    this is several times cheaper than a chain of small numpy calls. Returns the times folded.
     """
-    out: list[float | None] = [None] * max(0, width)
+    width = len(out)
     if width <= 0 or window <= 0 or ts.size == 0:
-        return out
+        return []
     start = end - window
     lo = int(np.searchsorted(ts, start, side="right"))
     hi = int(np.searchsorted(ts, end, side="right"))
     scale = width / window
-    last_col = -1
-    times = ts[lo:hi].tolist()
+    times: list[float] = ts[lo:hi].tolist()
     for t, v in zip(times, vals[lo:hi].tolist(), strict=True):
         if v != v:  # NaN: absent
             continue
@@ -52,13 +52,15 @@ def bucket_max(
         cur = out[c]
         if cur is None or v > cur:
             out[c] = v
-        last_col = c
-    if last_col < 0:
-        return out
-    if gap is None:
-        diffs = sorted(b - a for a, b in pairwise(times))
-        gap = 2.5 * diffs[len(diffs) // 2] if diffs else window
-    col_s = window / width
+    return times
+
+
+def carry(cols: list[float | None], gap: float, col_s: float) -> list[float | None]:
+    """A copy of `cols` with empty columns after a value filled with it, within `gap` seconds."""
+    out = list(cols)
+    last_col = len(out) - 1
+    while last_col >= 0 and out[last_col] is None:
+        last_col -= 1
     prev: float | None = None
     prev_i = -1
     for i in range(last_col + 1):
@@ -68,6 +70,20 @@ def bucket_max(
         elif prev is not None and (i - prev_i) * col_s <= gap:
             out[i] = prev
     return out
+
+
+def bucket_max(
+    ts: FloatArray, vals: FloatArray, *, end: float, window: float, width: int, gap: float | None = None
+) -> list[float | None]:
+    """Per-column maxima (None where no sample fell), with short gaps carried forward."""
+    out: list[float | None] = [None] * max(0, width)
+    times = fold(out, ts, vals, end=end, window=window)
+    if not times or all(v is None for v in out):
+        return out
+    if gap is None:
+        diffs = sorted(b - a for a, b in pairwise(times))
+        gap = 2.5 * diffs[len(diffs) // 2] if diffs else window
+    return carry(out, gap, window / width)
 
 
 def levels(buckets: list[float | None], lo: float = 0.0, hi: float | None = None) -> str:
@@ -117,3 +133,62 @@ def sparkline(
 def strip_chars(values: list[float | None], hi: float = 100.0) -> str:
     """One cell per value (the per-core strip): level of each current value, blank if missing."""
     return levels(list(values), 0.0, hi)
+
+
+Fetch = Callable[[float], tuple[FloatArray, FloatArray]]
+
+
+class SparkCache:
+    """Column maxima kept between frames, so a frame folds in only the points that are new.
+
+    One entry per (series, width). While the window and width stay and time moves forward by
+    less than the width, the columns shift left by whole columns and only points newer than the
+    last one folded are read (`fetch(seconds)` returns the series' points in the last `seconds`
+    up to `end`); anything else (a resize, a new window, a replay seeking back) rebuilds the entry.
+    """
+
+    def __init__(self) -> None:
+        self._cols: dict[tuple[str, int], tuple[float, float, float, list[float | None]]] = {}
+
+    def clear(self) -> None:
+        self._cols.clear()
+
+    def sparkline(
+        self,
+        key: str,
+        fetch: Fetch,
+        *,
+        end: float,
+        window: float,
+        width: int,
+        lo: float = 0.0,
+        hi: float | None = None,
+        gap: float,
+    ) -> str:
+        if width <= 0:
+            return ""
+        col_s = window / width
+        end = aligned_end(end, window, width)
+        entry = self._cols.get((key, width))
+        cols: list[float | None] = []
+        upto = end - window
+        fresh = True
+        if entry is not None and entry[1] == window and end >= entry[0]:
+            old_end, _, upto, cols = entry
+            shift = round((end - old_end) / col_s)
+            if shift < width:
+                fresh = False
+                if shift:
+                    cols = cols[shift:] + [None] * shift
+                ts, vals = fetch(max(0.0, end - upto) + col_s)
+                keep = ts > upto
+                ts, vals = ts[keep], vals[keep]
+        if fresh:
+            cols = [None] * width
+            upto = end - window
+            ts, vals = fetch(window + 2 * col_s)
+        fold(cols, ts, vals, end=end, window=window)
+        if ts.size:
+            upto = float(ts[-1])
+        self._cols[(key, width)] = (end, window, upto, cols)
+        return levels(carry(cols, gap, col_s), lo, hi)

@@ -22,7 +22,7 @@ from textual.widget import Widget
 from perftui.store.metric_store import MetricStore
 from perftui.ui.panels import PanelContent, ViewCtx
 from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
-from perftui.ui.sparkline import sparkline
+from perftui.ui.sparkline import SparkCache
 
 Builder = Callable[[MetricStore, ViewCtx], PanelContent]
 ROLES = (
@@ -79,6 +79,7 @@ class MetricPanel(Widget, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._styles_by_role: dict[str, Style] = {}
         self._filters: tuple[LineFilter, ...] = ()
+        self._sparks = SparkCache()  # column maxima kept between frames
         self.render_count = 0  # lines rendered (tests and benchmark read it)
 
     # -- data --------------------------------------------------------------
@@ -94,6 +95,8 @@ class MetricPanel(Widget, can_focus=True):
         return len(c.rows) + min(len(c.notices), 2 if c.rows else 4) + 2
 
     def update_view(self, store: MetricStore, ctx: ViewCtx) -> None:
+        if store is not self._store:
+            self._sparks.clear()
         self._store, self._ctx = store, ctx
         content = self._builder(store, ctx)
         self._content = content
@@ -107,9 +110,17 @@ class MetricPanel(Widget, can_focus=True):
         end = store.last_ts
         if end is None:
             return " " * width
-        ts, vals = store.window(row.key, ctx.window + 2 * ctx.window / max(1, width))
-        gap = 2.5 * ctx.interval
-        return sparkline(ts, vals, end=end, window=ctx.window, width=width, lo=row.lo, hi=row.hi, gap=gap)
+        key = row.key
+        return self._sparks.sparkline(
+            key,
+            lambda seconds: store.window(key, seconds),
+            end=end,
+            window=ctx.window,
+            width=width,
+            lo=row.lo,
+            hi=row.hi,
+            gap=2.5 * ctx.interval,
+        )
 
     @property
     def bordered(self) -> bool:

@@ -139,7 +139,9 @@ class PerftuiApp(App[int]):
             self.register_theme(t)
         self.theme_names = all_theme_names(self.loaded_themes)
         self.theme = theme
-        self.tracker = tracker if tracker is not None else (make_tracker() if use_tracker else None)
+        # the diagnosis modules load after the first frame (~30 ms of imports off the start-up path)
+        self.tracker = tracker
+        self._tracker_wanted = tracker is None and use_tracker
         self._timer: Timer | None = None
         self._term_size: tuple[int, int] | None = None
         self._last_sig: tuple[Any, ...] | None = None
@@ -179,6 +181,9 @@ class PerftuiApp(App[int]):
         return combined
 
     def on_mount(self) -> None:
+        if self._tracker_wanted:
+            self._one(DiagnosisPane).show_message("diagnosis: waiting for samples")
+            self.call_after_refresh(self._load_tracker)
         self._apply_size()
         self.refresh_view()
         if self.live_timer:
@@ -193,6 +198,13 @@ class PerftuiApp(App[int]):
             # show the first values as soon as they land, not a whole render period later
             for delay in (0.15, 0.35, 0.7):
                 self.set_timer(delay, self.refresh_view)
+
+    def _load_tracker(self) -> None:
+        if self._tracker_wanted:
+            self._tracker_wanted = False
+            self.tracker = make_tracker()
+            self._last_diag = -math.inf
+            self._run_diagnosis(self.view_ctx(), show=not (self.paused or self.too_small))
 
     def _start_timer(self) -> None:
         if self._timer is not None:
@@ -410,6 +422,8 @@ class PerftuiApp(App[int]):
     def _run_diagnosis(self, ctx: ViewCtx, *, show: bool) -> None:
         pane = self._one(DiagnosisPane)
         if self.tracker is None:
+            if self._tracker_wanted:
+                return  # loads after the first frame
             if show:
                 pane.show_message("diagnosis not available")
             return

@@ -12,6 +12,7 @@ from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
 from perftui.core.specs import REGISTRY
+from perftui.core.units import natural_key
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
@@ -61,7 +62,7 @@ def collect(duration: float, gpu: bool = True, nvml: Any = None, pid: int | None
 
 def to_json(store: MetricStore) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
-    for key in store:
+    for key in sorted(store, key=natural_key):
         metrics[key] = {"value": store.latest(key), "unit": REGISTRY.unit(key).value}
     sources = {
         name: {"available": st.available, "reason": st.reason}
@@ -85,7 +86,7 @@ def render_text(store: MetricStore) -> str:
         lines.append(f"{name:<10} {'ok' if st.available else 'unavailable: ' + (st.reason or '')}")
     lines.append("")
     width = max((len(k) for k in store), default=10)
-    for key in store:
+    for key in sorted(store, key=natural_key):
         lines.append(f"{key:<{width}}  {REGISTRY.format(key, store.latest(key)):>12}")
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ because that is how every GPU tool speaks); humans read GiB, MB/s, %, W, °C.
 from __future__ import annotations
 
 import math
+import re
 from enum import Enum
 
 
@@ -109,3 +110,8 @@ def format_value(value: float | None, unit: Unit) -> str:
     if unit is Unit.FLAGS:
         return f"0x{int(value):x}"
     return format_count(value)
+
+
+def natural_key(key: str) -> list[int | str]:
+    """Sort key that orders the numbers inside names by value: cpu.core.2 before cpu.core.10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key)]

@@ -11,7 +11,7 @@ import numpy as np
 
 from perftui.core.redact import redact_argv, redact_text, redact_value
 from perftui.core.specs import REGISTRY
-from perftui.core.units import Unit, format_bytes, format_value
+from perftui.core.units import Unit, format_bytes, format_value, natural_key
 from perftui.report.model import (
     STAT_NAMES,
     Chart,
@@ -69,10 +69,6 @@ def parse_time(text: str, start: float) -> float:
             f"cannot read time {text!r}: give seconds from the start (e.g. 90) or an ISO time "
             "(e.g. 2026-01-01T12:00:00Z)"
         ) from None
-
-
-def natural_key(key: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key)]
 
 
 def _source_of(key: str) -> str:

@@ -77,3 +77,31 @@ def test_most_specific_wildcard_wins() -> None:
     )
     spec = reg.get("x.dev.bytes")
     assert spec is not None and spec.unit is Unit.BYTES
+
+
+def test_natural_key_orders_numbers_by_value() -> None:
+    from perftui.core.units import natural_key
+
+    keys = ["cpu.core.10", "cpu.core.2", "gpu.1.util", "cpu.core.1", "gpu.10.util", "cpu.total"]
+    assert sorted(keys, key=natural_key) == [
+        "cpu.core.1",
+        "cpu.core.2",
+        "cpu.core.10",
+        "cpu.total",
+        "gpu.1.util",
+        "gpu.10.util",
+    ]
+
+
+def test_snapshot_lists_metrics_in_natural_order() -> None:
+    from perftui.commands.snapshot import render_text, to_json
+    from perftui.store.metric_store import MetricStore
+
+    store = MetricStore()
+    store.append(1.0, {f"cpu.core.{i}": float(i) for i in (10, 2, 1)})
+    assert list(to_json(store)["metrics"]) == ["cpu.core.1", "cpu.core.2", "cpu.core.10"]
+    assert [line.split()[0] for line in render_text(store).splitlines()[1:]] == [
+        "cpu.core.1",
+        "cpu.core.2",
+        "cpu.core.10",
+    ]

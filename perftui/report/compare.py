@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from perftui.core.specs import REGISTRY
-from perftui.core.units import Unit, format_value
-from perftui.report.build import build_report, natural_key
+from perftui.core.units import Unit, format_value, natural_key
+from perftui.report.build import build_report
 from perftui.report.direction import direction
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording

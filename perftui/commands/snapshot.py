@@ -49,7 +49,8 @@ def collect(duration: float, gpu: bool = True, nvml: Any = None, pid: int | None
     """Two (or more) ticks of every source, `duration` seconds apart in total."""
     store = MetricStore(capacity=64)
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml, pid=pid))
+        store,
+        build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml, pid=pid, energy_period_s=0.0)),
     )
     try:
         runner.sample_once()

@@ -16,6 +16,9 @@ class SamplerOptions:
     pid: int | None = None
     stack_rate: float | None = None  # py-spy dumps per second for --pid (None: the default)
     nvml: Any = None  # an injected NVML module (tests); None = the real pynvml
+    # energy counter read at most this often (a 2.5-4.7 ms NVML call on an H100); a two-tick
+    # snapshot reads it on both ticks (0) so its average power is there
+    energy_period_s: float | None = None
 
 
 def build_samplers(options: SamplerOptions) -> list[Sampler]:
@@ -26,7 +29,10 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
     if options.gpu:
         from perftui.samplers.gpu import gpu_samplers
 
-        gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml))
+        from perftui.samplers.gpu import ENERGY_PERIOD_S
+
+        period = ENERGY_PERIOD_S if options.energy_period_s is None else options.energy_period_s
+        gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml, energy_period_s=period))
         samplers.extend(gpu_list)
     if options.pid is not None:
         from perftui.samplers.process import attach_samplers

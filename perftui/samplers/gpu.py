@@ -441,6 +441,8 @@ class GpuSampler(BaseSampler):
             out[key] = self._rates.rate(key, value, ts, scale=KIB)
 
 
-def gpu_samplers(interval: float, nvml: ModuleType | None = None) -> list[Sampler]:
+def gpu_samplers(
+    interval: float, nvml: ModuleType | None = None, *, energy_period_s: float = ENERGY_PERIOD_S
+) -> list[Sampler]:
     """The "gpu" sampler over all GPUs; `nvml` injects a fake pynvml (tests), None = the real one."""
-    return [GpuSampler(interval, nvml)]
+    return [GpuSampler(interval, nvml, energy_period_s=energy_period_s)]

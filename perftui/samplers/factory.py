@@ -27,9 +27,7 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
     samplers: list[Sampler] = list(host_samplers(options.interval))
     gpu_list: list[Sampler] = []
     if options.gpu:
-        from perftui.samplers.gpu import gpu_samplers
-
-        from perftui.samplers.gpu import ENERGY_PERIOD_S
+        from perftui.samplers.gpu import ENERGY_PERIOD_S, gpu_samplers
 
         period = ENERGY_PERIOD_S if options.energy_period_s is None else options.energy_period_s
         gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml, energy_period_s=period))

@@ -19,11 +19,21 @@ perftui's cost is the CPU time of this process (the sampler thread: /proc
 reads, parsing, aggregation) plus its py-spy children per second of wall
 time, in % of one core.
 
-Modes: the StackSampler as shipped (py-spy dump --json, nonblocking, at the
-default rate and others), dump in blocking mode, and `py-spy record --format raw
---idle` in 2 s slices at several rates, blocking and nonblocking.
+Modes: the StackSampler with each backend (record: long-lived `py-spy record`
+slices plus /proc polls; dump: `py-spy dump --json` each tick), nonblocking and
+blocking, at several rates, and bare `py-spy record --format raw --idle` in 2 s
+slices (py-spy alone, no parsing). `--idle-threads N` adds idle threads to the
+target: py-spy samples them too (--idle) and the record backend polls them.
+`--categories S` then runs the sampler modes on small workloads (a CPU loop,
+time.sleep, a blocked socket read, 5 threads contending for the GIL, a 20 ms
+compute / 50 ms sleep loop) for S seconds each and prints their shares side by
+side, with the target's CPU share (the truth for the last one).
 
-    .venv/bin/python benchmarks/stacks_bench.py [--pairs 6] [--phase 2]
+    .venv/bin/python benchmarks/stacks_bench.py [--pairs 6] [--phase 2] [--only TEXT|TEXT]
+        [--idle-threads N] [--categories SECONDS]
+
+The record backend starts a py-spy and a dump per slice (2 s, then 10 s): phases shorter than a
+few slices measure mostly its start; the figures in stacks.py use --phase 30.
 """
 
 from __future__ import annotations
@@ -40,12 +50,22 @@ import threading
 import time
 from collections.abc import Callable
 
-from perftui.samplers.stacks import DEFAULT_RATE, StackSampler, find_py_spy
+from perftui.samplers.stacks import (
+    DEFAULT_BACKEND,
+    DEFAULT_RATE,
+    DUMP_RATE,
+    RECORD_RATE,
+    SLICE_SECONDS,
+    StackSampler,
+    find_py_spy,
+)
 
 TARGET = """
-import mmap, struct, sys, time
+import mmap, struct, sys, threading, time
 f = open(sys.argv[1], "r+b")
 m = mmap.mmap(f.fileno(), 16)
+for i in range(int(sys.argv[2])):  # idle threads: py-spy samples them too (--idle), perftui polls them
+    threading.Thread(target=threading.Event().wait, name=f"idle{i}", daemon=True).start()
 n = 0
 stalled = 0
 clock = time.perf_counter_ns
@@ -69,12 +89,12 @@ while True:
 
 
 class Target:
-    def __init__(self) -> None:
+    def __init__(self, idle_threads: int = 0) -> None:
         fd, self.path = tempfile.mkstemp(prefix="perftui-bench-")
         os.write(fd, b"\0" * 16)
         os.close(fd)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", TARGET, self.path], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", TARGET, self.path, str(idle_threads)], stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
         assert self.proc.stdout.readline().strip() == "ready"
@@ -130,9 +150,11 @@ def cpu_self_and_children() -> float:
 
 
 # -- sampling modes: each runs until `stop` is set --------------------------------
-def mode_sampler(rate: float, nonblocking: bool) -> Callable[[int, threading.Event], None]:
+def mode_sampler(
+    rate: float, nonblocking: bool, backend: str = "dump"
+) -> Callable[[int, threading.Event], None]:
     def run(pid: int, stop: threading.Event) -> None:
-        s = StackSampler(pid, 1.0, rate=rate, nonblocking=nonblocking)
+        s = StackSampler(pid, 1.0, rate=rate, nonblocking=nonblocking, backend=backend)
         s.start()
         while not stop.wait(1.0):
             s.sample()
@@ -181,22 +203,21 @@ def phase(
     return (n1 - n0) / wall, per_cpu, (s1 - s0) / 1e9 / wall, cpu_self_and_children() - c0
 
 
-Result = tuple[float, float, float, float, float, float]
+Result = tuple[float, float, float, float, float, float, float, float]
 
 
 def measure(mode: Callable[[int, threading.Event], None], t: Target, pairs: int, seconds: float) -> Result:
     """Medians over on/off pairs: (wall slowdown %, min, max, per-CPU-s slowdown %,
-    extra stalled time % of wall, perftui CPU % of a core)."""
+    extra stalled time % of wall, perftui CPU % of a core: median, min, max over the "on" phases)."""
     off = [phase(None, t, seconds)]
     slow: list[float] = []
     slow_cpu: list[float] = []
     stall: list[float] = []
-    cpu = wall = 0.0
+    cost: list[float] = []
     for _ in range(pairs):
         w0 = time.monotonic()
         on = phase(mode, t, seconds)
-        wall += time.monotonic() - w0
-        cpu += on[3]
+        cost.append(100.0 * on[3] / (time.monotonic() - w0))
         off.append(phase(None, t, seconds))
         a, b = off[-2], off[-1]
         slow.append(100.0 * (1.0 - on[0] / ((a[0] + b[0]) / 2)))
@@ -208,37 +229,163 @@ def measure(mode: Callable[[int, threading.Event], None], t: Target, pairs: int,
         max(slow),
         statistics.median(slow_cpu),
         statistics.median(stall),
-        100.0 * cpu / wall,
+        statistics.median(cost),
+        min(cost),
+        max(cost),
     )
+
+
+# -- categories: each StackSampler mode on small workloads, shares side by side ----------------------
+WORKLOADS: dict[str, str] = {
+    "cpu loop": """
+def inner(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+print("ready", flush=True)
+while True:
+    inner(100000)
+""",
+    "time.sleep": """
+import time
+print("ready", flush=True)
+while True:
+    time.sleep(0.2)
+""",
+    "blocked socket read": """
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("ready", flush=True)
+c.recv(1)
+""",
+    "5 threads, one GIL": """
+import threading
+def spin():
+    s = 0
+    while True:
+        for i in range(10000):
+            s += i
+for i in range(4):
+    threading.Thread(target=spin, name=f"w{i}", daemon=True).start()
+print("ready", flush=True)
+spin()
+""",
+    "compute 20 ms / sleep 50 ms": """
+import time
+def compute():
+    s = 0
+    for i in range(300000):
+        s += i
+print("ready", flush=True)
+while True:
+    compute()
+    time.sleep(0.05)
+""",
+}
+
+
+def thread_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def categories(samplers: dict[str, tuple[float, bool, str]], seconds: float) -> None:
+    """Run each sampler mode for `seconds` on each workload; print its shares (>= 1 %)."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.extend(srv.accept()[0] for _ in range(64)), daemon=True).start()
+    print(f"\ncategories after {seconds:g} s of sampling (shares >= 1 %; samples in the window)")
+    for wname, code in WORKLOADS.items():
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-c", code, str(srv.getsockname()[1])], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        try:
+            for mname, (rate, nonblocking, backend) in samplers.items():
+                c0, w0 = thread_cpu_s(proc.pid), time.monotonic()
+                s = StackSampler(proc.pid, 1.0, rate=rate, nonblocking=nonblocking, backend=backend)
+                s.start()
+                time.sleep(seconds)
+                v = s.sample()
+                s.close()
+                cpu = 100.0 * (thread_cpu_s(proc.pid) - c0) / (time.monotonic() - w0)
+                shares = sorted(
+                    (
+                        (k.removeprefix("stack.share."), x)
+                        for k, x in v.items()
+                        if k.startswith("stack.share.")
+                    ),
+                    key=lambda kv: -(kv[1] or 0.0),
+                )
+                text = " ".join(f"{k} {x:.0f}" for k, x in shares if x is not None and x >= 1.0)
+                print(
+                    f"  {wname:<28} {mname:<46} {text:<34} ({v.get('stack.samples') or 0:.0f};"
+                    f" target CPU {cpu:.0f} %)"
+                )
+        finally:
+            proc.kill()
+            proc.wait()
+    srv.close()
+    for c in held:
+        c.close()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=6, help="on/off phase pairs per mode")
     ap.add_argument("--phase", type=float, default=2.0, help="seconds per phase")
-    ap.add_argument("--only", default="", help="run only the modes whose name contains this text")
+    ap.add_argument(
+        "--only", default="", help="run only the modes whose name contains this text ('|' between choices)"
+    )
+    ap.add_argument(
+        "--idle-threads", type=int, default=0, help="extra idle threads in the target (py-spy samples them)"
+    )
+    ap.add_argument(
+        "--categories",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also run the sampler modes on small workloads for this long each and print their shares",
+    )
     args = ap.parse_args()
     if find_py_spy() is None:
         print("py-spy not found: pip install py-spy", file=sys.stderr)
         return 2
+    slices = f"{SLICE_SECONDS} s slices"
+    samplers: dict[str, tuple[float, bool, str]] = {
+        f"sampler: dump --json --nonblocking @ {DUMP_RATE:g}/s": (DUMP_RATE, True, "dump"),
+        f"sampler: dump --json (blocking) @ {DUMP_RATE:g}/s": (DUMP_RATE, False, "dump"),
+        "sampler: dump --json --nonblocking @ 2/s": (2.0, True, "dump"),
+        **{
+            f"sampler: record --nonblocking @ {r:g}/s, " + slices: (float(r), True, "record")
+            for r in sorted({2, 5, 10, RECORD_RATE})
+        },
+        f"sampler: record (blocking) @ {RECORD_RATE}/s, " + slices: (float(RECORD_RATE), False, "record"),
+    }
+    default = (float(DEFAULT_RATE), True, DEFAULT_BACKEND)
+    samplers = {(f"{k} (default)" if v == default else k): v for k, v in samplers.items()}
     modes: dict[str, Callable[[int, threading.Event], None]] = {
         "none (off vs off: the noise floor)": lambda pid, stop: None,
-        f"sampler: dump --json --nonblocking @ {DEFAULT_RATE:g}/s (default)": mode_sampler(
-            DEFAULT_RATE, True
-        ),
-        f"sampler: dump --json (blocking) @ {DEFAULT_RATE:g}/s": mode_sampler(DEFAULT_RATE, False),
-        "sampler: dump --json --nonblocking @ 2/s": mode_sampler(2.0, True),
-        "sampler: dump --json --nonblocking @ 5/s": mode_sampler(5.0, True),
-        "sampler: dump --json (blocking) @ 5/s": mode_sampler(5.0, False),
-        "record raw --idle --nonblocking @ 10/s, 2 s slices": mode_record(10, True),
-        "record raw --idle (blocking) @ 10/s, 2 s slices": mode_record(10, False),
-        "record raw --idle --nonblocking @ 100/s, 2 s slices": mode_record(100, True),
-        "record raw --idle (blocking) @ 100/s, 2 s slices": mode_record(100, False),
     }
-    modes = {k: v for k, v in modes.items() if args.only in k or k.startswith("none")}
+    modes.update({k: mode_sampler(rate, nb, backend) for k, (rate, nb, backend) in samplers.items()})
+    modes.update(
+        {
+            "record raw --idle --nonblocking @ 10/s, 2 s slices": mode_record(10, True),
+            "record raw --idle (blocking) @ 10/s, 2 s slices": mode_record(10, False),
+            "record raw --idle --nonblocking @ 100/s, 2 s slices": mode_record(100, True),
+            "record raw --idle (blocking) @ 100/s, 2 s slices": mode_record(100, False),
+        }
+    )
+    choices = args.only.split("|")
+    modes = {k: v for k, v in modes.items() if any(c in k for c in choices) or k.startswith("none")}
     ncpu = os.cpu_count() or 1
     read_steal_share()
-    t = Target()
+    t = Target(args.idle_threads)
     if ncpu >= 2 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(t.pid, {ncpu - 1})
         os.sched_setaffinity(0, set(range(ncpu - 1)))
@@ -249,19 +396,26 @@ def main() -> int:
     finally:
         t.stop()
     load = os.getloadavg()[0]
-    print(f"{ncpu} CPUs, load average {load:.1f}; {args.pairs} on/off pairs x {args.phase:g} s per mode")
     print(
-        f"{'mode':<54} {'slowdown % wall: median [min..max]':>36} {'per CPU-s %':>12}"
-        f" {'stalled %':>10} {'perftui %core':>14}"
+        f"{ncpu} CPUs, load average {load:.1f}; {args.pairs} on/off pairs x {args.phase:g} s per mode;"
+        f" target: 1 busy thread + {args.idle_threads} idle"
     )
-    for name, (med, lo, hi, med_cpu, stall, cost) in results.items():
+    print(
+        f"{'mode':<62} {'slowdown % wall: median [min..max]':>36} {'per CPU-s %':>12}"
+        f" {'stalled %':>10} {'perftui %core: median [min..max]':>34}"
+    )
+    for name, (med, lo, hi, med_cpu, stall, cost, cost_lo, cost_hi) in results.items():
         print(
-            f"{name:<54} {med:>+14.2f} [{lo:+6.1f} .. {hi:+6.1f}] {med_cpu:>+12.2f}"
-            f" {stall:>+10.3f} {cost:>14.2f}"
+            f"{name:<62} {med:>+14.2f} [{lo:+6.1f} .. {hi:+6.1f}] {med_cpu:>+12.2f}"
+            f" {stall:>+10.3f} {cost:>14.2f} [{cost_lo:5.2f} .. {cost_hi:5.2f}]"
         )
     steal = read_steal_share()
     if steal is not None:
         print(f"CPU steal while measuring: {steal:.1f} % (a VM's noisy neighbours widen the wall figures)")
+    if args.categories > 0:
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, set(range(ncpu)))
+        categories({k: v for k, v in samplers.items() if any(c in k for c in choices)}, args.categories)
     return 0
 
 

@@ -14,7 +14,7 @@ class SamplerOptions:
     interval: float = 1.0
     gpu: bool = True
     pid: int | None = None
-    stack_rate: float | None = None  # py-spy dumps per second for --pid (None: the default)
+    stack_rate: float | None = None  # py-spy samples per second for --pid (None: the default)
     nvml: Any = None  # an injected NVML module (tests); None = the real pynvml
     # energy counter read at most this often (a 2.5-4.7 ms NVML call on an H100); a two-tick
     # snapshot reads it on both ticks (0) so its average power is there

@@ -136,9 +136,15 @@ def test_every_subprocess_in_perftui_is_py_spy_with_an_argument_list() -> None:
                 ("subprocess.", "asyncio.create_sub")
             ):
                 calls.append((path.name, node))
-    assert [name for name, _ in calls] == ["stacks.py"]
+    # one `py-spy dump` (subprocess.run) and one `py-spy record` slice (subprocess.Popen)
+    assert sorted((name, dotted(node.func)) for name, node in calls) == [
+        ("stacks.py", "subprocess.Popen"),
+        ("stacks.py", "subprocess.run"),
+    ]
+    assert all(not any(k.arg == "shell" for k in node.keywords) for _, node in calls)
     text = (PKG / "samplers" / "stacks.py").read_text()
     assert 'args = [binary, "dump", "--pid", str(pid), "--json"]' in text
+    assert 'args = [self.binary, "record", "--pid", str(self.pid), "--format", "raw"' in text
 
 
 def test_pid_and_path_validation_exist_where_the_cli_takes_them() -> None:

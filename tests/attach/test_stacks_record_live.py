@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -121,35 +120,6 @@ def test_sleep_is_idle(spawn: Spawn, record: Make) -> None:
     p = spawn(SLEEPER)
     shares = slice_shares(record(p.pid))
     assert dominant(shares) == "idle" and shares["idle"] > 60, shares
-
-
-@pytest.fixture
-def slow_server() -> Iterator[int]:
-    """A local HTTP server that accepts and then does not answer until the test ends."""
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    conns: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                continue
-            conns.append(c)
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join(2)
-    for c in conns:
-        c.close()
-    srv.close()
 
 
 def test_blocked_socket_read_is_socket_wait(spawn: Spawn, slow_server: int, record: Make) -> None:

@@ -101,10 +101,10 @@ class LinePane(Widget):
                 new = lines[y] if y < len(lines) else None
                 if old != new:
                     self._strips.pop(y, None)
-        if lines != self._shown:
-            self._shown = lines
-            self.refresh()
+        changed = lines != self._shown
         self._shown = lines
+        if changed:
+            self.refresh()
 
     def on_resize(self) -> None:
         self._relayout()

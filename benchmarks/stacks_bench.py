@@ -50,6 +50,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from perftui.samplers.pyspy import find_py_spy
 from perftui.samplers.stacks import (
     DEFAULT_BACKEND,
     DEFAULT_RATE,
@@ -57,7 +58,6 @@ from perftui.samplers.stacks import (
     RECORD_RATE,
     SLICE_SECONDS,
     StackSampler,
-    find_py_spy,
 )
 
 TARGET = """

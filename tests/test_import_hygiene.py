@@ -72,6 +72,27 @@ def test_layer_imports_point_down(layer: str, path: Path) -> None:
     assert not bad, f"{path.name} ({layer}) imports {bad}"
 
 
+# The stacks sampler's modules, lowest first: each may import only those before it (no cycles,
+# and nothing below imports the sampler).
+STACK_MODULES = ("pyspy", "thread_state", "stack_window", "stacks")
+STACK_ALLOWED: dict[str, frozenset[str]] = {
+    "pyspy": frozenset(),
+    "thread_state": frozenset({"pyspy"}),
+    "stack_window": frozenset({"pyspy"}),
+    "stacks": frozenset({"pyspy", "thread_state", "stack_window"}),
+}
+
+
+@pytest.mark.parametrize("module", STACK_MODULES)
+def test_stack_modules_import_one_way(module: str) -> None:
+    imported = {
+        name.removeprefix("perftui.samplers.")
+        for name in _imports(PKG / "samplers" / f"{module}.py")
+        if name.removeprefix("perftui.samplers.") in STACK_MODULES
+    }
+    assert imported <= STACK_ALLOWED[module], f"{module}.py imports {sorted(imported)}"
+
+
 def _loaded_modules(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from perftui.samplers.stacks import (
+from perftui.samplers.pyspy import (
     NOT_PYTHON,
-    StackWindow,
     ThreadSample,
     explain_failure,
     parse_dump_json,
     parse_raw,
     summarize_stderr,
 )
+from perftui.samplers.stack_window import StackWindow
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 

@@ -14,7 +14,8 @@ import pytest
 from attach_workloads import CPU_LOOP, DISK_READER, GIL_THREADS, SLEEPER, SOCKET_CLIENT, fs_type
 from conftest import Spawn
 
-from perftui.samplers.stacks import NOT_PYTHON, StackSampler, find_py_spy
+from perftui.samplers.pyspy import NOT_PYTHON, find_py_spy
+from perftui.samplers.stacks import StackSampler
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 

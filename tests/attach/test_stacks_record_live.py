@@ -27,7 +27,8 @@ from attach_workloads import (
 )
 from conftest import Spawn
 
-from perftui.samplers.stacks import NOT_PYTHON, PySpyError, StackSampler, find_py_spy
+from perftui.samplers.pyspy import NOT_PYTHON, PySpyError, find_py_spy
+from perftui.samplers.stacks import StackSampler
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from perftui.core.stack_categories import STACK_CATEGORIES
-from perftui.samplers.stacks import (
-    StackWindow,
+from perftui.samplers.pyspy import ThreadSample, parse_raw
+from perftui.samplers.stack_window import StackWindow
+from perftui.samplers.thread_state import (
     ThreadPoll,
-    ThreadSample,
     attribute_states,
     gil_evidence,
     gil_proxy_ok,
-    parse_raw,
     poll_category,
     poll_round,
     read_thread_poll,

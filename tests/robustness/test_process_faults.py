@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from perftui.samplers.stacks import PySpyError, StackSampler, find_py_spy, run_dump
+from perftui.samplers.pyspy import PySpyError, find_py_spy, run_dump
+from perftui.samplers.stacks import StackSampler
 
 PY_SPY = find_py_spy()
 pytestmark = pytest.mark.skipif(PY_SPY is None, reason="py-spy is not installed")

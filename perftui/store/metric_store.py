@@ -158,6 +158,11 @@ class MetricStore:
         keep = ts > end - seconds
         return ts[keep], vals[keep]
 
+    def after(self, key: str, t0: float, limit: int = 32) -> tuple[list[float], list[float]] | None:
+        """Points of `key` newer than t0 as floats (empty when none); None when more than `limit`."""
+        buf = self._buffers.get(key)
+        return ([], []) if buf is None else buf.after(t0, limit)
+
     def series(self, key: str) -> tuple[FloatArray, FloatArray]:
         buf = self._buffers.get(key)
         if buf is None:

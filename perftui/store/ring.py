@@ -73,6 +73,28 @@ class RingBuffer:
             i = (self._head - 1) % self._cap
             return float(self._ts[i]), float(self._vals[i])
 
+    def after(self, t0: float, limit: int) -> tuple[list[float], list[float]] | None:
+        """Entries with ts > t0 as plain floats in time order, read back from the newest; None
+        when more than `limit` are (use `since` for those: it copies with numpy)."""
+        with self._lock:
+            ts_arr, vals_arr, cap = self._ts, self._vals, self._cap
+            i = self._head
+            times: list[float] = []
+            values: list[float] = []
+            for _ in range(min(self._n, limit + 1)):
+                i = i - 1 if i else cap - 1
+                t = float(ts_arr[i])
+                if not t > t0:
+                    break
+                times.append(t)
+                values.append(float(vals_arr[i]))
+            else:
+                if len(times) > limit:
+                    return None
+        times.reverse()
+        values.reverse()
+        return times, values
+
     def _ordered(self) -> tuple[FloatArray, FloatArray]:
         if self._n < self._cap:
             return self._ts[: self._n].copy(), self._vals[: self._n].copy()

@@ -11,7 +11,6 @@ source leaves a visible hole instead of a fake flat line. Missing = blank.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
@@ -35,16 +34,28 @@ def fold(
     Plain Python over the points: for the few dozen to few hundred points a sparkline covers,
     this is several times cheaper than a chain of small numpy calls. Returns the times folded.
     """
-    width = len(out)
-    if width <= 0 or window <= 0 or ts.size == 0:
+    if len(out) <= 0 or window <= 0 or ts.size == 0:
         return []
-    start = end - window
-    lo = int(np.searchsorted(ts, start, side="right"))
+    lo = int(np.searchsorted(ts, end - window, side="right"))
     hi = int(np.searchsorted(ts, end, side="right"))
-    scale = width / window
     times: list[float] = ts[lo:hi].tolist()
-    for t, v in zip(times, vals[lo:hi].tolist(), strict=True):
-        if v != v:  # NaN: absent
+    fold_points(out, times, vals[lo:hi].tolist(), end=end, window=window)
+    return times
+
+
+def fold_points(
+    out: list[float | None], times: list[float], vals: list[float], *, end: float, window: float
+) -> int:
+    """Fold points (time order) into `out` like `fold`; returns the first column that changed
+    (len(out) when none did). Points outside (end - window, end] and NaN values are skipped."""
+    width = len(out)
+    first = width
+    if width <= 0 or window <= 0:
+        return first
+    start = end - window
+    scale = width / window
+    for t, v in zip(times, vals, strict=True):
+        if v != v or t <= start or t > end:  # NaN: absent
             continue
         # column j holds (start + j*c, start + (j+1)*c]
         c = math.ceil((t - start) * scale - 1e-9) - 1
@@ -52,23 +63,43 @@ def fold(
         cur = out[c]
         if cur is None or v > cur:
             out[c] = v
-    return times
+            if c < first:
+                first = c
+    return first
 
 
 def carry(cols: list[float | None], gap: float, col_s: float) -> list[float | None]:
     """A copy of `cols` with empty columns after a value filled with it, within `gap` seconds."""
-    out = list(cols)
-    last_col = len(out) - 1
-    while last_col >= 0 and out[last_col] is None:
+    return carry_tail(cols, 0, gap, col_s)
+
+
+def carry_tail(cols: list[float | None], start: int, gap: float, col_s: float) -> list[float | None]:
+    """`carry(cols, ...)[start:]`, reading only the columns before `start` that can reach it.
+
+    Empty columns after the last value stay empty (the source may simply not have sampled yet).
+    """
+    last_col = len(cols) - 1
+    while last_col >= start and cols[last_col] is None:
         last_col -= 1
     prev: float | None = None
     prev_i = -1
-    for i in range(last_col + 1):
-        cur = out[i]
+    k = start - 1
+    while k >= 0 and (start - k) * col_s <= gap:  # the value that may still reach `start`
+        if cols[k] is not None:
+            prev, prev_i = cols[k], k
+            break
+        k -= 1
+    out: list[float | None] = []
+    add = out.append
+    for i in range(start, len(cols)):
+        cur = cols[i]
         if cur is not None:
             prev, prev_i = cur, i
-        elif prev is not None and (i - prev_i) * col_s <= gap:
-            out[i] = prev
+            add(cur)
+        elif i <= last_col and prev is not None and (i - prev_i) * col_s <= gap:
+            add(prev)
+        else:
+            add(None)
     return out
 
 
@@ -88,17 +119,26 @@ def bucket_max(
 
 def levels(buckets: list[float | None], lo: float = 0.0, hi: float | None = None) -> str:
     """Map bucket values to block characters; None (or NaN) becomes a blank."""
-    present = [b for b in buckets if b is not None and b == b]
-    if not present:
+    top = hi if hi is not None else top_of(buckets)
+    if top is None:
         return " " * len(buckets)
-    top = max(present) if hi is None else hi
+    return scaled(buckets, lo, top)
+
+
+def top_of(buckets: list[float | None]) -> float | None:
+    """The largest present value (None and NaN are absent); None when there is none."""
+    present = [b for b in buckets if b is not None and b == b]
+    return max(present) if present else None
+
+
+def scaled(buckets: list[float | None], lo: float, top: float) -> str:
+    """Block characters for `buckets` on the scale lo..top."""
     span = top - lo
     if span <= 0:
         span = 1.0
     k = (len(BLOCKS) - 1) / span
     top_i = len(BLOCKS) - 1
-    # A plain loop with inline clamping: about twice as fast as min/max calls in a generator,
-    # and this runs for every sparkline cell on every tick.
+    # A plain loop with inline clamping: about twice as fast as min/max calls in a generator.
     out: list[str] = []
     add = out.append
     for b in buckets:
@@ -133,62 +173,3 @@ def sparkline(
 def strip_chars(values: list[float | None], hi: float = 100.0) -> str:
     """One cell per value (the per-core strip): level of each current value, blank if missing."""
     return levels(list(values), 0.0, hi)
-
-
-Fetch = Callable[[float], tuple[FloatArray, FloatArray]]
-
-
-class SparkCache:
-    """Column maxima kept between frames, so a frame folds in only the points that are new.
-
-    One entry per (series, width). While the window and width stay and time moves forward by
-    less than the width, the columns shift left by whole columns and only points newer than the
-    last one folded are read (`fetch(seconds)` returns the series' points in the last `seconds`
-    up to `end`); anything else (a resize, a new window, a replay seeking back) rebuilds the entry.
-    """
-
-    def __init__(self) -> None:
-        self._cols: dict[tuple[str, int], tuple[float, float, float, list[float | None]]] = {}
-
-    def clear(self) -> None:
-        self._cols.clear()
-
-    def sparkline(
-        self,
-        key: str,
-        fetch: Fetch,
-        *,
-        end: float,
-        window: float,
-        width: int,
-        lo: float = 0.0,
-        hi: float | None = None,
-        gap: float,
-    ) -> str:
-        if width <= 0:
-            return ""
-        col_s = window / width
-        end = aligned_end(end, window, width)
-        entry = self._cols.get((key, width))
-        cols: list[float | None] = []
-        upto = end - window
-        fresh = True
-        if entry is not None and entry[1] == window and end >= entry[0]:
-            old_end, _, upto, cols = entry
-            shift = round((end - old_end) / col_s)
-            if shift < width:
-                fresh = False
-                if shift:
-                    cols = cols[shift:] + [None] * shift
-                ts, vals = fetch(max(0.0, end - upto) + col_s)
-                keep = ts > upto
-                ts, vals = ts[keep], vals[keep]
-        if fresh:
-            cols = [None] * width
-            upto = end - window
-            ts, vals = fetch(window + 2 * col_s)
-        fold(cols, ts, vals, end=end, window=window)
-        if ts.size:
-            upto = float(ts[-1])
-        self._cols[(key, width)] = (end, window, upto, cols)
-        return levels(carry(cols, gap, col_s), lo, hi)

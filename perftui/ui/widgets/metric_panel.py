@@ -22,7 +22,7 @@ from textual.widget import Widget
 from perftui.store.metric_store import MetricStore
 from perftui.ui.panels import PanelContent, ViewCtx
 from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
-from perftui.ui.sparkline import SparkCache
+from perftui.ui.spark_cache import SparkCache
 
 Builder = Callable[[MetricStore, ViewCtx], PanelContent]
 ROLES = (
@@ -120,6 +120,7 @@ class MetricPanel(Widget, can_focus=True):
             lo=row.lo,
             hi=row.hi,
             gap=2.5 * ctx.interval,
+            fetch_new=lambda t0: store.after(key, t0),
         )
 
     @property

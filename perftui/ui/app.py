@@ -8,7 +8,9 @@ the cells that changed. The app never calls psutil, NVML or py-spy.
 from __future__ import annotations
 
 import math
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +22,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -546,6 +549,9 @@ class PerftuiApp(App[int]):
             return
         self.push_screen(DetailScreen(focused.id, self.store, focused.content, self.window))
 
+    def get_driver_class(self) -> type[Driver]:
+        return _quiet_driver_class() or super().get_driver_class()
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Pause / resume", "Freeze or resume the panels (p)", self.action_toggle_pause)
@@ -562,6 +568,15 @@ class PerftuiApp(App[int]):
             "Process tree / stacks", "Switch the attached process view (v)", self.action_toggle_process_view
         )
         yield SystemCommand("Keys", "Show the help screen (?)", self.action_help)
+
+
+def _quiet_driver_class() -> type[Driver] | None:
+    """perftui's Linux driver (perftui.ui.driver) unless TEXTUAL_DRIVER names another one."""
+    if not sys.platform.startswith("linux") or os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    from perftui.ui.driver import QuietLinuxDriver
+
+    return QuietLinuxDriver
 
 
 def create_app(

@@ -1,0 +1,81 @@
+"""perftui's Linux driver: keys arrive, a lone Escape still becomes a key, the input thread
+sleeps while nothing happens, and shutdown wakes it (a real pty and a real thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import signal
+import sys
+import threading
+import time
+import tty
+from typing import Any
+
+import pytest
+from textual import events
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux driver")
+
+
+def _wait(pred: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return bool(pred())
+
+
+async def _exercise() -> None:
+    from perftui.ui.driver import QuietLinuxDriver
+
+    keys: list[str] = []
+
+    class Driver(QuietLinuxDriver):
+        def process_message(self, message: Any) -> None:  # collect instead of posting to an app
+            if isinstance(message, events.Key):
+                keys.append(message.key)
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)  # as the driver sets it when the app starts: bytes arrive one by one
+    old = {s: signal.getsignal(s) for s in (signal.SIGTSTP, signal.SIGCONT)}
+    try:
+        driver = Driver(object())
+        driver.fileno = slave
+        thread = threading.Thread(target=driver.run_input_thread, daemon=True)
+        thread.start()
+        time.sleep(0.5)  # Textual's driver would have woken five times by now
+        assert driver.input_wakeups == 0
+        os.write(master, b"q")
+        assert _wait(lambda: keys == ["q"])
+        os.write(master, b"\x1b")  # a lone Escape: a key only once the parser's timeout passes
+        assert _wait(lambda: keys == ["q", "escape"]), keys
+        settled = driver.input_wakeups
+        time.sleep(0.5)
+        assert driver.input_wakeups == settled  # asleep again
+        driver.exit_event.set()
+        thread.join(5)
+        assert not thread.is_alive()
+        driver.close()
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for fd in (master, slave):
+            os.close(fd)
+
+
+def test_quiet_driver_reads_keys_and_sleeps_between_them() -> None:
+    asyncio.run(_exercise())
+
+
+def test_the_app_uses_it_unless_textual_driver_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from perftui.store.metric_store import MetricStore
+    from perftui.ui.app import create_app
+    from perftui.ui.driver import QuietLinuxDriver
+
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    assert create_app(MetricStore()).get_driver_class() is QuietLinuxDriver
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.linux_driver:LinuxDriver")
+    assert create_app(MetricStore()).get_driver_class() is not QuietLinuxDriver

@@ -549,6 +549,11 @@ class PerftuiApp(App[int]):
             return
         self.push_screen(DetailScreen(focused.id, self.store, focused.content, self.window))
 
+    def get_default_screen(self) -> Screen[Any]:
+        from perftui.ui.span_compositor import SpanScreen
+
+        return SpanScreen(id="_default")
+
     def get_driver_class(self) -> type[Driver]:
         return _quiet_driver_class() or super().get_driver_class()
 

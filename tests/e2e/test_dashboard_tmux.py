@@ -72,6 +72,50 @@ def test_dashboard_starts_shows_cpu_and_quits_cleanly(tmux: Tmux) -> None:
     assert tmux.flag("mouse_any_flag") == "0"
 
 
+def _boxes_intact(screen: str) -> list[str]:
+    """Lines where a panel's side border is not where its top corner says it is."""
+    lines = screen.splitlines()
+    bad: list[str] = []
+    for top, line in enumerate(lines):
+        for left in (i for i, ch in enumerate(line) if ch == "╭"):
+            right = line.find("╮", left)
+            y = top + 1
+            while y < len(lines) and len(lines[y]) > right and lines[y][left] == "│":
+                if lines[y][right] != "│":
+                    bad.append(lines[y])
+                y += 1
+    return bad
+
+
+def test_partial_redraws_land_in_place_and_escape_closes_help(tmux: Tmux) -> None:
+    """Several seconds of span-by-span frames leave the screen exactly as a full redraw draws it,
+    and a lone Escape (the input thread's timeout path) closes the help screen."""
+    cmd = f"{SETTLE}; {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "45", cmd)
+    tmux.wait_for("cores", timeout=60)
+    time.sleep(4)  # eight ticks of partial updates
+    screen = tmux.screen()
+    assert screen.count("╭") >= 5, screen
+    assert _boxes_intact(screen) == [], screen
+    tmux.run("send-keys", "-t", "e2e", "p")  # freeze the panels: the screen stays what the frames drew
+    time.sleep(1.5)
+    drawn = tmux.screen()
+    assert "PAUSED" in drawn
+    tmux.run("send-keys", "-t", "e2e", "t")  # a new theme repaints the whole screen from scratch
+    time.sleep(3.5)  # the theme's toast has gone again
+    assert tmux.screen() == drawn
+    tmux.run("send-keys", "-t", "e2e", "p")
+    tmux.run("send-keys", "-t", "e2e", "?")
+    tmux.wait_for("perftui keys", timeout=20)
+    tmux.run("send-keys", "-t", "e2e", "Escape")
+    deadline = time.monotonic() + 20
+    while "perftui keys" in tmux.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "perftui keys" not in tmux.screen()
+    tmux.run("send-keys", "-t", "e2e", "q")
+    assert "PERFTUI_EXIT=0" in tmux.wait_for("PERFTUI_EXIT=", timeout=30)
+
+
 def test_dashboard_in_a_tiny_terminal_says_so(tmux: Tmux) -> None:
     cmd = f"{SETTLE}; {PERFTUI} --no-gpu; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "60", "-y", "15", cmd)

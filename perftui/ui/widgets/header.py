@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.content import Content
 from textual.widget import Widget
@@ -52,6 +52,8 @@ def header_text(
 
 class HeaderBar(Widget):
     """Re-rendered only when its text changes."""
+
+    span_safe: ClassVar[bool] = True  # plain text through Textual's own per-line render
 
     def __init__(self, *, id: str = "header") -> None:
         super().__init__(id=id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -68,6 +69,8 @@ def wrap_paragraphs(paragraphs: Sequence[Paragraph], width: int) -> list[Line]:
 
 class LinePane(Widget):
     """Lines of `(text, role)` pieces; role R takes its style from the component class `pane--R`."""
+
+    span_safe: ClassVar[bool] = True  # cached strips through Textual's own per-line render
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

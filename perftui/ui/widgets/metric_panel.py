@@ -64,6 +64,7 @@ class MetricPanel(Widget, can_focus=True):
     """A bordered panel of metric rows (label, value, sparkline) with source notices."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"panel--{r}" for r in ROLES}
+    span_safe: ClassVar[bool] = True  # any crop renders as the full render would (span_compositor)
 
     def __init__(self, builder: Builder, *, id: str, title: str = "") -> None:
         super().__init__(id=id)

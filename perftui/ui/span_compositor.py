@@ -1,0 +1,98 @@
+"""Partial screen updates drawn span by span, from the one widget that shows each span.
+
+Textual's compositor answers a partial update by rendering every widget that overlaps the
+bounding box of all dirty regions — whole widgets, every line — then cutting each line at every
+widget edge before it writes out the dirty spans. On the dashboard a tick dirties a cell range on
+~25 lines spread over the whole screen, so each frame re-rendered and re-cut the whole screen to
+write those ranges: about half of a frame's CPU.
+
+`SpanCompositor` writes each dirty span straight from the widget in front there, which must be
+one of ours that renders any crop exactly as its full render would (`span_safe = True`:
+line-API widgets with cached strips); a span across widgets side by side is split at their edges.
+Anything else — a toast or tooltip over a panel, a widget we do not know, the bare screen — falls
+back to Textual's own path for that frame, so the screen is always what Textual would draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from textual._compositor import Compositor, CompositorUpdate
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class SpanUpdate(CompositorUpdate):
+    """Cursor moves and the strips of the dirty spans."""
+
+    def __init__(self, pieces: list[tuple[int, int, Strip]]) -> None:
+        self.pieces = pieces
+
+    def render_segments(self, console: Console) -> str:
+        return "".join(f"\x1b[{y + 1};{x + 1}H{strip.render(console)}" for x, y, strip in self.pieces)
+
+
+def span_safe(widget: Widget) -> bool:
+    return bool(getattr(widget, "span_safe", False))
+
+
+class SpanCompositor(Compositor):
+    """A Compositor whose partial updates take the span-by-span path when it is exact."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.span_frames = 0  # partial updates drawn span by span (tests, benchmark)
+        self.fallback_frames = 0  # partial updates left to Textual
+
+    def render_partial_update(self) -> Any:
+        regions = self._dirty_regions
+        if not regions:
+            return None
+        pieces = self._span_pieces(regions)
+        if pieces is None:
+            self.fallback_frames += 1
+            return super().render_partial_update()
+        regions.clear()
+        self.span_frames += 1
+        return SpanUpdate(pieces)
+
+    def _span_pieces(self, regions: set[Region]) -> list[tuple[int, int, Strip]] | None:
+        width, height = self.size
+        # front to back (visible_widgets is in render order), as (widget, region, visible part)
+        shown = [(w, region, region.intersection(clip)) for w, (region, clip) in self.visible_widgets.items()]
+        pieces: list[tuple[int, int, Strip]] = []
+        for y, x1, x2 in self._regions_to_spans(regions):
+            x, x2 = max(0, x1), min(width, x2)
+            if not 0 <= y < height:
+                continue
+            while x < x2:  # a span may cross several widgets side by side: one piece each
+                end = x2
+                for widget, region, visible in shown:
+                    if not visible.y <= y < visible.bottom or visible.right <= x:
+                        continue
+                    if visible.x > x:  # a widget in front starts further right: stop before it
+                        end = min(end, visible.x)
+                        continue
+                    end = min(end, visible.right)
+                    if not span_safe(widget):
+                        return None
+                    lines = widget.render_lines(Region(x - region.x, y - region.y, end - x, 1))
+                    if len(lines) != 1 or lines[0].cell_length != end - x:
+                        return None
+                    pieces.append((x, y, lines[0]))
+                    break
+                else:
+                    return None  # nothing shows there (cannot happen under a Screen)
+                x = end
+        return pieces
+
+
+class SpanScreen(Screen[Any]):
+    """A Screen with the span-by-span compositor (the dashboard's main screen)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compositor = SpanCompositor()

@@ -1,0 +1,117 @@
+"""The dashboard's span-by-span partial updates draw exactly what Textual's full render draws.
+
+Each frame's update is checked cell by cell against a fresh full render of the screen; a toast
+over a panel must send the frame back to Textual's own path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.geometry import Region
+from textual.strip import Strip
+
+from perftui.store.metric_store import MetricStore
+from perftui.ui.app import create_app
+from perftui.ui.span_compositor import SpanCompositor, SpanUpdate
+from tests.ui.fakes import HOSTNAME, FakeClock, fill_store
+
+
+def _cells(strip: Strip) -> list[tuple[str, Any]]:
+    return [(ch, seg.style) for seg in strip if not seg.control for ch in seg.text]
+
+
+class Recorder:
+    """Wraps the screen's compositor to keep each partial update it returns."""
+
+    def __init__(self, compositor: SpanCompositor) -> None:
+        self.compositor = compositor
+        self.updates: list[Any] = []
+        original = compositor.render_partial_update
+
+        def record() -> Any:
+            update = original()
+            if update is not None:
+                self.updates.append(update)
+            return update
+
+        compositor.render_partial_update = record  # type: ignore[method-assign]
+
+    def check_span_updates(self) -> int:
+        """Compare every piece of the recorded span updates with a full render; count cells."""
+        full = self.compositor.render_strips()
+        checked = 0
+        for update in self.updates:
+            if not isinstance(update, SpanUpdate):
+                continue
+            for x, y, strip in update.pieces:
+                expect = _cells(full[y].crop(x, x + strip.cell_length))
+                assert _cells(strip) == expect, (x, y, strip.text)
+                checked += len(expect)
+        self.updates.clear()
+        return checked
+
+
+@pytest.mark.parametrize(("size", "gpus"), [((200, 50), 0), ((200, 50), 8), ((80, 24), 1), ((120, 40), 2)])
+async def test_span_updates_match_the_full_render(size: tuple[int, int], gpus: int) -> None:
+    store = MetricStore()
+    last = fill_store(store, gpus, seconds=40)
+    clock = FakeClock(last)
+    app = create_app(store, hostname=HOSTNAME, live_timer=False, clock=clock, interval=1.0)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, SpanCompositor)
+        recorder = Recorder(compositor)
+        cells = 0
+        for _ in range(12):
+            last = fill_store(store, gpus, seconds=1, t0=last + 1.0)
+            clock.now = last
+            app.refresh_view()
+            await pilot.pause()
+            cells += recorder.check_span_updates()  # after each frame: the screen as it is now
+        assert compositor.span_frames >= 10
+        assert cells > 200
+
+
+async def test_toasts_over_a_panel_send_the_frame_to_textual() -> None:
+    store = MetricStore()
+    last = fill_store(store, 1, seconds=40)
+    clock = FakeClock(last)
+    app = create_app(store, hostname=HOSTNAME, live_timer=False, clock=clock, interval=1.0, use_tracker=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, SpanCompositor)
+        for i in range(4):  # toasts stack up from the bottom right, over the GPU panel
+            app.notify(f"message {i}: " + "words " * 8, timeout=60)
+        await pilot.pause(0.3)
+        gpu = app.query_one("#gpu-0").region
+        toasts = [w.region for w in app.screen.query("Toast")]
+        assert any(gpu.overlaps(t) for t in toasts), (gpu, toasts)
+        recorder = Recorder(compositor)
+        fallbacks = compositor.fallback_frames
+        for _ in range(6):
+            last = fill_store(store, 1, seconds=1, t0=last + 1.0)
+            clock.now = last
+            app.refresh_view()
+            await pilot.pause(0.1)
+            for update in recorder.updates:  # nothing is drawn over a toast...
+                for x, y, strip in getattr(update, "pieces", []):
+                    piece = Region(x, y, strip.cell_length, 1)
+                    assert not any(piece.overlaps(t) for t in toasts), (piece, toasts)
+            recorder.check_span_updates()  # ...and what is drawn is what Textual draws
+        assert compositor.fallback_frames > fallbacks  # the GPU panel changed under a toast
+
+
+def test_a_span_update_moves_the_cursor_to_each_piece_then_writes_it() -> None:
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+
+    bold = Style(bold=True)
+    update = SpanUpdate([(3, 2, Strip([Segment("ab", bold)], 2)), (0, 0, Strip([Segment("c")], 1))])
+    out = update.render_segments(Console(color_system="truecolor", force_terminal=True))
+    # CSI row;col H is 1-based: (x=3, y=2) is row 3, column 4
+    assert out == "\x1b[3;4H\x1b[1mab\x1b[0m" + "\x1b[1;1Hc"

@@ -38,6 +38,9 @@ class BaseSampler:
 
     name: str = "base"
     interval: float = 1.0
+    # samplers naming the same group run one after another in one thread (SamplerRunner);
+    # None: a thread of its own. Only for samplers whose sample() cannot block.
+    thread_group: str | None = None
 
     def availability(self) -> SourceStatus:
         return SourceStatus.ok()

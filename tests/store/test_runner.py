@@ -1,4 +1,4 @@
-"""The runner: own thread per sampler, no overlap, prompt stop, faults contained."""
+"""The runner: own thread per sampler (or per thread group), no overlap, prompt stop, faults contained."""
 
 import threading
 import time
@@ -145,6 +145,49 @@ def test_a_blocked_sampler_does_not_stall_the_others() -> None:
     finally:
         hang.release.set()
         runner.stop()
+
+
+CALL_ORDER: list[str] = []
+
+
+class ThreadNoting(CountingSampler):
+    """Notes which thread ran each call, and the order of calls across samplers."""
+
+    def __init__(self, name: str, group: "str | None") -> None:
+        super().__init__(name, 0.02)
+        self.thread_group = group
+        self.threads: set[int] = set()
+
+    def sample(self) -> Values:
+        self.threads.add(threading.get_ident())
+        CALL_ORDER.append(self.name)
+        return super().sample()
+
+
+def test_a_thread_group_shares_one_thread_and_runs_in_order() -> None:
+    CALL_ORDER.clear()
+    a, b, c = ThreadNoting("a", "host"), ThreadNoting("b", "host"), ThreadNoting("c", "host")
+    alone = ThreadNoting("alone", None)
+    hang = BlockingSampler()  # its own thread: it stalls nothing else
+    runner = SamplerRunner(MetricStore(), [a, b, hang, c, alone])
+    runner.start()
+    try:
+        assert wait_for(lambda: min(a.calls, b.calls, c.calls, alone.calls) >= 5)
+    finally:
+        hang.release.set()
+        runner.stop()
+    assert a.threads == b.threads == c.threads and len(a.threads) == 1
+    assert alone.threads.isdisjoint(a.threads)
+    grouped = [n for n in CALL_ORDER if n != "alone"]
+    assert grouped[:9] == ["a", "b", "c"] * 3
+    assert max(s.max_active for s in (a, b, c)) == 1
+
+
+def test_host_samplers_share_the_host_thread() -> None:
+    from perftui.samplers.host import HOST_THREAD, host_samplers
+
+    groups = {getattr(s, "thread_group", None) for s in host_samplers(1.0)}
+    assert groups == {HOST_THREAD}
 
 
 def test_set_interval_clamps_and_applies() -> None:

@@ -6,7 +6,7 @@ import time
 
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
-from perftui.ui.app import MetricPanel, PerftuiApp, create_app
+from perftui.ui.app import DIAG_PERIOD_S, MetricPanel, PerftuiApp, create_app
 from perftui.ui.screens.detail import DetailScreen
 from perftui.ui.screens.help import HelpScreen
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
@@ -319,11 +319,12 @@ async def test_diagnosis_pane_shows_the_tracker_verdict() -> None:
         text = "\n".join(pane.plain_lines)
         assert "memory-bound" in text and "DRAM BW 86 %" in text and "next: ncu" in text
         calls = tracker.calls
-        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 0.5)
-        clock.advance(0.5)
-        app.refresh_view()  # new data, but within the same second: at most 1 Hz
+        half = DIAG_PERIOD_S / 2
+        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + half)
+        clock.advance(half)
+        app.refresh_view()  # new data, but within the diagnosis period: not yet
         assert tracker.calls == calls
-        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 0.5)
-        clock.advance(0.5)
+        fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + half)
+        clock.advance(half)
         app.refresh_view()
         assert tracker.calls == calls + 1

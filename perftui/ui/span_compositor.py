@@ -79,15 +79,26 @@ class SpanCompositor(Compositor):
                     end = min(end, visible.right)
                     if not span_safe(widget):
                         return None
-                    lines = widget.render_lines(Region(x - region.x, y - region.y, end - x, 1))
-                    if len(lines) != 1 or lines[0].cell_length != end - x:
+                    strip = self._render_span(widget, x - region.x, y - region.y, end - x)
+                    if strip is None:
                         return None
-                    pieces.append((x, y, lines[0]))
+                    pieces.append((x, y, strip))
                     break
                 else:
                     return None  # nothing shows there (cannot happen under a Screen)
                 x = end
         return pieces
+
+    @staticmethod
+    def _render_span(widget: Widget, x: int, y: int, width: int) -> Strip | None:
+        """Cells [x, x + width) of the widget's line y: its own `render_span` when it has one
+        (cheaper than a Strip of the whole line), else its render_lines for that crop."""
+        render_span = getattr(widget, "render_span", None)
+        strip = render_span(x, y, width) if render_span is not None else None
+        if strip is None:
+            lines = widget.render_lines(Region(x, y, width, 1))
+            strip = lines[0] if len(lines) == 1 else None
+        return strip if strip is not None and strip.cell_length == width else None
 
 
 class SpanScreen(Screen[Any]):

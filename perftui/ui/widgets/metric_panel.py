@@ -8,6 +8,7 @@ the cells that changed (usually the sparkline and the value). Unchanged lines ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -25,6 +26,9 @@ from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
 from perftui.ui.spark_cache import SparkCache
 
 Builder = Callable[[MetricStore, ViewCtx], PanelContent]
+# characters one terminal cell wide: ASCII, Latin-1 and Latin extended, general punctuation
+# (…, ·), box drawing and block elements (borders, sparklines)
+_one_cell_each = re.compile(r"[\x20-\x7e\u00a0-\u02ff\u2010-\u2027\u2500-\u259f]*").fullmatch
 ROLES = (
     "label",
     "value",
@@ -128,33 +132,34 @@ class MetricPanel(Widget, can_focus=True):
     def bordered(self) -> bool:
         return not self.has_class("-oneline")
 
-    def _content_size(self) -> tuple[int, int]:
-        w, h = self.size
-        return (w - 4, h - 2) if self.bordered else (w - 2, h)
-
     def _relayout(self) -> None:
         if self._content is None or not self.is_mounted:
             return
-        width, height = self._content_size()
+        size = self.size  # read once: a widget's size is a computed property
+        bordered = self.bordered
+        width, height = (size.width - 4, size.height - 2) if bordered else (size.width - 2, size.height)
         width, height = max(0, width), max(0, height)
         c = self._content
-        if not self.bordered and c.summary is not None:
+        if not bordered and c.summary is not None:
             new = [one_line(c.summary, c.summary_extra, width, self._spark)][:height]
         else:
             new = layout_lines(c.rows, c.notices, width, height, self._spark)
         blank: Line = ((" " * width, "label"),) if width > 0 else ()
         new.extend([blank] * (height - len(new)))
-        size = (self.size.width, self.size.height, self.bordered)
-        if size != self._laid_out_size:
-            self._laid_out_size = size
+        laid_out = (size.width, size.height, bordered)
+        if laid_out != self._laid_out_size:
+            self._laid_out_size = laid_out
             self._lines = new
             self._strips.clear()
             self.refresh()
             return
         regions = []
-        dx, dy = (2, 1) if self.bordered else (1, 0)
+        dx, dy = (2, 1) if bordered else (1, 0)
+        old_lines = self._lines
         for y, line in enumerate(new):
-            old = self._lines[y] if y < len(self._lines) else None
+            old = old_lines[y] if y < len(old_lines) else None
+            if old == line:
+                continue
             span = changed_span(old, line)
             if span is not None:
                 regions.append(Region(span[0] + dx, y + dy, span[1] - span[0], 1))
@@ -197,7 +202,7 @@ class MetricPanel(Widget, can_focus=True):
             self._styles_by_role.clear()
             self._strips.clear()
 
-    def _border_line(self, y: int, width: int, height: int) -> Strip:
+    def _line_segments(self, y: int, width: int, height: int) -> list[Segment]:
         border = self._style("border-focus" if self.has_focus else "border")
         if y == 0:
             title = f" {self.title} " if self.title else ""
@@ -216,7 +221,7 @@ class MetricPanel(Widget, can_focus=True):
             segs = [Segment("│", border), Segment(" ", pad)]
             segs += [Segment(t, self._style(r)) for t, r in line]
             segs += [Segment(" ", pad), Segment("│", border)]
-        return Strip(segs, width)
+        return segs
 
     def _full_line(self, y: int) -> Strip:
         strip = self._strips.get(y)
@@ -224,7 +229,7 @@ class MetricPanel(Widget, can_focus=True):
             self.render_count += 1
             width, height = self.size
             if self.bordered and height >= 2 and width >= 4:
-                strip = self._border_line(y, width, height)
+                strip = Strip(self._line_segments(y, width, height), width)
             else:
                 pad = self._style("label")
                 line = self._lines[y] if y < len(self._lines) else ((" " * max(0, width - 2), "label"),)
@@ -244,6 +249,35 @@ class MetricPanel(Widget, can_focus=True):
         if crop.x or crop.right != self.size.width:
             out = [strip.crop(crop.x, crop.right) for strip in out]
         return out
+
+    def render_span(self, x: int, y: int, width: int) -> Strip | None:
+        """Cells [x, x + width) of line y for a partial update (span_compositor), cut from the
+        line's segments without building the whole line's Strip. Lines are laid out one cell per
+        character; a line with any other character (or the one-line form) returns None."""
+        self._check_filters()
+        strip = self._strips.get(y)
+        if strip is not None:
+            return strip.crop(x, x + width)
+        size = self.size
+        if not (self.bordered and size.height >= 2 and size.width >= 4):
+            return None
+        end = x + width
+        out: list[Segment] = []
+        pos = 0
+        self.render_count += 1
+        for seg in self._line_segments(y, size.width, size.height):
+            text = seg.text
+            nxt = pos + len(text)
+            if nxt > x and pos < end:
+                if not _one_cell_each(text):
+                    return None
+                out.append(Segment(text[max(x, pos) - pos : min(end, nxt) - pos], seg.style))
+            pos = nxt
+            if pos >= end:
+                break
+        if pos < end:
+            return None
+        return Strip(out, width)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -7,9 +7,11 @@ OS errors (permission, EOPNOTSUPP) propagate so the caller can say why.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 
 from perftui.samplers.base import RateTracker
 
@@ -64,21 +66,27 @@ def read_int(path: str) -> int | None:
         return None
 
 
-def parse_kv(text: str, keys: Container[str] | None = None) -> dict[str, int]:
+def parse_kv(text: str, keys: Iterable[str] | None = None) -> dict[str, int]:
     """`key value` lines (/proc/vmstat); lines that do not parse are skipped.
 
     With `keys`, only those are converted (vmstat has ~180 lines; a tick needs 3).
     """
+    if keys is not None:  # one regex scan in C instead of a Python loop over every line
+        return {m[1]: int(m[2]) for m in _kv_pattern(frozenset(keys)).finditer(text)}
     out: dict[str, int] = {}
     for line in text.splitlines():
         name, _, raw = line.partition(" ")
-        if keys is not None and name not in keys:
-            continue
         try:
             out[name] = int(raw)
         except ValueError:
             continue
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _kv_pattern(keys: frozenset[str]) -> re.Pattern[str]:
+    names = "|".join(sorted(re.escape(k) for k in keys))
+    return re.compile(rf"^({names}) ([+-]?\d+)[ \t]*$", re.MULTILINE)
 
 
 def parse_header_pairs(text: str, prefix: str) -> dict[str, int] | None:

@@ -38,17 +38,33 @@ class Recorder:
 
         compositor.render_partial_update = record  # type: ignore[method-assign]
 
+        self.terminal: list[list[tuple[str, Any]]] | None = None  # what the terminal shows
+
     def check_span_updates(self) -> int:
-        """Compare every piece of the recorded span updates with a full render; count cells."""
+        """Compare every piece of the recorded span updates with a full render, and the terminal
+        those pieces leave (applied to the last full picture) with the full render; count cells."""
         full = self.compositor.render_strips()
         checked = 0
         for update in self.updates:
             if not isinstance(update, SpanUpdate):
+                self.terminal = None  # Textual's own update: trust it, start from the full picture
                 continue
             for x, y, strip in update.pieces:
                 expect = _cells(full[y].crop(x, x + strip.cell_length))
                 assert _cells(strip) == expect, (x, y, strip.text)
                 checked += len(expect)
+                if self.terminal is not None:
+                    self.terminal[y][x : x + len(expect)] = expect
+        picture = [_cells(line) for line in full]
+        if self.terminal is not None:  # nothing changed on screen without being redrawn
+            stale = [y for y, (a, b) in enumerate(zip(self.terminal, picture, strict=True)) if a != b]
+            assert not stale, [
+                (y, x, self.terminal[y][x], picture[y][x])
+                for y in stale[:3]
+                for x in range(len(picture[y]))
+                if self.terminal[y][x] != picture[y][x]
+            ][:4]
+        self.terminal = picture
         self.updates.clear()
         return checked
 

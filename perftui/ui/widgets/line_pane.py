@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -95,7 +96,9 @@ class LinePane(Widget):
     def _relayout(self) -> None:
         width = self.size.width
         lines = wrap_paragraphs(self._paragraphs, width)
-        if width != self._width:
+        changed: list[int] = []
+        whole = width != self._width
+        if whole:
             self._width = width
             self._strips.clear()
         else:
@@ -104,10 +107,13 @@ class LinePane(Widget):
                 new = lines[y] if y < len(lines) else None
                 if old != new:
                     self._strips.pop(y, None)
-        changed = lines != self._shown
+                    changed.append(y)
         self._shown = lines
-        if changed:
+        if whole:
             self.refresh()
+        elif changed:  # only the lines whose words changed (regions are content-relative)
+            inner = self.content_size.width
+            self.refresh(*(Region(0, y, inner, 1) for y in changed))
 
     def on_resize(self) -> None:
         self._relayout()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from perftui.core.types import SourceStatus
 from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
 from perftui.ui.panels import ViewCtx, used_of
-from perftui.ui.rows import Row, layout_lines, line_text, one_line
+from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
 from perftui.ui.sparkline import BLOCKS, aligned_end, bucket_max, sparkline, strip_chars
 from perftui.ui.widgets.metric_panel import changed_span
 from tests.ui.fakes import T0, fill_store
@@ -128,3 +130,26 @@ def test_panel_builders_read_the_store() -> None:
     late = ViewCtx(now=end + 30, window=60, interval=1.0)
     assert any("stale (last sample 30 s ago)" in t for t, _ in panels.net_content(store, late).notices)
     assert end > T0
+
+
+def _reference_span(old: Line | None, new: Line) -> tuple[int, int] | None:
+    """The first and last differing cell of the joined texts; the whole line if roles moved."""
+    a, b = ("" if old is None else line_text(old)), line_text(new)
+    if old is None or [(len(t), r) for t, r in old] != [(len(t), r) for t, r in new]:
+        return None if old == new else (0, len(b))
+    diff = [i for i in range(len(b)) if a[i] != b[i]]
+    return (diff[0], diff[-1] + 1) if diff else None
+
+
+def test_changed_span_equals_a_cell_by_cell_comparison() -> None:
+    rng = random.Random(5)
+    chars = "ab▁▂█ "
+    for _ in range(2000):
+        widths = [rng.randint(1, 6) for _ in range(rng.randint(1, 4))]
+        roles = [rng.choice(["label", "value", "spark"]) for _ in widths]
+        old: Line = tuple(
+            ("".join(rng.choice(chars) for _ in range(w)), r) for w, r in zip(widths, roles, strict=True)
+        )
+        mutated = [("".join(c if rng.random() < 0.7 else rng.choice(chars) for c in t), r) for t, r in old]
+        new: Line = tuple((t, r if rng.random() < 0.95 else "dim") for t, r in mutated)
+        assert changed_span(old, new) == _reference_span(old, new), (old, new)

@@ -45,23 +45,33 @@ ROLES = (
 
 
 def changed_span(old: Line | None, new: Line) -> tuple[int, int] | None:
-    """[start, end) cell range that differs between two lines of equal width; None if equal."""
+    """[start, end) cell range that differs between two lines of equal width; None if equal.
+
+    Compared piece by piece (a line is a few pieces: label, value, sparkline), so only the
+    pieces that differ are scanned character by character.
+    """
     if old == new:
         return None
-    a, b = ("" if old is None else line_text(old)), line_text(new)
-    if old is None or len(a) != len(b) or [(len(t), r) for t, r in old] != [(len(t), r) for t, r in new]:
-        # roles moved: redraw the whole line
-        return 0, len(b)
-    n = len(b)
-    start = 0
-    while start < n and a[start] == b[start]:
-        start += 1
-    end = n
-    while end > start and a[end - 1] == b[end - 1]:
-        end -= 1
-    if end <= start:
-        return None
-    return start, end
+    if old is None or len(old) != len(new):
+        return 0, len(line_text(new))
+    start = -1
+    end = pos = 0
+    for (a, role_a), (b, role_b) in zip(old, new, strict=True):
+        n = len(b)
+        if role_a != role_b or len(a) != n:  # roles moved: redraw the whole line
+            return 0, len(line_text(new))
+        if a != b:
+            if start < 0:
+                i = 0
+                while a[i] == b[i]:
+                    i += 1
+                start = pos + i
+            j = n
+            while a[j - 1] == b[j - 1]:
+                j -= 1
+            end = pos + j
+        pos += n
+    return (start, end) if start >= 0 else None
 
 
 class MetricPanel(Widget, can_focus=True):

@@ -35,6 +35,7 @@ from monitors.workload import calibrate
 
 HERE = Path(__file__).resolve().parent
 SIZES = ((200, 50), (80, 24))
+ATTACH_PHASE_S = 20.0  # on/off phases of the attach job
 
 
 def ensure_extras(venv: Path, install: bool) -> None:
@@ -164,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             hl["open"] = headless.open_times(path, max(3, args.runs))
         print(f"# hour: {hl['hour']}; open: {hl['open']}", flush=True)
         try:
-            hl["attach"] = headless.attach_slowdown(args.attach_pairs, 4.0 if not args.quick else 2.0)
+            # 20 s phases: two of the stack sampler's 10 s slices (a py-spy start and its dumps
+            # recur every slice), so every "on" phase sees the same mix of its work
+            hl["attach"] = headless.attach_slowdown(
+                args.attach_pairs, ATTACH_PHASE_S if not args.quick else 2.0
+            )
         except Exception as e:  # py-spy missing or no ptrace permission: a result, not a crash
             hl["attach"] = {"error": f"{type(e).__name__}: {e}"}
         print(f"# attach: {hl['attach']}", flush=True)

@@ -29,6 +29,7 @@ from conftest import Spawn
 
 from perftui.samplers.pyspy import NOT_PYTHON, PySpyError, find_py_spy
 from perftui.samplers.stacks import StackSampler
+from tests.polling import wait_for
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 
@@ -85,15 +86,6 @@ def py_spy_children() -> list[psutil.Process]:
         except psutil.Error:
             pass
     return out
-
-
-def wait_for(pred: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 # -- categories, one slice each ------------------------------------------------

@@ -22,20 +22,12 @@ from perftui.ui.widgets.header import HeaderBar
 from perftui.ui.widgets.metric_panel import MetricPanel
 from tests.fakes import fake_nvml as fk
 from tests.fakes.fake_nvml import FakeNvml, GpuSpec, Scenario, make_fake_nvml
+from tests.polling import wait_for
 from tests.ui.fakes import HOSTNAME, BlockingSampler, FakeClock, FakeSampler
 
 
 def panel_text(app: PerftuiApp, pid: str) -> str:
     return " ".join(app.screen_stack[0].query_one(f"#{pid}", MetricPanel).plain_lines())
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 class HangingNvml(FakeNvml):

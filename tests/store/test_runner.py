@@ -7,6 +7,7 @@ from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Sampler, Values
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
+from tests.polling import wait_for
 
 
 class CountingSampler(BaseSampler):
@@ -64,15 +65,6 @@ class BlockingSampler(BaseSampler):
     def sample(self) -> Values:
         self.release.wait(5)
         return {}
-
-
-def wait_for(cond: "callable[[], bool]", timeout: float = 5.0) -> bool:  # type: ignore[valid-type]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_samplers_satisfy_protocol() -> None:

@@ -16,16 +16,9 @@ from typing import Any
 import pytest
 from textual import events
 
+from tests.polling import wait_for
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux driver")
-
-
-def _wait(pred: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return bool(pred())
 
 
 async def _exercise() -> None:
@@ -49,9 +42,9 @@ async def _exercise() -> None:
         time.sleep(0.5)  # Textual's driver would have woken five times by now
         assert driver.input_wakeups == 0
         os.write(master, b"q")
-        assert _wait(lambda: keys == ["q"])
+        assert wait_for(lambda: keys == ["q"])
         os.write(master, b"\x1b")  # a lone Escape: a key only once the parser's timeout passes
-        assert _wait(lambda: keys == ["q", "escape"]), keys
+        assert wait_for(lambda: keys == ["q", "escape"]), keys
         settled = driver.input_wakeups
         time.sleep(0.5)
         assert driver.input_wakeups == settled  # asleep again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -10,9 +11,11 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 import pytest
+from attach_workloads import fs_type
 
 Spawn = Callable[..., subprocess.Popen[str]]
 
@@ -81,3 +84,18 @@ def slow_server() -> Iterator[int]:
     for c in conns:
         c.close()
     srv.close()
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """64 MiB of random bytes on a real filesystem (reads from tmpfs never wait for a disk)."""
+    base = tmp_path_factory.mktemp("disk")
+    if fs_type(base) in ("tmpfs", "ramfs"):
+        pytest.skip(f"{base} is on {fs_type(base)}: reads never reach a disk there")
+    path = base / "big.bin"
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(64):
+            f.write(block)
+    yield path
+    path.unlink(missing_ok=True)

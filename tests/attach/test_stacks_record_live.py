@@ -23,7 +23,6 @@ from attach_workloads import (
     PARENT_WITH_WORKERS,
     SLEEPER,
     SOCKET_CLIENT,
-    fs_type,
 )
 from conftest import Spawn
 
@@ -123,20 +122,6 @@ def test_blocked_socket_read_is_socket_wait(spawn: Spawn, slow_server: int, reco
     assert dominant(shares) == "socket_wait" and shares["socket_wait"] > 60, shares
     files = {t["file"].rsplit("/", 1)[-1] for t in s.details()["stack.top"]}
     assert "socket.py" in files and "client.py" in files
-
-
-@pytest.fixture(scope="module")
-def big_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("disk")
-    if fs_type(base) in ("tmpfs", "ramfs"):
-        pytest.skip(f"{base} is on {fs_type(base)}: reads never reach a disk there")
-    path = base / "big.bin"
-    block = os.urandom(1 << 20)
-    with open(path, "wb") as f:
-        for _ in range(64):
-            f.write(block)
-    yield path
-    path.unlink(missing_ok=True)
 
 
 def test_chunked_file_read_is_disk_read(spawn: Spawn, big_file: Path, record: Make) -> None:

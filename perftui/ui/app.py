@@ -31,6 +31,7 @@ from textual.widgets import Footer, Static
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
+from perftui.ui.layout import MIN_SIZE, arrange_gpu_grid, gpu_classes, size_classes
 from perftui.ui.panels import PanelContent, ViewCtx
 from perftui.ui.themes import DEFAULT_THEME, LoadedThemes, all_theme_names, load_themes, perftui_variables
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
@@ -46,7 +47,6 @@ WINDOWS = (60.0, 300.0, 900.0)
 MAX_RENDER_HZ = 4.0
 DIAG_PERIOD_S = 2.0  # the verdict reads a 10 s window: every 2 s is current enough, and half the cost
 DIAG_WINDOW_S = 10.0
-MIN_SIZE = (80, 24)
 
 _W = TypeVar("_W", bound=Widget)
 
@@ -141,7 +141,8 @@ class PerftuiApp(App[int]):
         for t in self.loaded_themes.themes:
             self.register_theme(t)
         self.theme_names = all_theme_names(self.loaded_themes)
-        self.theme = theme
+        self._theme_styled: str | None = None
+        self._start_theme(theme)
         # the diagnosis modules load after the first frame (~30 ms of imports off the start-up path)
         self.tracker = tracker
         self._tracker_wanted = tracker is None and use_tracker
@@ -164,18 +165,74 @@ class PerftuiApp(App[int]):
 
     # -- composition -------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # The first layout is built in place, for the GPUs already known and the terminal's size:
+        # classes set after mounting restyle the whole screen, and panels mounted on the first tick
+        # would miss the first frame. `_ensure_layout` handles GPUs that appear (or go) later.
+        ids = self._initial_gpu_ids()
+        host = [MetricPanel(b, id=p, title=t) for p, t, b in HOST_PANELS]
         yield HeaderBar()
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                for pid, title, builder in HOST_PANELS[:2]:
-                    yield MetricPanel(builder, id=pid, title=title)
+                yield from host[:2]
+                if ids:
+                    yield from host[2:]
             with Vertical(id="right"):
-                yield Container(id="gpus")
+                gpus = self._gpu_panels(ids)
+                with Container(id="gpus") as box:
+                    yield from gpus
+                if ids:
+                    w, h = self.size
+                    arrange_gpu_grid(box, gpus, w, h, len(ids))
+                else:
+                    yield from host[2:]
         with Horizontal(id="bottom"):
             yield DiagnosisPane()
             yield ProcessPane()
         yield Static(id="too-small")
         yield PromptFooter()
+
+    def _initial_gpu_ids(self) -> list[int]:
+        if self._gpu_ids is None:
+            self._gpu_ids = panels.gpu_indices(self.store) if self.gpu_enabled else []
+        return self._gpu_ids
+
+    def _gpu_panels(self, ids: list[int]) -> list[MetricPanel]:
+        if ids:
+            return [MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids]
+        builder = partial(panels.no_gpu_content, disabled=not self.gpu_enabled)
+        return [MetricPanel(builder, id="gpu-none", title="GPU")]
+
+    def _start_theme(self, theme: str) -> None:
+        """Set the starting theme before anything is parsed or styled.
+
+        Textual's theme watcher re-parses every stylesheet with the new variables and restyles every
+        widget; run at mount for a theme set in __init__, it styled the whole screen twice before the
+        first frame (first with Textual's default theme). Here the stylesheet gets the theme's
+        variables and the app its theme classes up front, and the watcher's first call (the
+        reactive's initial call at mount) finds nothing to do. A later theme change (t, the palette)
+        takes Textual's path.
+        """
+        self.set_reactive(App.theme, self._validate_theme(theme))
+        self._apply_theme_classes()
+        self.stylesheet.set_variables(self.get_css_variables())
+        self._theme_styled = theme
+
+    def _apply_theme_classes(self) -> None:
+        # the classes and the ANSI filter Textual's `_watch_theme` sets for a theme
+        dark = self.current_theme.dark
+        classes = {name: False for name in self.classes if name.startswith("-theme-")}
+        classes[f"-theme-{self.current_theme.name}"] = True
+        classes["-dark-mode"] = dark
+        classes["-light-mode"] = not dark
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+
+    def _watch_theme(self, theme_name: str) -> None:
+        if self._theme_styled == theme_name:
+            self._theme_styled = None  # already in the stylesheet (see _start_theme)
+            return
+        self._theme_styled = None
+        super()._watch_theme(theme_name)
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -230,10 +287,8 @@ class PerftuiApp(App[int]):
         self._term_size = (w, h)
         small = self.too_small
         main = self._main_screen()
-        main.set_class(small, "-too-small")
-        main.set_class(h >= 60, "-tall")
-        main.set_class(w < 120, "-narrow")
-        main.set_class(h < 34, "-short")
+        for name, on in size_classes(w, h).items():
+            main.set_class(on, name)
         if small:
             self.query_one("#too-small", Static).update(
                 f"terminal too small: {w}×{h}\nperftui needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}\n(q quits)"
@@ -247,26 +302,20 @@ class PerftuiApp(App[int]):
         return self.screen_stack[0]
 
     def _ensure_layout(self) -> None:
-        """Mount GPU panels for the GPUs the store knows; move disks/net to where they fit."""
+        """Mount GPU panels for the GPUs the store knows now; move disks/net to where they fit."""
         ids = panels.gpu_indices(self.store) if self.gpu_enabled else []
         if ids == self._gpu_ids:
             return
         self._requery = 2
-        first = self._gpu_ids is None
         had_gpus = bool(self._gpu_ids)
         self._gpu_ids = ids
         main = self._main_screen()
-        main.set_class(not ids, "-no-gpu")
-        main.set_class(len(ids) >= 5, "-many-gpus")
+        for name, on in gpu_classes(ids).items():
+            main.set_class(on, name)
         gpus = main.query_one("#gpus", Container)
         gpus.remove_children()
-        if ids:
-            gpus.mount_all(MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids)
-            self._arrange_gpus()
-        else:
-            builder = partial(panels.no_gpu_content, disabled=not self.gpu_enabled)
-            gpus.mount(MetricPanel(builder, id="gpu-none", title="GPU"))
-        if first or had_gpus != bool(ids):
+        gpus.mount_all(self._gpu_panels(ids))
+        if had_gpus != bool(ids):
             # no GPU: disks and network go under the GPU notice; with GPUs: under memory
             for pid in ("disk", "net"):
                 for old in main.query(f"#{pid}"):
@@ -280,27 +329,10 @@ class PerftuiApp(App[int]):
         if not ids:
             return
         main = self._main_screen()
-        gpus = main.query_one("#gpus", Container)
         term_w, term_h = self._term_size or self.size
         main.set_class(term_w >= 160, "-wide")
-        wide = term_w >= 160
-        width = int(term_w * (0.68 if wide and len(ids) >= 5 else 0.5 if term_w < 120 else 0.6))
-        bottom = 12 if term_h >= 60 else 6 if term_h < 34 else 8
-        body_h = term_h - 2 - bottom
-        n = len(ids)
-        cols = 1 if n == 1 else 2
-        cols = min(cols, max(1, width // 44))
-        rows = math.ceil(n / cols)
-        compact = body_h // rows < 6  # fewer than 4 lines per GPU: one line each
-        gpus.set_class(compact, "-compact")
-        for panel in gpus.query(MetricPanel):
-            panel.set_class(compact, "-oneline")
-        if compact:
-            cols, rows = 1, n
-            gpus.border_title = "GPUs"
-        gpus.styles.grid_size_columns = cols
-        gpus.styles.grid_size_rows = rows
-        gpus.styles.grid_rows = "1" if compact else "1fr"
+        gpus = main.query_one("#gpus", Container)
+        arrange_gpu_grid(gpus, gpus.query(MetricPanel), term_w, term_h, len(ids))
 
     def _reweight(self) -> None:
         """Share each column's height by the rows each panel wants (fr weights)."""
@@ -552,7 +584,11 @@ class PerftuiApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         from perftui.ui.span_compositor import SpanScreen
 
-        return SpanScreen(id="_default")
+        # the classes of the first layout, so mounting styles the screen once (see compose)
+        w, h = self.size
+        ids = self._initial_gpu_ids()
+        classes = {**size_classes(w, h), **gpu_classes(ids), "-wide": bool(ids) and w >= 160}
+        return SpanScreen(id="_default", classes=" ".join(name for name, on in classes.items() if on))
 
     def get_driver_class(self) -> type[Driver]:
         return _quiet_driver_class() or super().get_driver_class()

@@ -93,7 +93,7 @@ class LinePane(Widget):
         self._paragraphs = new
         self._relayout()
 
-    def _relayout(self) -> None:
+    def _relayout(self, *, refresh: bool = True) -> None:
         width = self.size.width
         lines = wrap_paragraphs(self._paragraphs, width)
         changed: list[int] = []
@@ -109,6 +109,8 @@ class LinePane(Widget):
                     self._strips.pop(y, None)
                     changed.append(y)
         self._shown = lines
+        if not refresh:
+            return
         if whole:
             self.refresh()
         elif changed:  # only the lines whose words changed (regions are content-relative)
@@ -126,6 +128,8 @@ class LinePane(Widget):
         return style
 
     def render_line(self, y: int) -> Strip:
+        if self.size.width != self._width:  # rendered before its Resize event (the first frame)
+            self._relayout(refresh=False)
         strip = self._strips.get(y)
         if strip is None:
             line = self._shown[y] if y < len(self._shown) else ()

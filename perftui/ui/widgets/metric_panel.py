@@ -142,7 +142,7 @@ class MetricPanel(Widget, can_focus=True):
     def bordered(self) -> bool:
         return not self.has_class("-oneline")
 
-    def _relayout(self) -> None:
+    def _relayout(self, *, refresh: bool = True) -> None:
         if self._content is None or not self.is_mounted:
             return
         size = self.size  # read once: a widget's size is a computed property
@@ -161,7 +161,8 @@ class MetricPanel(Widget, can_focus=True):
             self._laid_out_size = laid_out
             self._lines = new
             self._strips.clear()
-            self.refresh()
+            if refresh:
+                self.refresh()
             return
         regions = []
         dx, dy = (2, 1) if bordered else (1, 0)
@@ -248,12 +249,23 @@ class MetricPanel(Widget, can_focus=True):
             self._strips[y] = strip
         return strip
 
+    def _catch_up_size(self) -> None:
+        """Lay out for the size being rendered if its Resize event has not been handled yet.
+
+        A panel's first render comes right after the first layout, before its Resize event: without
+        this the first frame would show empty panels, and the values a frame later."""
+        size = self.size
+        if (size.width, size.height, self.bordered) != self._laid_out_size:
+            self._relayout(refresh=False)
+
     def render_line(self, y: int) -> Strip:
         self._check_filters()
+        self._catch_up_size()
         return self._strips.get(y) or self._full_line(y)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._check_filters()
+        self._catch_up_size()
         strips = self._strips
         out = [strips.get(y) or self._full_line(y) for y in range(crop.y, crop.bottom)]
         if crop.x or crop.right != self.size.width:

@@ -1,0 +1,64 @@
+"""The dashboard's layout rules: screen classes for a terminal size and GPU count, and the GPU grid.
+
+Pure functions of (width, height, GPUs), so the first layout can be built in place at compose time
+and later changes (a resize, GPUs that appear) apply the same rules. The classes are used in
+app.tcss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+MIN_SIZE = (80, 24)
+
+
+def size_classes(width: int, height: int) -> dict[str, bool]:
+    """Screen classes that depend on the terminal size (True: set, False: cleared)."""
+    return {
+        "-too-small": width < MIN_SIZE[0] or height < MIN_SIZE[1],
+        "-tall": height >= 60,
+        "-narrow": width < 120,
+        "-short": height < 34,
+    }
+
+
+def gpu_classes(ids: list[int]) -> dict[str, bool]:
+    """Screen classes that depend on the GPUs shown."""
+    return {"-no-gpu": not ids, "-many-gpus": len(ids) >= 5}
+
+
+@dataclass(frozen=True)
+class GpuGrid:
+    cols: int
+    rows: int
+    compact: bool  # one line per GPU
+
+
+def gpu_grid(width: int, height: int, n: int) -> GpuGrid:
+    """How `n` GPU panels share the GPU column of a `width`×`height` terminal."""
+    wide = width >= 160
+    column = int(width * (0.68 if wide and n >= 5 else 0.5 if width < 120 else 0.6))
+    bottom = 12 if height >= 60 else 6 if height < 34 else 8
+    body_h = height - 2 - bottom
+    cols = min(1 if n == 1 else 2, max(1, column // 44))
+    rows = math.ceil(n / cols)
+    if body_h // rows < 6:  # fewer than 4 lines per GPU: one line each, in one column
+        return GpuGrid(1, n, True)
+    return GpuGrid(cols, rows, False)
+
+
+def arrange_gpu_grid(container: Widget, panels: Iterable[Widget], width: int, height: int, n: int) -> None:
+    """Apply `gpu_grid` to the GPU container and its panels (mounted or not yet)."""
+    grid = gpu_grid(width, height, n)
+    container.set_class(grid.compact, "-compact")
+    for panel in panels:
+        panel.set_class(grid.compact, "-oneline")
+    if grid.compact:
+        container.border_title = "GPUs"
+    container.styles.grid_size_columns = grid.cols
+    container.styles.grid_size_rows = grid.rows
+    container.styles.grid_rows = "1" if grid.compact else "1fr"

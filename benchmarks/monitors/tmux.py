@@ -53,8 +53,13 @@ class TmuxSession:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env)
 
 
+# Not passed on to the tools: the tmux of the caller, and PYTHONDONTWRITEBYTECODE, which makes a
+# Python tool compile its source on every start (a pip-installed tool runs from bytecode).
+DROPPED = ("TMUX", "COLORTERM", "TMUX_PANE", "PYTHONDONTWRITEBYTECODE")
+
+
 def clean_env(colorterm: str = "truecolor") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "COLORTERM", "TMUX_PANE")}
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED}
     if colorterm:
         env["COLORTERM"] = colorterm
     return env

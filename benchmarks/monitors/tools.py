@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,19 @@ def perftui(interval: float = 1.0) -> Tool:
         help_marker="perftui keys",
         close_key="Escape",
         refresh_s=interval,
+    )
+
+
+def bare_textual() -> Tool:
+    """Not a monitor: a bare Textual app (the floor for perftui's first frame and memory)."""
+    script = Path(__file__).with_name("bare_textual.py")
+    return Tool(
+        "textual (bare app)",
+        (str(Path(sys.executable)), str(script)),
+        ("bare Textual app", "Quit"),
+        "?",
+        "bare help",
+        "Escape",
     )
 
 
@@ -96,4 +110,4 @@ def nvitop_status(venv: Path = EXTRA_VENV) -> str:
 
 
 def all_tools(venv: Path = EXTRA_VENV) -> list[Tool]:
-    return [perftui(1.0), perftui(0.1), btop(), htop(), glances(venv)]
+    return [perftui(1.0), perftui(0.1), btop(), htop(), glances(venv), bare_textual()]

@@ -142,3 +142,23 @@ def test_observer_pairs_stop_and_resume_the_monitor() -> None:
     finally:
         monitor.kill()
         monitor.wait()
+
+
+def test_tools_do_not_inherit_no_bytecode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitors.tmux import clean_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    env = clean_env()
+    assert "PYTHONDONTWRITEBYTECODE" not in env and "TMUX" not in env
+    assert env["COLORTERM"] == "truecolor" and env["PATH"] == os.environ["PATH"]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_smoke_run_of_the_bare_textual_reference() -> None:
+    """The reference row: the same session code recognises its frame, opens its help and quits it."""
+    r = run_session(tools.bare_textual(), 80, 24, duration=1.0, warmup=1.0, presses=1)
+    assert r.error is None and r.first_frame_s is not None
+    assert r.key_open_s is not None and r.key_close_s is not None
+    assert r.quit_ok

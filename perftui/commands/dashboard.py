@@ -14,6 +14,7 @@ from typing import Any
 
 DEFAULT_INTERVAL = 1.0
 DEFAULT_WINDOW = 60.0
+HISTORY_S = 900.0  # the longest window (--window, w)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     window = float(cfg.window)
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
         return _error(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
-    if not 10 <= window <= 900:
-        return _error("--window must be between 10 and 900 seconds")
+    if not 10 <= window <= HISTORY_S:
+        return _error(f"--window must be between 10 and {HISTORY_S:g} seconds")
 
     if not pid_checked(args):
         return 2
@@ -121,11 +122,12 @@ def run(args: argparse.Namespace) -> int:
 
     from perftui.samplers.factory import SamplerOptions, build_samplers
     from perftui.samplers.runner import SamplerRunner
-    from perftui.store.metric_store import MetricStore
+    from perftui.store.metric_store import MetricStore, capacity_for
 
     gpu = cfg.gpu
     pid = getattr(args, "pid", None)
-    store = MetricStore()
+    # the rings hold the longest window (w cycles up to 15 min) at this interval, no more
+    store = MetricStore(capacity=capacity_for(HISTORY_S, interval))
     recording = None
     if record is not None:
         from perftui.ui.session_io import LiveRecording, RecorderError

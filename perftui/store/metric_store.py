@@ -20,6 +20,12 @@ from perftui.store.ring import FloatArray, RingBuffer
 DEFAULT_CAPACITY = 9000  # 15 min at 10 Hz, or 2.5 h at 1 Hz
 
 
+def capacity_for(seconds: float, interval: float) -> int:
+    """Points a key needs to hold `seconds` of history at one point per `interval` (with room for
+    late ticks)."""
+    return math.ceil(seconds / interval * 1.05) + 8
+
+
 def compute_stats(values: FloatArray) -> WindowStats | None:
     """Mean, percentiles (linear interpolation, as numpy) and max; None when empty."""
     v = values[~np.isnan(values)]
@@ -108,6 +114,17 @@ class MetricStore:
     def set_detail(self, key: str, value: Any) -> None:
         """Latest structured facts (GPU info, process lists, top stacks): not series."""
         self._details[key] = value
+
+    def ensure_capacity(self, capacity: int) -> None:
+        """Let every key (and every key to come) hold `capacity` points; never shrinks, so the
+        history already held stays (the dashboard grows its rings when sampling gets faster)."""
+        with self._key_lock:
+            if capacity <= self._capacity:
+                return
+            self._capacity = capacity
+            buffers = list(self._buffers.values())
+        for buf in buffers:
+            buf.grow(capacity)
 
     # -- reading ---------------------------------------------------------
     @property

@@ -40,6 +40,19 @@ class RingBuffer:
     def nbytes(self) -> int:
         return int(self._ts.nbytes + self._vals.nbytes)
 
+    def grow(self, capacity: int) -> None:
+        """Make room for `capacity` points, keeping every point held (never shrinks)."""
+        with self._lock:
+            if capacity <= self._cap:
+                return
+            ts, vals = self._ordered()
+            self._ts = np.empty(capacity, dtype=np.float64)
+            self._vals = np.empty(capacity, dtype=np.float64)
+            self._ts[: self._n] = ts
+            self._vals[: self._n] = vals
+            self._cap = capacity
+            self._head = self._n
+
     def append(self, ts: float, value: float) -> None:
         with self._lock:
             self._ts[self._head] = ts

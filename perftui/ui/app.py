@@ -29,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from perftui.samplers.runner import SamplerRunner
-from perftui.store.metric_store import MetricStore
+from perftui.store.metric_store import MetricStore, capacity_for
 from perftui.ui import panels
 from perftui.ui.layout import MIN_SIZE, arrange_gpu_grid, gpu_classes, size_classes
 from perftui.ui.panels import PanelContent, ViewCtx
@@ -544,6 +544,8 @@ class PerftuiApp(App[int]):
     def set_interval_s(self, seconds: float) -> None:
         if self.runner is not None:
             seconds = self.runner.set_interval(seconds)
+            # faster sampling: the rings grow to keep the longest window
+            self.store.ensure_capacity(capacity_for(max(WINDOWS), seconds))
         self.interval = seconds
         if self.live_timer:
             self._start_timer()

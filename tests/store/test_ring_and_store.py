@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from perftui.core.types import SourceStatus
-from perftui.store.metric_store import MetricStore, compute_stats
+from perftui.store.metric_store import MetricStore, capacity_for, compute_stats
 from perftui.store.ring import RingBuffer
 
 
@@ -28,6 +28,40 @@ def test_ring_partial_fill_and_since() -> None:
     assert ts.tolist() == [2.0, 3.0]
     ts, _ = ring.since(0.0, 2.0)
     assert ts.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_ring_grow_keeps_every_point_in_order_and_wraps_at_the_new_size() -> None:
+    ring = RingBuffer(5)
+    for i in range(8):  # wrapped: holds 3..7
+        ring.append(float(i), float(i * 10))
+    ring.grow(3)  # never shrinks
+    assert ring.capacity == 5 and ring.all()[0].tolist() == [3.0, 4.0, 5.0, 6.0, 7.0]
+    ring.grow(8)
+    assert ring.capacity == 8 and len(ring) == 5
+    assert ring.all()[0].tolist() == [3.0, 4.0, 5.0, 6.0, 7.0]
+    for i in range(8, 12):
+        ring.append(float(i), float(i * 10))
+    ts, vals = ring.all()
+    assert ts.tolist() == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]
+    assert vals.tolist() == [t * 10 for t in ts.tolist()]
+    assert ring.latest() == (11.0, 110.0)
+    assert ring.since(9.5)[0].tolist() == [10.0, 11.0]
+    assert ring.after(9.5, 10) == ([10.0, 11.0], [100.0, 110.0])
+
+
+def test_store_capacity_for_the_window_and_ensure_capacity_only_grows() -> None:
+    assert capacity_for(900, 1.0) >= 900 and capacity_for(900, 0.1) >= 9000
+    assert capacity_for(900, 1.0) < 1000  # the window, not 2.5 hours of it
+    store = MetricStore(capacity=4)
+    for i in range(6):
+        store.append(float(i), {"a": float(i)})
+    store.ensure_capacity(10)
+    store.ensure_capacity(2)
+    assert store.capacity == 10
+    for i in range(6, 12):
+        store.append(float(i), {"a": float(i), "b": float(i)})
+    assert store.series("a")[0].tolist() == [float(i) for i in range(2, 12)]
+    assert len(store.series("b")[0]) == 6  # a key that appears later gets the new size too
 
 
 def test_ring_rejects_zero_capacity() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from perftui.samplers.runner import SamplerRunner
-from perftui.store.metric_store import MetricStore
-from perftui.ui.app import DIAG_PERIOD_S, MetricPanel, PerftuiApp, create_app
+from perftui.store.metric_store import MetricStore, capacity_for
+from perftui.ui.app import DIAG_PERIOD_S, WINDOWS, MetricPanel, PerftuiApp, create_app
 from perftui.ui.screens.detail import DetailScreen
 from perftui.ui.screens.help import HelpScreen
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
@@ -88,7 +88,7 @@ async def test_p_pauses_and_resumes_rendering() -> None:
 
 
 async def test_plus_minus_change_the_runner_interval() -> None:
-    store = MetricStore()
+    store = MetricStore(capacity=capacity_for(max(WINDOWS), 1.0))  # as the perftui command sizes it
     sampler = FakeSampler("cpu", interval=1.0)
     runner = SamplerRunner(store, [sampler])
     app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, interval=1.0)
@@ -97,12 +97,14 @@ async def test_plus_minus_change_the_runner_interval() -> None:
         assert app.interval == 2.0 and sampler.interval == 2.0 and "every 2 s" in header(app)
         await pilot.press("minus", "minus", "minus")
         assert app.interval == 0.2 and sampler.interval == 0.2
+        assert store.capacity >= capacity_for(max(WINDOWS), 0.2)  # the 15-min window still fits
         for _ in range(6):
             await pilot.press("minus")
         assert app.interval == 0.1  # clamped at the fastest step
         for _ in range(10):
             await pilot.press("plus")
         assert app.interval == 10.0
+        assert store.capacity >= capacity_for(max(WINDOWS), 0.1)  # slower again: nothing dropped
 
 
 async def test_render_timer_follows_the_interval_but_never_exceeds_4_hz() -> None:

@@ -54,3 +54,10 @@ def test_dashboard_options_parse_without_textual() -> None:
         "assert 'textual' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_history_kept_is_the_longest_window_the_keys_offer() -> None:
+    from perftui.commands.dashboard import HISTORY_S
+    from perftui.ui.app import WINDOWS
+
+    assert max(WINDOWS) == HISTORY_S

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -76,7 +77,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_blas() -> None:
+    """numpy's OpenBLAS starts a thread per CPU when it loads (64 on a big GPU server); perftui does
+    no linear algebra, so one is enough. Before numpy is imported; a value the user set stays."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_blas()
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(argv)

@@ -57,3 +57,25 @@ def test_snapshot_text_lists_sources_and_values() -> None:
     assert res.returncode == 0, res.stderr
     assert "cpu.util" in res.stdout
     assert "membw" in res.stdout
+
+
+@pytest.mark.parametrize(("preset", "expect"), [(None, "1"), ("3", "3")])
+def test_numpy_starts_no_blas_thread_pool(preset: str | None, expect: str) -> None:
+    """OpenBLAS would start one thread per CPU at numpy's import; perftui asks for one (a value the
+    user set is kept)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; from perftui.cli import quiet_blas; quiet_blas(); import numpy; "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    value, threads = out.stdout.split()
+    assert value == expect
+    if preset is None:
+        assert threads == "1"  # the main thread only (it would be one per CPU without it)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,7 +13,9 @@ from perftui.report.build import build_report
 from perftui.report.direction import direction
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
-from perftui.store.ring import FloatArray
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 REL_NOISE = 0.02  # 2 % of the base median
 IQR_NOISE = 0.5  # half the pooled interquartile range

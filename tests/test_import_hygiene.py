@@ -128,27 +128,3 @@ def test_no_headless_command_module_loads_textual() -> None:
     headless = [mod for mod in (m for m, _ in COMMANDS.values())]
     code = "import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in headless)
     assert "textual" not in _loaded_modules(code)
-
-
-def test_the_dashboards_first_frame_does_not_need_numpy() -> None:
-    """numpy (~0.1 s, 12 MB) loads after the first frame: the modules the dashboard imports before
-    it, a store written by samplers, and panels drawn from a few points, all run without it."""
-    code = (
-        "import sys\n"
-        "import perftui.commands.dashboard, perftui.ui.app, perftui.samplers.factory\n"
-        "from perftui.samplers.runner import SamplerRunner\n"
-        "from perftui.store.metric_store import MetricStore, capacity_for\n"
-        "from perftui.ui.panels import ViewCtx, memory_content\n"
-        "from perftui.ui.spark_cache import SparkCache\n"
-        "store = MetricStore(capacity=capacity_for(900, 1.0))\n"
-        "for i in range(3):\n"
-        "    store.append(100.0 + i, {'mem.used': 1e9 + i, 'mem.total': 8e9}, source='memory')\n"
-        "memory_content(store, ViewCtx(now=103.0, window=60.0, interval=1.0))\n"
-        "line = SparkCache().sparkline('mem.used', lambda s: store.window('mem.used', s),\n"
-        "    end=102.0, window=60.0, width=30, gap=2.5, fetch_new=lambda t: store.after('mem.used', t))\n"
-        "assert line.strip(), repr(line)\n"
-        "assert 'numpy' not in sys.modules, 'numpy loaded before the first frame'\n"
-        "ts, vals = store.window('mem.used', 60.0)\n"  # a window read loads it
-        "assert 'numpy' in sys.modules and ts.tolist() == [100.0, 101.0, 102.0]\n"
-    )
-    _loaded_modules(code)

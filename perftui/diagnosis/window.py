@@ -14,14 +14,12 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from perftui.store.metric_store import MetricStore
-
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
+from perftui.store.ring import FloatArray
 
 T = TypeVar("T")
 _GPU_KEY = re.compile(r"^gpu\.(\d+)\.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +25,8 @@ from perftui.report.model import (
 from perftui.report.rediagnose import recompute, verdict_shares
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
+from perftui.store.ring import FloatArray
 from perftui.store.schema import VerdictLike
-
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
 
 SOURCE_ORDER = ("gpu", "cpu", "memory", "membw", "psi", "disk", "net", "process", "stacks")
 CHART_KEYS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -13,9 +13,7 @@ from perftui.report.build import build_report
 from perftui.report.direction import direction
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
-
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
+from perftui.store.ring import FloatArray
 
 REL_NOISE = 0.02  # 2 % of the base median
 IQR_NOISE = 0.5  # half the pooled interquartile range

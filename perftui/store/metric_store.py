@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from perftui.core.types import SourceStatus, WindowStats
-from perftui.store.ring import RingBuffer, lazy_numpy
-
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
+from perftui.store.ring import FloatArray, RingBuffer
 
 DEFAULT_CAPACITY = 9000  # 15 min at 10 Hz, or 2.5 h at 1 Hz
 
@@ -29,7 +28,6 @@ def capacity_for(seconds: float, interval: float) -> int:
 
 def compute_stats(values: FloatArray) -> WindowStats | None:
     """Mean, percentiles (linear interpolation, as numpy) and max; None when empty."""
-    np = lazy_numpy()
     v = values[~np.isnan(values)]
     if v.size == 0:
         return None
@@ -88,7 +86,6 @@ class MetricStore:
 
     def extend(self, key: str, ts: FloatArray, values: FloatArray) -> None:
         """Bulk-load one key's points in time order (a recording); listeners are not called."""
-        np = lazy_numpy()
         keep = ~np.isnan(values)
         ts, values = ts[keep], values[keep]
         if ts.size == 0:
@@ -168,7 +165,6 @@ class MetricStore:
     def window(self, key: str, seconds: float, now: float | None = None) -> tuple[FloatArray, FloatArray]:
         """Points of `key` in (now - seconds, now]; now defaults to the store's newest timestamp."""
         buf = self._buffers.get(key)
-        np = lazy_numpy()
         empty = np.empty(0, dtype=np.float64)
         if buf is None:
             return empty, empty.copy()
@@ -187,7 +183,6 @@ class MetricStore:
     def series(self, key: str) -> tuple[FloatArray, FloatArray]:
         buf = self._buffers.get(key)
         if buf is None:
-            np = lazy_numpy()
             empty = np.empty(0, dtype=np.float64)
             return empty, empty.copy()
         return buf.all()

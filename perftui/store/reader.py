@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy as np
 from perftui.core.specs import REGISTRY
 from perftui.core.types import SourceStatus
 from perftui.store.metric_store import MetricStore
+from perftui.store.ring import FloatArray
 from perftui.store.schema import (
     APPLICATION_ID,
     REQUIRED_TABLES,
@@ -31,9 +32,6 @@ from perftui.store.schema import (
     decode_floats,
     decode_indices,
 )
-
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
-
+from perftui.store.ring import FloatArray
 
 APPLICATION_ID = 0x50465455  # "PFTU"
 SCHEMA_VERSION = 1

@@ -47,9 +47,6 @@ WINDOWS = (60.0, 300.0, 900.0)
 MAX_RENDER_HZ = 4.0
 DIAG_PERIOD_S = 2.0  # the verdict reads a 10 s window: every 2 s is current enough, and half the cost
 DIAG_WINDOW_S = 10.0
-# The diagnosis (its rules, numpy) loads this long after the first frame: ~0.1 s of imports that
-# would otherwise compete with the terminal (or sshd) drawing that frame.
-LOAD_TRACKER_AFTER_S = 0.3
 
 _W = TypeVar("_W", bound=Widget)
 
@@ -246,7 +243,7 @@ class PerftuiApp(App[int]):
     def on_mount(self) -> None:
         if self._tracker_wanted:
             self._one(DiagnosisPane).show_message("diagnosis: waiting for samples")
-            self.set_timer(LOAD_TRACKER_AFTER_S, self._load_tracker)
+            self.call_after_refresh(self._load_tracker)
         self._apply_size()
         self.refresh_view()
         if self.live_timer:

@@ -15,14 +15,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from perftui.store.ring import FloatArray
 from perftui.ui.sparkline import aligned_end, carry_tail, fold, fold_points, scaled, top_of
 
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
-
-Fetch = Callable[[float], "tuple[FloatArray, FloatArray]"]
+Fetch = Callable[[float], tuple[FloatArray, FloatArray]]
 # points strictly after a time, as plain floats; None when there are too many to bother
 FetchNew = Callable[[float], tuple[list[float], list[float]] | None]
 
@@ -73,16 +70,9 @@ class SparkCache:
             if shift < width:
                 return self._advance(entry, shift, fetch, fetch_new, end, col_s, lo, hi)
         cols: list[float | None] = [None] * width
-        # a few points (a start, a short gap) come as floats; a full window as arrays
-        first = fetch_new(end - window - 2 * col_s) if fetch_new is not None else None
-        if first is not None:
-            times, values = first
-            fold_points(cols, times, values, end=end, window=window)
-            upto = times[-1] if times else end - window
-        else:
-            ts, vals = fetch(window + 2 * col_s)
-            fold(cols, ts, vals, end=end, window=window)
-            upto = float(ts[-1]) if len(ts) else end - window
+        ts, vals = fetch(window + 2 * col_s)
+        fold(cols, ts, vals, end=end, window=window)
+        upto = float(ts[-1]) if ts.size else end - window
         carried = carry_tail(cols, 0, gap, col_s)
         top = hi if hi is not None else top_of(cols)
         scale = None if top is None else (lo, top)

@@ -1,4 +1,4 @@
-"""Time-bucketed sparklines as plain strings (no Textual, no Fraction, no numpy).
+"""Time-bucketed sparklines as plain strings (numpy, no Textual, no Fraction).
 
 Column j of a sparkline of width W covers ((j-W)·c + end, (j-W+1)·c + end] with c = window/W and
 `end` rounded up to a multiple of c, so the columns stay put between column boundaries: when a
@@ -11,12 +11,11 @@ source leaves a visible hole instead of a fake flat line. Missing = blank.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from perftui.store.ring import FloatArray
+import numpy as np
+
+from perftui.store.ring import FloatArray
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -35,10 +34,10 @@ def fold(
     Plain Python over the points: for the few dozen to few hundred points a sparkline covers,
     this is several times cheaper than a chain of small numpy calls. Returns the times folded.
     """
-    if len(out) <= 0 or window <= 0 or len(ts) == 0:
+    if len(out) <= 0 or window <= 0 or ts.size == 0:
         return []
-    lo = bisect_right(ts, end - window)
-    hi = bisect_right(ts, end, lo)
+    lo = int(np.searchsorted(ts, end - window, side="right"))
+    hi = int(np.searchsorted(ts, end, side="right"))
     times: list[float] = ts[lo:hi].tolist()
     fold_points(out, times, vals[lo:hi].tolist(), end=end, window=window)
     return times

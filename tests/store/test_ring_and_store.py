@@ -64,30 +64,6 @@ def test_store_capacity_for_the_window_and_ensure_capacity_only_grows() -> None:
     assert len(store.series("b")[0]) == 6  # a key that appears later gets the new size too
 
 
-def test_ring_memory_follows_the_points_held_up_to_its_capacity() -> None:
-    ring = RingBuffer(9000)
-    assert ring.nbytes == 0
-    for i in range(10):
-        ring.append(float(i), 1.0)
-    assert ring.nbytes == 10 * 2 * 8  # not 9000 slots reserved up front
-    ring = RingBuffer(4)
-    for i in range(100):
-        ring.append(float(i), 1.0)
-    assert ring.nbytes == 4 * 2 * 8 and len(ring) == 4
-
-
-def test_ring_extend_keeps_the_newest_and_carries_on_appending() -> None:
-    ring = RingBuffer(5)
-    for i in range(3):
-        ring.append(float(i), float(i))
-    ring.extend(np.arange(3.0, 10.0), np.arange(3.0, 10.0) * 10)
-    ts, vals = ring.all()
-    assert ts.tolist() == [5.0, 6.0, 7.0, 8.0, 9.0] and vals.tolist() == [50.0, 60.0, 70.0, 80.0, 90.0]
-    ring.append(10.0, 100.0)
-    assert ring.all()[0].tolist() == [6.0, 7.0, 8.0, 9.0, 10.0]
-    assert ring.latest() == (10.0, 100.0) and ring.after(8.5, 5) == ([9.0, 10.0], [90.0, 100.0])
-
-
 def test_ring_rejects_zero_capacity() -> None:
     with pytest.raises(ValueError):
         RingBuffer(0)

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Static
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore, capacity_for
 from perftui.ui import panels
-from perftui.ui.layout import MIN_SIZE, arrange_gpu_grid, gpu_classes, size_classes
+from perftui.ui.layout import MIN_SIZE, WIDE, arrange_gpu_grid, gpu_classes, screen_classes, size_classes
 from perftui.ui.panels import PanelContent, ViewCtx
 from perftui.ui.themes import DEFAULT_THEME, LoadedThemes, all_theme_names, load_themes, perftui_variables
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
@@ -182,7 +182,7 @@ class PerftuiApp(App[int]):
                     yield from gpus
                 if ids:
                     w, h = self.size
-                    arrange_gpu_grid(box, gpus, w, h, len(ids))
+                    arrange_gpu_grid(box, gpus, w, h)
                 else:
                     yield from host[2:]
         with Horizontal(id="bottom"):
@@ -228,11 +228,9 @@ class PerftuiApp(App[int]):
         self._refresh_truecolor_filter(self.ansi_theme)
 
     def _watch_theme(self, theme_name: str) -> None:
-        if self._theme_styled == theme_name:
-            self._theme_styled = None  # already in the stylesheet (see _start_theme)
-            return
-        self._theme_styled = None
-        super()._watch_theme(theme_name)
+        styled, self._theme_styled = self._theme_styled, None
+        if styled != theme_name:  # else already in the stylesheet (see _start_theme)
+            super()._watch_theme(theme_name)
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -330,9 +328,9 @@ class PerftuiApp(App[int]):
             return
         main = self._main_screen()
         term_w, term_h = self._term_size or self.size
-        main.set_class(term_w >= 160, "-wide")
+        main.set_class(term_w >= WIDE, "-wide")
         gpus = main.query_one("#gpus", Container)
-        arrange_gpu_grid(gpus, gpus.query(MetricPanel), term_w, term_h, len(ids))
+        arrange_gpu_grid(gpus, gpus.query(MetricPanel), term_w, term_h)
 
     def _reweight(self) -> None:
         """Share each column's height by the rows each panel wants (fr weights)."""
@@ -588,9 +586,7 @@ class PerftuiApp(App[int]):
 
         # the classes of the first layout, so mounting styles the screen once (see compose)
         w, h = self.size
-        ids = self._initial_gpu_ids()
-        classes = {**size_classes(w, h), **gpu_classes(ids), "-wide": bool(ids) and w >= 160}
-        return SpanScreen(id="_default", classes=" ".join(name for name, on in classes.items() if on))
+        return SpanScreen(id="_default", classes=screen_classes(w, h, self._initial_gpu_ids()))
 
     def get_driver_class(self) -> type[Driver]:
         return _quiet_driver_class() or super().get_driver_class()

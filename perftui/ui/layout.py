@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from textual.widget import Widget
 
 MIN_SIZE = (80, 24)
+WIDE = 160  # columns from which many GPUs take the wider share of the screen
 
 
 def size_classes(width: int, height: int) -> dict[str, bool]:
@@ -31,6 +32,12 @@ def gpu_classes(ids: list[int]) -> dict[str, bool]:
     return {"-no-gpu": not ids, "-many-gpus": len(ids) >= 5}
 
 
+def screen_classes(width: int, height: int, ids: list[int]) -> str:
+    """Every layout class the screen starts with (`-wide` only matters, and is set, with GPUs)."""
+    classes = {**size_classes(width, height), **gpu_classes(ids), "-wide": bool(ids) and width >= WIDE}
+    return " ".join(name for name, on in classes.items() if on)
+
+
 @dataclass(frozen=True)
 class GpuGrid:
     cols: int
@@ -40,7 +47,7 @@ class GpuGrid:
 
 def gpu_grid(width: int, height: int, n: int) -> GpuGrid:
     """How `n` GPU panels share the GPU column of a `width`×`height` terminal."""
-    wide = width >= 160
+    wide = width >= WIDE
     column = int(width * (0.68 if wide and n >= 5 else 0.5 if width < 120 else 0.6))
     bottom = 12 if height >= 60 else 6 if height < 34 else 8
     body_h = height - 2 - bottom
@@ -51,9 +58,10 @@ def gpu_grid(width: int, height: int, n: int) -> GpuGrid:
     return GpuGrid(cols, rows, False)
 
 
-def arrange_gpu_grid(container: Widget, panels: Iterable[Widget], width: int, height: int, n: int) -> None:
+def arrange_gpu_grid(container: Widget, panels: Iterable[Widget], width: int, height: int) -> None:
     """Apply `gpu_grid` to the GPU container and its panels (mounted or not yet)."""
-    grid = gpu_grid(width, height, n)
+    panels = list(panels)
+    grid = gpu_grid(width, height, len(panels))
     container.set_class(grid.compact, "-compact")
     for panel in panels:
         panel.set_class(grid.compact, "-oneline")

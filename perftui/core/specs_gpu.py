@@ -65,4 +65,18 @@ SPECS: list[MetricSpec] = [
     _g("gpm_pcie_rx_bytes_per_s", BR, "PCIe received (GPM)", rate=True, label="PCIe rx"),
     _g("gpm_nvlink_tx_bytes_per_s", BR, "NVLink sent (GPM)", rate=True, label="NVLink tx"),
     _g("gpm_nvlink_rx_bytes_per_s", BR, "NVLink received (GPM)", rate=True, label="NVLink rx"),
+    # Efficiency (derived from GPM pipe activity × the peak table at the SM clock; core/gpu_peaks.py)
+    _g(
+        "tflops",
+        Unit.TFLOPS,
+        "achieved TFLOP/s (estimate: GPM pipe activity × peak at the SM clock; tensor as FP16/BF16 dense)",
+        label="TFLOP/s",
+    ),
+    _g(
+        "flops_util_pct",
+        P,
+        "achieved FLOP/s as share of the datasheet's dense BF16 peak",
+        mx=100,
+        label="FLOPS util",
+    ),
 ]

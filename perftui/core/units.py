@@ -24,6 +24,7 @@ class Unit(str, Enum):
     COUNT = ""
     RATIO = "ratio"
     FLAGS = "flags"
+    TFLOPS = "TFLOP/s"
 
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -109,6 +110,8 @@ def format_value(value: float | None, unit: Unit) -> str:
         return f"{value:.2f}"
     if unit is Unit.FLAGS:
         return f"0x{int(value):x}"
+    if unit is Unit.TFLOPS:
+        return f"{value:.0f} TFLOP/s" if abs(value) >= 100 else f"{value:.1f} TFLOP/s"
     return format_count(value)
 
 

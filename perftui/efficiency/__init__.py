@@ -1,0 +1,1 @@
+"""Efficiency: achieved TFLOP/s, FLOPS utilization, MFU, energy, cost and scaling across runs."""

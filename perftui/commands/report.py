@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from perftui.commands.efficiency_args import OptionError, add_efficiency_arguments, efficiency_options
 from perftui.report.build import TimeRangeError, build_report, parse_time
 from perftui.report.model import Report
 from perftui.report.text import iso
@@ -38,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "for long windows so a report stays fast; 1 = exactly as live)",
     )
     p.add_argument("--no-diagnosis", action="store_true", help="show the recorded diagnosis only")
+    add_efficiency_arguments(p)
 
 
 def _error(message: str) -> None:
@@ -96,13 +98,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         rec = open_recording(args.file)
         t0, t1 = window(rec, args.t_from, args.t_to)
-    except (RecordingError, TimeRangeError) as exc:
+        options = efficiency_options(args)
+    except (RecordingError, TimeRangeError, OptionError) as exc:
         _error(str(exc))
         return 2
     if args.diagnosis_step is not None and not (0.05 <= args.diagnosis_step <= 3600):
         _error("--diagnosis-step must be between 0.05 and 3600 seconds")
         return 2
-    report = build_report(rec, t0, t1, diagnose=not args.no_diagnosis, diagnosis_step=args.diagnosis_step)
+    report = build_report(
+        rec, t0, t1, diagnose=not args.no_diagnosis, diagnosis_step=args.diagnosis_step, efficiency=options
+    )
     text = render(report, fmt)
     out = Path(args.output) if args.output else None
     if out is None and fmt == "html":

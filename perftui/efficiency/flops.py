@@ -86,11 +86,10 @@ def _interval_clock(clock: tuple[FloatArray, FloatArray], ts: FloatArray) -> Flo
 def gpu_flops(series: Series, index: int, name: str | None, tier: str | None = None) -> GpuFlops:
     """Achieved TFLOP/s of GPU `index` at every GPM sample, or why there is no figure."""
     p = f"gpu.{index}."
-    has_gpm = p + "tensor_active" in series
-    reason = no_figure_reason(name, tier if tier is not None else ("gpm" if has_gpm else "nvml"))
+    reason = no_figure_reason(name, tier)
     peak = peak_for(name)
-    if reason is None and not has_gpm:
-        reason = "needs GPM counters (no tensor activity recorded)"
+    if reason is None and p + "tensor_active" not in series:
+        reason = "needs GPM counters (no tensor-pipe activity recorded)"
     if reason is None and p + "sm_clock_mhz" not in series:
         reason = "no SM clock recorded"
     if reason is not None or peak is None:

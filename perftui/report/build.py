@@ -12,6 +12,8 @@ import numpy as np
 from perftui.core.redact import redact_argv, redact_text, redact_value
 from perftui.core.specs import REGISTRY
 from perftui.core.units import Unit, format_bytes, format_value, natural_key
+from perftui.efficiency.recording import with_efficiency
+from perftui.efficiency.summary import EfficiencyOptions, EfficiencySection, build_efficiency
 from perftui.report.model import (
     STAT_NAMES,
     Chart,
@@ -261,13 +263,14 @@ def build_report(
     *,
     diagnose: bool = True,
     diagnosis_step: float | None = None,
+    efficiency: EfficiencyOptions | None = None,
 ) -> Report:
     """The report of `rec` between t0 and t1 (epoch seconds; default: all of it).
 
     `diagnose`: also recompute the diagnosis timeline from the recorded data through the same
     tracker the live app uses (the recorded timeline is always shown as recorded).
     """
-    part = rec.slice(t0, t1)
+    part = with_efficiency(rec.slice(t0, t1))  # gpu.<i>.tflops and flops_util_pct join the statistics
     start = part.start if t0 is None else t0
     end = part.end if t1 is None else t1
     if start is None or end is None:
@@ -315,7 +318,17 @@ def build_report(
         category_shares=tuple(sorted(shares_cat, key=lambda p: -p[1])),
         charts=_charts(part, float(start)),
         source_file=str(rec.path.name),
+        efficiency=_efficiency(part, float(end) - float(start), efficiency),
     )
+
+
+def _efficiency(
+    part: Recording, duration: float, options: EfficiencyOptions | None
+) -> EfficiencySection | None:
+    sec = build_efficiency(part.series, part.meta, part.details_at(), duration, options)
+    if not sec.gpus and sec.tokens_per_s is None and options is None:
+        return None
+    return sec
 
 
 def _recorded_advice(rec: Recording) -> tuple[Any, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from perftui.efficiency.summary import EfficiencySection
+
 STAT_NAMES: tuple[str, ...] = ("mean", "p50", "p95", "p99", "p99.9", "max")
 
 
@@ -100,6 +102,7 @@ class Report:
     category_shares: tuple[tuple[str, float], ...] = ()  # (category, mean share %)
     charts: tuple[Chart, ...] = field(default_factory=tuple)
     source_file: str = ""
+    efficiency: EfficiencySection | None = None  # TFLOP/s, MFU, energy, cost (None: no GPU, no tokens)
 
     @property
     def duration(self) -> float:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from perftui.core.units import Unit, format_value
+from perftui.report.efficiency_text import TABLE_HEADER, summary_lines, table_rows
 from perftui.report.model import STAT_NAMES, Chart, Report, Table, TimelineRow
 from perftui.report.text import offset, pct, stat_header, time_range_lines
 
@@ -121,6 +122,13 @@ def render_html(report: Report) -> str:
                 f"<p><span class='verdict'>{escape(a.verdict)}</span> — {escape(a.title)}</p>"
                 f"<ul>{''.join(items)}</ul>"
             )
+
+    if report.efficiency is not None:
+        out.append("<h2>Efficiency</h2>")
+        if report.efficiency.gpus:
+            out.append(_table(TABLE_HEADER, table_rows(report.efficiency), numeric_from=2))
+        eff_items = "".join(f"<li>{escape(x)}</li>" for x in summary_lines(report.efficiency))
+        out.append(f"<ul>{eff_items}</ul>")
 
     if report.charts:
         out.append("<h2>Charts</h2>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from perftui.report.efficiency_text import TABLE_HEADER, summary_lines, table_rows
 from perftui.report.model import STAT_NAMES, Chart, Report, Table, TimelineRow
 from perftui.report.text import offset, pct, stat_header, time_range_lines
 
@@ -86,6 +87,12 @@ def render_markdown(report: Report, charts: bool = True) -> str:
             if a.next_step:
                 lines += [f"- Next profiling step: `{a.next_step}`"]
             lines += [""]
+
+    if report.efficiency is not None:
+        lines += ["## Efficiency", ""]
+        if report.efficiency.gpus:
+            lines += [*_table(TABLE_HEADER, table_rows(report.efficiency)), ""]
+        lines += [*(f"- {line}" for line in summary_lines(report.efficiency)), ""]
 
     if charts and report.charts:
         lines += ["## Charts", ""]

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("perftui.commands.record", "record every metric and the diagnosis to a SQLite file"),
     "report": ("perftui.commands.report", "write a Markdown, HTML or JSON report of a recording"),
     "compare": ("perftui.commands.compare", "compare two recordings: what improved, what regressed"),
+    "scaling": ("perftui.commands.scaling", "scaling across runs: throughput per GPU, efficiency, overhead"),
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
 }

@@ -9,6 +9,7 @@ import numpy as np
 
 from perftui.core.specs import REGISTRY
 from perftui.core.units import Unit, format_value, natural_key
+from perftui.efficiency.recording import with_efficiency
 from perftui.report.build import build_report
 from perftui.report.direction import direction
 from perftui.store.metric_store import compute_stats
@@ -142,6 +143,7 @@ def _side(rec: Recording) -> Side:
 
 
 def compare(base: Recording, new: Recording) -> Comparison:
+    base, new = with_efficiency(base), with_efficiency(new)  # gpu.<i>.tflops, flops_util_pct compared too
     keys = sorted(set(base.series) | set(new.series), key=natural_key)
     metrics = tuple(
         compare_metric(
@@ -153,3 +155,8 @@ def compare(base: Recording, new: Recording) -> Comparison:
     )
     key_metrics = tuple(m for m in metrics if m.better is not None)
     return Comparison(_side(base), _side(new), NOISE_RULE, key_metrics, metrics)
+
+
+def regressions(c: Comparison) -> list[MetricDelta]:
+    """The key metrics that regressed beyond the noise rule (`--fail-on-regression`)."""
+    return [m for m in c.key_metrics if m.result == "regressed"]

@@ -13,6 +13,7 @@ from typing import Any
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
 from perftui.core.specs import REGISTRY
 from perftui.core.units import natural_key
+from perftui.efficiency.flops import missing_figures
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
@@ -70,7 +71,14 @@ def to_json(store: MetricStore) -> dict[str, Any]:
         for name, st in sorted(store.statuses().items())
     }
     details = {k: v for k, v in store.details().items() if _jsonable(v)}
-    return {"host": host_facts(), "metrics": metrics, "sources": sources, "details": details}
+    no_tflops = {f"gpu.{i}.tflops": why for i, why in missing_figures(store, store.details()).items()}
+    return {
+        "host": host_facts(),
+        "metrics": metrics,
+        "sources": sources,
+        "details": details,
+        "no_figure": no_tflops,
+    }
 
 
 def _jsonable(value: Any) -> bool:
@@ -89,6 +97,8 @@ def render_text(store: MetricStore) -> str:
     width = max((len(k) for k in store), default=10)
     for key in sorted(store, key=natural_key):
         lines.append(f"{key:<{width}}  {REGISTRY.format(key, store.latest(key)):>12}")
+    for i, why in missing_figures(store, store.details()).items():  # achieved TFLOP/s: why none
+        lines.append(f"{f'gpu.{i}.tflops':<{width}}  {'—':>12}  {why}")
     return "\n".join(lines)
 
 

@@ -135,3 +135,16 @@ def derived_series(flops: list[GpuFlops]) -> dict[str, tuple[FloatArray, FloatAr
             out[f"gpu.{g.index}.tflops"] = (g.ts[keep], g.tflops[keep])
             out[f"gpu.{g.index}.flops_util_pct"] = (g.ts[keep], g.util_pct[keep])
     return out
+
+
+def missing_figures(keys: Any, details: Mapping[str, Any]) -> dict[int, str]:
+    """GPU index -> why it has no `gpu.<i>.tflops` in a live store (keys, details) that has GPUs."""
+    keys = set(keys)
+    names, tiers = gpu_names({}, details), gpu_tiers(details)
+    out: dict[int, str] = {}
+    for i in sorted(set(gpu_indices(keys)) | set(names)):
+        if f"gpu.{i}.tflops" in keys or tiers.get(i) == "lost":
+            continue
+        reason = no_figure_reason(names.get(i), tiers.get(i))
+        out[i] = reason or "needs two GPM samples (sample for longer)"
+    return out

@@ -28,6 +28,7 @@ from perftui.core.gpu import (
 )
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Sampler, Values
+from perftui.samplers.gpu_flops import FlopsEstimator
 from perftui.samplers.gpu_gpm import GpmTier, gpm_support
 from perftui.samplers.gpu_processes import ProcessTracker
 from perftui.samplers.nvml import PERMANENT_ERRORS, Nvml
@@ -96,6 +97,7 @@ class _Gpu:
         self.tier = "nvml"
         self.tier_reason = ""
         self.gpm: GpmTier | None = None
+        self.flops: FlopsEstimator | None = None  # achieved TFLOP/s from GPM (known models only)
         self.fields: list[tuple[int, int]] = []
         self.field_keys: dict[tuple[int, int], str] = {}
         self.pcie_counters = False
@@ -201,6 +203,7 @@ class GpuSampler(BaseSampler):
             self._details[g.prefix + "info"] = info.as_dict()
             self._setup_fields(g, info)
             self._setup_tier(g, info, arch)
+            g.flops = FlopsEstimator.for_gpu(info.name, g.prefix) if g.gpm is not None else None
             if g.gpm is not None and any("pcie" in key for _, key, _ in g.gpm.metrics):
                 # GPM counts PCIe bytes over the whole interval. The counter fields were seen to wrap
                 # within one 0.5 s tick at 8 GB/s on an H100 (22 of 30 rates lost): not used then.
@@ -372,6 +375,8 @@ class GpuSampler(BaseSampler):
             else:
                 out.update(gv)
                 self._details[g.prefix + "gpm_metrics"] = g.gpm.supported_metrics
+                if g.flops is not None:
+                    g.flops.apply(out)
         return out
 
     def _memory(self, g: _Gpu) -> Any:

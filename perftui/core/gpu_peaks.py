@@ -166,3 +166,25 @@ def no_figure_reason(name: str | None, tier: str | None) -> str | None:
     if peak_for(name) is None:
         return f"unknown GPU model {name!r}: no peak in the table (perftui.core.gpu_peaks)"
     return None
+
+
+def flops_phrase(
+    name: str | None,
+    clock_mhz: float | None,
+    tensor_pct: float | None,
+    fp16_pct: float | None = None,
+    fp32_pct: float | None = None,
+    fp64_pct: float | None = None,
+) -> str | None:
+    """Evidence for a compute-bound verdict: how far from peak, e.g. "≈684 TFLOP/s, 69 % of the
+    H100 SXM's dense BF16 peak (989 TFLOP/s; 713 TFLOP/s at 1320 MHz)". None without a figure."""
+    peak = peak_for(name)
+    if peak is None or clock_mhz is None:
+        return None
+    a = achieved(peak, clock_mhz, tensor_pct, fp16_pct, fp32_pct, fp64_pct)
+    if a is None:
+        return None
+    return (
+        f"≈{a.tflops:.0f} TFLOP/s (estimate), {a.util_pct:.0f} % of the {peak.model}'s dense BF16 peak "
+        f"({peak.bf16_tflops:.0f} TFLOP/s; {a.peak_tflops:.0f} at the {clock_mhz:.0f} MHz it ran)"
+    )

@@ -77,3 +77,25 @@ def test_reasons_for_no_figure() -> None:
     reason = no_figure_reason("NVIDIA Quadro P1000", "gpm")
     assert reason is not None and "unknown GPU model" in reason and "P1000" in reason
     assert no_figure_reason("NVIDIA H100 80GB HBM3", "gpm") is None
+
+
+def test_flops_phrase_for_the_compute_bound_evidence() -> None:
+    from perftui.core.gpu_peaks import flops_phrase
+
+    text = flops_phrase("NVIDIA H100 80GB HBM3", 1380, 93.0)
+    assert text is not None and "≈689 TFLOP/s" in text and "70 % of the H100 SXM's dense BF16 peak" in text
+    assert "1380 MHz" in text
+    assert flops_phrase("NVIDIA Mystery", 1380, 93.0) is None and flops_phrase(None, 1380, 93.0) is None
+
+
+def test_h100_recording_compute_bound_evidence_says_how_far_from_peak() -> None:
+    from pathlib import Path
+
+    from perftui.report.build import build_report
+    from perftui.store.reader import open_recording
+
+    rec = open_recording(Path(__file__).resolve().parents[1] / "fixtures/gpu_h100/matmul_bf16.sqlite")
+    timeline = build_report(rec).diagnosis.recomputed
+    assert timeline
+    evidence = " ".join(e for row in timeline if row.verdict == "compute-bound" for e in row.evidence)
+    assert "TFLOP/s (estimate)" in evidence and "H100 SXM's dense BF16 peak" in evidence

@@ -83,7 +83,7 @@ def test_flops_phrase_for_the_compute_bound_evidence() -> None:
     from perftui.core.gpu_peaks import flops_phrase
 
     text = flops_phrase("NVIDIA H100 80GB HBM3", 1380, 93.0)
-    assert text is not None and "≈689 TFLOP/s" in text and "70 % of the H100 SXM's dense BF16 peak" in text
+    assert text is not None and "≈694 TFLOP/s" in text and "70 % of the H100 SXM's dense BF16 peak" in text
     assert "1380 MHz" in text
     assert flops_phrase("NVIDIA Mystery", 1380, 93.0) is None and flops_phrase(None, 1380, 93.0) is None
 

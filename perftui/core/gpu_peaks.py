@@ -18,7 +18,9 @@ datasheet figure and the SM count); non-tensor figures at the boost clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 TENSOR_PRECISION = "FP16/BF16 dense (FP32 accumulate); FP8/INT8 work reads at this rate"
 
@@ -188,3 +190,15 @@ def flops_phrase(
         f"≈{a.tflops:.0f} TFLOP/s (estimate), {a.util_pct:.0f} % of the {peak.model}'s dense BF16 peak "
         f"({peak.bf16_tflops:.0f} TFLOP/s; {a.peak_tflops:.0f} at the {clock_mhz:.0f} MHz it ran)"
     )
+
+
+def peak_evidence(
+    mean: Callable[[str], float | None], detail: Callable[[str], Any], index: int
+) -> tuple[str, ...]:
+    """`flops_phrase` for GPU `index` of a window (its `mean` of a key, its `detail`), or ()."""
+    p = f"gpu.{index}."
+    info = detail(p + "info")
+    name = info.get("name") if isinstance(info, dict) else None
+    pipes = [mean(p + f"{q}_active") for q in ("tensor", "fp16", "fp32", "fp64")]
+    phrase = flops_phrase(name, mean(p + "sm_clock_mhz"), *pipes)
+    return (phrase,) if phrase else ()

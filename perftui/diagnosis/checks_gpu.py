@@ -7,7 +7,7 @@ rule's verdict is the one shown, which relaxes thresholds by their band (no flap
 from __future__ import annotations
 
 from perftui.core.gpu import THROTTLE_MASK, clock_event_labels, decode_clock_events
-from perftui.core.gpu_peaks import flops_phrase
+from perftui.core.gpu_peaks import peak_evidence
 from perftui.diagnosis.model import Confidence
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import (
@@ -371,7 +371,7 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
             ev = (
                 f"SM active {pct(g.sm)}{occ}; {g.pipe_name} pipe {pct(g.pipes)}; "
                 f"DRAM bandwidth {pct(g.dram)} of peak",
-                *_peak_note(w, g),
+                *peak_evidence(w.mean, w.detail, g.index),  # how far from peak (core/gpu_peaks.py)
                 *power_cap_note(w, g),
             )
             hits.append(
@@ -385,16 +385,6 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 )
             )
     return hits
-
-
-def _peak_note(w: DiagnosisWindow, g: GpuView) -> tuple[str, ...]:
-    """How far from the GPU's peak (efficiency: core/gpu_peaks.py), when its model is in the table."""
-    p = f"gpu.{g.index}."
-    info = w.detail(p + "info")
-    pipes = [w.mean(p + f"{q}_active") for q in ("tensor", "fp16", "fp32", "fp64")]
-    name = info.get("name") if isinstance(info, dict) else None
-    phrase = flops_phrase(name, w.mean(p + "sm_clock_mhz"), *pipes)
-    return (phrase,) if phrase else ()
 
 
 def latency_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:

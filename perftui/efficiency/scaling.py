@@ -128,7 +128,10 @@ def run_facts(
         gpus=gpus,
         throughput=throughput,
         throughput_from=source,
-        collective_pct=sum(coll) if coll else None,
+        # stack samples without a collective category: none of them in collectives
+        collective_pct=sum(coll)
+        if coll
+        else (0.0 if any(k.startswith("stack.share.") for k in series) else None),
         nvlink_busy_pct=float(np.mean(nvl)) if nvl else None,
         gpu_idle_pct=float(np.mean(idle)) if idle else None,
     )

@@ -98,3 +98,10 @@ def test_cli_markdown_json_and_bad_input(tmp_path: Path) -> None:
     bad.write_text("not a recording")
     r = subprocess.run([*PERFTUI, "scaling", paths[0], str(bad)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_stack_samples_without_collectives_read_zero(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
+    facts = _facts([root / "base.sqlite", root / "new.sqlite"], "nope.x")
+    assert [f.collective_pct for f in facts] == [0.0, 0.0]
+    assert all(f.throughput is None and "not in this recording" in f.throughput_from for f in facts)

@@ -79,4 +79,11 @@ SPECS: list[MetricSpec] = [
         mx=100,
         label="FLOPS util",
     ),
+    MetricSpec(
+        "efficiency.joules_per_token",
+        Unit.JOULES,
+        "GPU energy per token: the GPUs' power ÷ tokens/s (serving source or probe), derived by reports",
+        label="J/token",
+        source="gpu",
+    ),
 ]

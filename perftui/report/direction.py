@@ -22,6 +22,7 @@ DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
     ("gpu.*.tensor_active", "higher", "tensor pipes doing the math they are for"),
     ("gpu.*.tflops", "higher", "achieved TFLOP/s (estimate from the GPM pipes)"),
     ("gpu.*.flops_util_pct", "higher", "share of the GPU's dense BF16 peak achieved"),
+    ("efficiency.joules_per_token", "lower", "GPU energy spent per token"),
     ("gpu.*.throttled", "lower", "clocks lowered by power, thermal or hardware events"),
     ("gpu.*.xid_events", "lower", "driver-reported GPU errors"),
     ("gpu.*.ecc_uncorrected", "lower", "uncorrected memory errors"),

@@ -80,6 +80,10 @@ def test_fail_on_regression(tmp_path: Path) -> None:
     c = compare(open_recording(fast), open_recording(slow))
     keys = {m.key for m in regressions(c)}
     assert {"probe.tokens_per_s", "gpu.0.tflops", "gpu.0.flops_util_pct"} <= keys
+    assert "efficiency.joules_per_token" in keys  # 500 W for 700 instead of 1000 tokens/s
+    jpt = next(m for m in c.metrics if m.key == "efficiency.joules_per_token")
+    assert jpt.base is not None and jpt.new is not None
+    assert (jpt.base["p50"], jpt.new["p50"]) == pytest.approx((0.5, 500 / 700))
     assert not regressions(compare(open_recording(slow), open_recording(fast)))
     assert _cli("compare", str(fast), str(slow)).returncode == 0  # no gate asked
     r = _cli("compare", str(fast), str(slow), "--fail-on-regression")

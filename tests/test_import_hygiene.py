@@ -43,6 +43,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "pynvml",
     ),
     "report": ("perftui.ui", "perftui.commands", "textual"),
+    "efficiency": (
+        "perftui.samplers",
+        "perftui.diagnosis",
+        "perftui.report",
+        "perftui.ui",
+        "perftui.commands",
+        "textual",
+        "psutil",
+        "pynvml",
+    ),
 }
 
 

@@ -16,9 +16,10 @@ from dataclasses import replace
 from perftui.diagnosis import advice as A
 from perftui.diagnosis.model import Finding
 from perftui.diagnosis.ruledef import Hit, Rule
-from perftui.diagnosis.rules import RULES
+from perftui.diagnosis.rules import RULES, SIGNALS
 from perftui.diagnosis.signals import cpu_view, gpu_views, pct, pid_of, psi
 from perftui.diagnosis.window import DiagnosisWindow
+from perftui.store.metric_store import MetricStore
 
 INSUFFICIENT = "insufficient-data"
 NO_BOTTLENECK = "none"
@@ -33,6 +34,12 @@ class _Fill(dict[str, str]):
 
 def _next_step(rule: Rule, fmt: Mapping[str, str]) -> str:
     return rule.next_step.format_map(_Fill(fmt))
+
+
+def window_from_store(store: MetricStore, seconds: float, now: float | None = None) -> DiagnosisWindow:
+    """The store's last `seconds` (ending at `now`, else its newest timestamp), only the keys some rule
+    reads (the table's SIGNALS)."""
+    return DiagnosisWindow.from_store(store, seconds, SIGNALS, now=now)
 
 
 def has_data(w: DiagnosisWindow) -> bool:

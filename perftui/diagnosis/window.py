@@ -1,6 +1,7 @@
 """DiagnosisWindow: the plain data the engine reads (series in a time window, plus details).
 
-Built from a store by `DiagnosisWindow.from_store(store, seconds)`, or directly in tests.
+Built from a store by `DiagnosisWindow.from_store(store, seconds, patterns)` (the engine's
+`window_from_store` passes the rules table's signals), or directly in tests.
 Statistics (median, mean, P95, max) are computed lazily for every series at once, in one stacked
 numpy pass per series length, and derived views (GPUs, CPU) are memoised: a rule pass reads each
 series once however many rules use it.
@@ -58,14 +59,10 @@ class DiagnosisWindow:
         cls,
         store: MetricStore,
         seconds: float,
-        patterns: Iterable[str] | None = None,
+        patterns: Iterable[str],
         now: float | None = None,
     ) -> DiagnosisWindow:
-        """The last `seconds` of every key (or only keys matching `patterns`, fnmatch style)."""
-        if patterns is None:
-            from perftui.diagnosis.rules import SIGNALS
-
-            patterns = SIGNALS
+        """The last `seconds` of the keys matching `patterns` (fnmatch style)."""
         regex = _patterns_regex(tuple(patterns))
         end = store.last_ts if now is None else now
         series: dict[str, FloatArray] = {}

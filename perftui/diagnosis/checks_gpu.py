@@ -6,7 +6,7 @@ rule's verdict is the one shown, which relaxes thresholds by their band (no flap
 
 from __future__ import annotations
 
-from perftui.core.gpu import THROTTLE_MASK, clock_event_labels, decode_clock_events
+from perftui.core.gpu import THROTTLE_EVENTS, THROTTLE_MASK, clock_event_labels, decode_clock_events
 from perftui.diagnosis.model import Confidence
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import (
@@ -97,7 +97,7 @@ def power_cap_only(w: DiagnosisWindow, index: int, names: list[str] | None = Non
     if names is None:
         d = w.detail(p + "clock_events")
         names = d if isinstance(d, list) else []
-    lowering = {n for n in names if n != "idle"} & set(decode_clock_events(THROTTLE_MASK))
+    lowering = set(names) & THROTTLE_EVENTS
     if lowering != {"power_cap"}:
         return False
     info = w.detail(p + "info")

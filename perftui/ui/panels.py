@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from perftui.core.gpu import clock_event_labels, throttle_events
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.rows import Piece, Row
-
-THROTTLE_EVENTS = {"SwPowerCap", "HwSlowdown", "SwThermal", "HwThermal", "HwPowerBrake"}
 
 
 @dataclass(frozen=True)
@@ -259,14 +258,14 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     add("temp_c", "temp", _sev(store.latest(p + "temp_c"), 83, 90))
     events = store.detail(p + "clock_events")
     active = [e for e in events if isinstance(e, str)] if isinstance(events, list) else []
-    throttling = [e for e in active if e in THROTTLE_EVENTS]
+    throttling = clock_event_labels(throttle_events(active))
     if p + "sm_clock_mhz" in store:
         sm, mem = store.latest(p + "sm_clock_mhz"), store.latest(p + "mem_clock_mhz")
         clocks = f"{sm:.0f}" + (f"/{mem:.0f}" if mem is not None else "") + " MHz"
         if throttling:
-            clocks += " throttled: " + ",".join(throttling)
+            clocks += " throttled: " + ", ".join(throttling)
         elif active:
-            clocks += " " + ",".join(active)
+            clocks += " " + ", ".join(clock_event_labels(active))
         rows.append(Row("clocks", text=clocks, severity="warn" if throttling else ""))
     for kind in ("pcie", "nvlink"):
         for d in ("tx", "rx"):

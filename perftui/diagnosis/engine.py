@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from perftui.diagnosis import advice as A
-from perftui.diagnosis.model import Finding
+from perftui.diagnosis.model import Finding, Verdict
 from perftui.diagnosis.ruledef import Hit, Rule
 from perftui.diagnosis.rules import RULES, SIGNALS
 from perftui.diagnosis.signals import cpu_view, gpu_views, pct, pid_of, psi
@@ -55,7 +55,7 @@ def _gpu_list(subjects: list[str]) -> str:
 
 def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
     """One finding per (verdict, base, confidence) group: several GPUs firing one rule read as one."""
-    groups: dict[tuple[str, float, str], list[Hit]] = defaultdict(list)
+    groups: dict[tuple[Verdict, float, str], list[Hit]] = defaultdict(list)
     for h in hits:
         groups[(h.verdict or rule.verdict, h.base if h.base is not None else rule.base, h.confidence)].append(
             h

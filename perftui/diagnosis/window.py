@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from perftui.core.details import gpu_tier
 from perftui.store.metric_store import MetricStore
 from perftui.store.ring import FloatArray
 
@@ -158,8 +159,8 @@ class DiagnosisWindow:
 
     def gpu_tier(self, index: int) -> str:
         """ "gpm", "nvml" or "lost": the sampler's detail, else inferred from the keys present."""
-        tier = self.details.get(f"gpu.{index}.tier")
-        if isinstance(tier, str) and tier:
+        tier = gpu_tier(self, index)
+        if tier is not None:
             return tier
         return "gpm" if self.has(f"gpu.{index}.sm_active") else "nvml"
 

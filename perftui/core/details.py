@@ -30,7 +30,7 @@ class GpuInfoDetail(TypedDict, total=False):
     name: str | None
     uuid: str | None
     pci_bus_id: str | None
-    memory_total_bytes: int | None
+    memory_total_bytes: float | None
     max_sm_clock_mhz: int | None
     max_mem_clock_mhz: int | None
     power_limit_w: float | None
@@ -53,8 +53,8 @@ class GpuProcessDetail(TypedDict):
 
     gpu: int
     pid: int
-    used_bytes: int | None
-    type: Literal["compute", "graphics"]
+    used_bytes: float | None
+    type: str  # "compute" or "graphics"
     sm_util: float | None
     mem_util: float | None
     container_pid: int | None
@@ -87,7 +87,7 @@ class ProcRow(TypedDict):
     name: str | None
     cmdline: list[str]
     cpu: float | None  # % of one core; None on the first tick
-    rss: int | None
+    rss: float | None
     threads: int | None
     state: str | None  # psutil status ("running", "sleeping", "zombie", ...)
     gpu_mem_bytes: float | None
@@ -100,8 +100,8 @@ class StackFunction(TypedDict):
     function: str
     file: str
     line: int | None
-    self_pct: float
-    total_pct: float
+    self_pct: float | None
+    total_pct: float | None
 
 
 class StackThread(TypedDict):
@@ -110,12 +110,12 @@ class StackThread(TypedDict):
     pid: int
     tid: int | None
     name: str
-    samples: float
+    samples: float | None
     active: bool | None
     owns_gil: bool | None
     active_pct: float | None
     gil_pct: float | None
-    category: str
+    category: str | None
     leaf: str | None
 
 
@@ -123,13 +123,15 @@ class StackWindowDetail(TypedDict):
     """`stack.window`: what the shares are computed over."""
 
     seconds: float
-    dumps: int
-    slices: int
-    backend: str
-    rate: float
+    dumps: int | None
+    slices: int | None
+    backend: str | None
+    rate: float | None
 
 
 # -- accessors -------------------------------------------------------------------------------------------
+# A detail may come from an older recording or a hand-made fixture: each accessor checks the shape once
+# (a field of the wrong type or missing reads None; an entry without its key fields is left out).
 def _dict(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
@@ -138,9 +140,45 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _bool(v: Any) -> bool | None:
+    return v if isinstance(v, bool) else None
+
+
+def _strs(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, list) else []
+
+
 def gpu_info(src: DetailSource, index: int) -> GpuInfoDetail:
     """The GPU's static facts; {} when not (yet) known."""
-    return cast(GpuInfoDetail, _dict(src.detail(f"gpu.{index}.info")) or {})
+    d = _dict(src.detail(f"gpu.{index}.info"))
+    if d is None:
+        return {}
+    return GpuInfoDetail(
+        index=_int(d.get("index")) or index,
+        name=_str(d.get("name")),
+        uuid=_str(d.get("uuid")),
+        pci_bus_id=_str(d.get("pci_bus_id")),
+        memory_total_bytes=_num(d.get("memory_total_bytes")),
+        max_sm_clock_mhz=_int(d.get("max_sm_clock_mhz")),
+        max_mem_clock_mhz=_int(d.get("max_mem_clock_mhz")),
+        power_limit_w=_num(d.get("power_limit_w")),
+        default_power_limit_w=_num(d.get("default_power_limit_w")),
+        architecture=_str(d.get("architecture")),
+        mig_mode=_bool(d.get("mig_mode")),
+        nvlink_count=_int(d.get("nvlink_count")),
+    )
 
 
 def gpu_tier(src: DetailSource, index: int) -> Tier | None:
@@ -155,29 +193,132 @@ def clock_events(src: DetailSource, index: int) -> list[str]:
 
 
 def gpu_driver(src: DetailSource) -> DriverDetail | None:
-    return cast("DriverDetail | None", _dict(src.detail("gpu.driver")))
+    d = _dict(src.detail("gpu.driver"))
+    if d is None:
+        return None
+    return DriverDetail(
+        driver=_str(d.get("driver")), nvml=_str(d.get("nvml")), cuda_driver=_str(d.get("cuda_driver"))
+    )
 
 
 def gpu_processes(src: DetailSource) -> list[GpuProcessDetail]:
-    return cast(list[GpuProcessDetail], _dicts(src.detail("gpu.processes")))
+    out: list[GpuProcessDetail] = []
+    for d in _dicts(src.detail("gpu.processes")):
+        gpu, pid = _int(d.get("gpu")), _int(d.get("pid"))
+        if gpu is None or pid is None:
+            continue
+        out.append(
+            GpuProcessDetail(
+                gpu=gpu,
+                pid=pid,
+                used_bytes=_num(d.get("used_bytes")),
+                type=_str(d.get("type")) or "compute",
+                sm_util=_num(d.get("sm_util")),
+                mem_util=_num(d.get("mem_util")),
+                container_pid=_int(d.get("container_pid")),
+            )
+        )
+    return out
+
+
+_PROC_STATUSES: tuple[ProcStatus, ...] = ("running", "zombie", "exited")
 
 
 def proc_info(src: DetailSource) -> ProcInfoDetail | None:
-    """The attached process; None when nothing is attached."""
-    return cast("ProcInfoDetail | None", _dict(src.detail("proc.info")))
+    """The attached process; None when nothing is attached. Only the facts present are set."""
+    d = _dict(src.detail("proc.info"))
+    if d is None:
+        return None
+    out = ProcInfoDetail(cmdline=_strs(d.get("cmdline")))
+    if (pid := _int(d.get("pid"))) is not None:
+        out["pid"] = pid
+    if "name" in d:
+        out["name"] = _str(d["name"])
+    if "username" in d:
+        out["username"] = _str(d["username"])
+    if "create_time" in d:
+        out["create_time"] = _num(d["create_time"])
+    if "exited_at" in d:
+        out["exited_at"] = _num(d["exited_at"])
+    if "exit_code" in d:
+        out["exit_code"] = _int(d["exit_code"])
+    status = d.get("status")
+    if status in _PROC_STATUSES:
+        out["status"] = status
+    if (message := _str(d.get("message"))) is not None:
+        out["message"] = message
+    if (note := _str(d.get("gpu_note"))) is not None:
+        out["gpu_note"] = note
+    return out
 
 
 def proc_tree(src: DetailSource) -> list[ProcRow]:
-    return cast(list[ProcRow], _dicts(src.detail("proc.tree")))
+    out: list[ProcRow] = []
+    for d in _dicts(src.detail("proc.tree")):
+        pid = _int(d.get("pid"))
+        if pid is None:
+            continue
+        out.append(
+            ProcRow(
+                pid=pid,
+                ppid=_int(d.get("ppid")),
+                name=_str(d.get("name")),
+                cmdline=_strs(d.get("cmdline")),
+                cpu=_num(d.get("cpu")),
+                rss=_num(d.get("rss")),
+                threads=_int(d.get("threads")),
+                state=_str(d.get("state")),
+                gpu_mem_bytes=_num(d.get("gpu_mem_bytes")),
+            )
+        )
+    return out
 
 
 def stack_top(src: DetailSource) -> list[StackFunction]:
-    return cast(list[StackFunction], _dicts(src.detail("stack.top")))
+    return [
+        StackFunction(
+            function=_str(d.get("function")) or "?",
+            file=_str(d.get("file")) or "?",
+            line=_int(d.get("line")),
+            self_pct=_num(d.get("self_pct")),
+            total_pct=_num(d.get("total_pct")),
+        )
+        for d in _dicts(src.detail("stack.top"))
+    ]
 
 
 def stack_threads(src: DetailSource) -> list[StackThread]:
-    return cast(list[StackThread], _dicts(src.detail("stack.threads")))
+    out: list[StackThread] = []
+    for d in _dicts(src.detail("stack.threads")):
+        pid = _int(d.get("pid"))
+        if pid is None:
+            continue
+        out.append(
+            StackThread(
+                pid=pid,
+                tid=_int(d.get("tid")),
+                name=_str(d.get("name")) or "?",
+                samples=_num(d.get("samples")),
+                active=_bool(d.get("active")),
+                owns_gil=_bool(d.get("owns_gil")),
+                active_pct=_num(d.get("active_pct")),
+                gil_pct=_num(d.get("gil_pct")),
+                category=_str(d.get("category")),
+                leaf=_str(d.get("leaf")),
+            )
+        )
+    return out
 
 
 def stack_window(src: DetailSource) -> StackWindowDetail | None:
-    return cast("StackWindowDetail | None", _dict(src.detail("stack.window")))
+    d = _dict(src.detail("stack.window"))
+    seconds = _num(d.get("seconds")) if d is not None else None
+    if d is None or seconds is None:
+        return None
+    return StackWindowDetail(
+        seconds=seconds,
+        dumps=_int(d.get("dumps")),
+        slices=_int(d.get("slices")),
+        backend=_str(d.get("backend")),
+        rate=_num(d.get("rate")),
+    )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from perftui.core.details import GpuProcessDetail
 from perftui.core.gpu import (
     GpuInfo,
     arch_name,
@@ -159,7 +160,7 @@ class GpuSampler(BaseSampler):
         now = self._clock()
         out: Values = {}
         self._poll_events()
-        procs: list[dict[str, Any]] = []
+        procs: list[GpuProcessDetail] = []
         for g in self._gpus:
             if g.tier == "lost":
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from perftui.core.details import GpuProcessDetail
 from perftui.samplers.nvml import Nvml
 
 # Measured on an H100 (driver 580): nvmlDeviceGetProcessUtilization took 2.6 ms a call, NOT_FOUND
@@ -51,9 +52,9 @@ class ProcessTracker:
         self._util: dict[tuple[int, int], tuple[float | None, float | None, float]] = {}
         self._nspid: dict[int, int | None] = {}
 
-    def sample(self, index: int, now: float) -> list[dict[str, Any]]:
+    def sample(self, index: int, now: float) -> list[GpuProcessDetail]:
         nv = self.nv
-        entries: dict[int, dict[str, Any]] = {}
+        entries: dict[int, GpuProcessDetail] = {}
         for kind, call in (
             ("compute", "nvmlDeviceGetComputeRunningProcesses"),
             ("graphics", "nvmlDeviceGetGraphicsRunningProcesses"),
@@ -67,7 +68,15 @@ class ProcessTracker:
                     if used_b is not None and (prev["used_bytes"] or 0) < used_b:
                         prev["used_bytes"] = used_b
                     continue
-                entries[pid] = {"gpu": index, "pid": pid, "used_bytes": used_b, "type": kind}
+                entries[pid] = GpuProcessDetail(
+                    gpu=index,
+                    pid=pid,
+                    used_bytes=used_b,
+                    type=kind,
+                    sm_util=None,
+                    mem_util=None,
+                    container_pid=None,
+                )
         if entries and now >= self._util_next.get(index, 0.0):
             self._util_next[index] = now + self.util_period_s - 1e-6
             self._update_util(index, now)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from perftui.core import details
 from perftui.core.gpu import clock_event_labels, throttle_events
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
@@ -213,18 +214,13 @@ def gpu_indices(store: MetricStore) -> list[int]:
     return sorted(found)
 
 
-def gpu_info(store: MetricStore, i: int) -> dict[str, Any]:
-    info = store.detail(f"gpu.{i}.info")
-    return info if isinstance(info, dict) else {}
-
-
 def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     p = f"gpu.{i}."
-    info = gpu_info(store, i)
-    tier = store.detail(p + "tier")
-    name = str(info.get("name", "")) or "GPU"
+    info = details.gpu_info(store, i)
+    tier = details.gpu_tier(store, i)
+    name = info.get("name") or "GPU"
     title = f"GPU {i} · {name}"
-    subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(str(tier), "")
+    subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(tier or "", "")
     notices: list[Piece] = []
     if tier == "lost":
         notices.append((f"GPU lost: {store.detail(p + 'tier_reason') or 'fell off the bus'}", "bad"))
@@ -242,7 +238,7 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     add("tensor_active", "tensor")
     add("dram_bw_util", "DRAM BW", _sev(store.latest(p + "dram_bw_util"), 80, 95))
     if p + "mem_used_bytes" in store:
-        total = store.latest(p + "mem_total_bytes") or info.get("memory_total")
+        total = store.latest(p + "mem_total_bytes") or info.get("memory_total_bytes")
         used = fmt(store, p + "mem_used_bytes")
         value = used_of(used, REGISTRY.format(p + "mem_total_bytes", total)) if total else used
         key = p + "mem_used_pct" if p + "mem_used_pct" in store else p + "mem_used_bytes"
@@ -256,8 +252,7 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
             Row("power", key=p + "power_w", value=used_of(pw, f"{cap:.0f} W") if cap else pw, hi=cap or None)
         )
     add("temp_c", "temp", _sev(store.latest(p + "temp_c"), 83, 90))
-    events = store.detail(p + "clock_events")
-    active = [e for e in events if isinstance(e, str)] if isinstance(events, list) else []
+    active = details.clock_events(store, i)
     throttling = clock_event_labels(throttle_events(active))
     if p + "sm_clock_mhz" in store:
         sm, mem = store.latest(p + "sm_clock_mhz"), store.latest(p + "mem_clock_mhz")

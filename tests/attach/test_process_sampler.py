@@ -23,6 +23,7 @@ from attach_workloads import (
 )
 from conftest import Spawn
 
+from perftui.core import details
 from perftui.core.specs import REGISTRY
 from perftui.samplers.base import Values
 from perftui.samplers.pids import gpu_pid_note, host_pid, read_nspid, validate_pid
@@ -232,6 +233,12 @@ def test_gpu_processes_matched_by_host_pid(spawn: Spawn) -> None:
     assert rows[parent.pid]["gpu_mem_bytes"] == 2_000_000_000
     assert rows[kids[0].pid]["gpu_mem_bytes"] == 500_000_000
     assert rows[kids[1].pid]["gpu_mem_bytes"] is None
+    # the typed readers (core/details.py) give back what the sampler published, key for key
+    store = MetricStore()
+    for key, value in s.details().items():
+        store.set_detail(key, value)
+    assert details.proc_tree(store) == s.details()["proc.tree"]
+    assert details.proc_info(store) == s.details()["proc.info"]
 
 
 def test_no_gpu_list_means_no_gpu_keys(spawn: Spawn) -> None:

@@ -13,8 +13,10 @@ import pytest
 from attach_workloads import CPU_LOOP, DISK_READER, GIL_THREADS, SLEEPER, SOCKET_CLIENT
 from conftest import Spawn, wait_until_blocked, wait_until_zombie
 
+from perftui.core import details
 from perftui.samplers.pyspy import NOT_PYTHON, find_py_spy
 from perftui.samplers.stacks import StackSampler
+from perftui.store.metric_store import MetricStore
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 
@@ -51,6 +53,11 @@ def test_cpu_loop_is_compute(spawn: Spawn) -> None:
     assert len(threads) == 1 and threads[0]["name"] == "MainThread" and threads[0]["tid"] == p.pid
     assert json.loads(json.dumps(s.details())) == s.details()  # plain data: snapshot --json, recorder
     assert threads[0]["gil_pct"] > 50  # py-spy saw it holding the GIL in most dumps
+    store = MetricStore()  # the typed readers (core/details.py) give back what was published
+    for key, value in s.details().items():
+        store.set_detail(key, value)
+    assert details.stack_top(store) == top and details.stack_threads(store) == threads
+    assert details.stack_window(store) == s.details()["stack.window"]
 
 
 def test_sleep_is_idle(spawn: Spawn) -> None:

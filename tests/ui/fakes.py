@@ -126,7 +126,7 @@ def gpu_details(n: int, gpm: bool = True) -> dict[str, Any]:
         d[f"gpu.{g}.info"] = {
             "name": "NVIDIA H100 80GB HBM3",
             "uuid": f"GPU-0000000{g}-1111-2222-3333-444444444444",
-            "memory_total": 80 * GIB,
+            "memory_total_bytes": 80 * GIB,
             "architecture": "hopper",
         }
         d[f"gpu.{g}.tier"] = "gpm" if gpm else "nvml"

@@ -1,4 +1,4 @@
-"""Typed NVML accessors for the GPU sampler: one method per question, a typed answer or None.
+"""Typed NVML accessors (GPU sampler, process tracker): one method per question, a typed answer or None.
 
 The Nvml wrapper (samplers/nvml.py) takes calls by name and answers `Any` (a binding's ctypes
 structs, ints in mW or mJ). Here each call the GPU sampler makes gets a name, its arguments and
@@ -59,6 +59,20 @@ class FieldValue:
     ret: int  # NVML_SUCCESS (0) or the error for this one field
     value: float | int | None
     timestamp_us: int
+
+
+@dataclass(frozen=True)
+class RunningProcess:
+    pid: int  # the host pid (NVML reports host pids, also for containers)
+    used_bytes: int | None  # None where NVML cannot say (no permission, some Windows modes)
+
+
+@dataclass(frozen=True)
+class ProcessSample:
+    pid: int
+    timestamp_us: int  # when the driver took the sample
+    sm_util: float
+    mem_util: float
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,29 @@ class GpuDevice:
         cname, default = _PCIE[direction]
         kbs = self._dev("nvmlDeviceGetPcieThroughput", self.nv.const(cname, default))
         return float(kbs) * 1024 if kbs is not None else None
+
+    # -- processes ---------------------------------------------------------------------------------------
+    def running_processes(self, kind: Literal["compute", "graphics"]) -> list[RunningProcess]:
+        call = (
+            "nvmlDeviceGetComputeRunningProcesses"
+            if kind == "compute"
+            else "nvmlDeviceGetGraphicsRunningProcesses"
+        )
+        out = []
+        for p in self._dev(call) or ():
+            used = getattr(p, "usedGpuMemory", None)
+            out.append(RunningProcess(int(p.pid), int(used) if used is not None else None))
+        return out
+
+    def process_samples(self, since_us: int) -> list[ProcessSample] | None:
+        """The driver's per-process utilisation samples newer than `since_us`; None when there is none
+        (NVML answers NOT_FOUND then) or the call failed."""
+        samples = self._dev("nvmlDeviceGetProcessUtilization", since_us)
+        if not samples:
+            return None
+        return [
+            ProcessSample(int(s.pid), int(s.timeStamp), float(s.smUtil), float(s.memUtil)) for s in samples
+        ]
 
 
 # -- system -------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ the header, the diagnosis) take them through the accessors below, which check th
 (a detail may be absent, or come from an older recording) and hand back typed values: no reader
 guards each field with isinstance. Every shape is plain JSON (snapshot --json, recordings).
 
-Keys: `gpu.<i>.info`, `gpu.<i>.clock_events`, `gpu.<i>.tier`, `gpu.driver`, `gpu.processes`,
-`proc.info`, `proc.tree`, `stack.top`, `stack.threads`, `stack.window`.
+Keys: `gpu.count`, `gpu.<i>.info`, `gpu.<i>.clock_events`, `gpu.<i>.tier` (`.tier_reason`), `gpu.driver`,
+`gpu.processes`, `proc.info`, `proc.tree`, `stack.top`, `stack.threads`, `stack.window`.
 """
 
 from __future__ import annotations
@@ -184,6 +184,17 @@ def gpu_info(src: DetailSource, index: int) -> GpuInfoDetail:
 def gpu_tier(src: DetailSource, index: int) -> Tier | None:
     tier = src.detail(f"gpu.{index}.tier")
     return cast(Tier, tier) if tier in TIERS else None
+
+
+def gpu_tier_reason(src: DetailSource, index: int) -> str:
+    """Why the GPU is on its tier (no GPM, lost); "" when nothing to say."""
+    return _str(src.detail(f"gpu.{index}.tier_reason")) or ""
+
+
+def gpu_count(src: DetailSource) -> int | None:
+    """How many GPUs NVML reported (lost ones included)."""
+    n = _int(src.detail("gpu.count"))
+    return n if n is not None and n >= 0 else None
 
 
 def clock_events(src: DetailSource, index: int) -> list[str]:

@@ -201,14 +201,14 @@ _GPU_INDICES: weakref.WeakKeyDictionary[MetricStore, tuple[tuple[Any, ...], list
 def gpu_indices(store: MetricStore) -> list[int]:
     """The GPU indices the store knows (asked several times a frame: scanned again only when a
     key appears)."""
-    count = store.detail("gpu.count")
+    count = details.gpu_count(store)
     shape = (*store.shape, count)
     cached = _GPU_INDICES.get(store)
     if cached is not None and cached[0] == shape:
         return list(cached[1])
     found = {int(m.group(1)) for k in store.keys("gpu.") if (m := _GPU_KEY.match(k))}
     found |= {int(m.group(1)) for k in store.details("gpu.") if (m := _GPU_KEY.match(k))}
-    if isinstance(count, int) and count >= 0:
+    if count is not None:
         found |= set(range(count))
     _GPU_INDICES[store] = (shape, sorted(found))
     return sorted(found)
@@ -223,7 +223,7 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(tier or "", "")
     notices: list[Piece] = []
     if tier == "lost":
-        notices.append((f"GPU lost: {store.detail(p + 'tier_reason') or 'fell off the bus'}", "bad"))
+        notices.append((f"GPU lost: {details.gpu_tier_reason(store, i) or 'fell off the bus'}", "bad"))
         lost = PanelContent(title, [], notices, subtitle)
         lost.summary, lost.summary_extra = Row(f"GPU{i}", value="LOST", severity="bad"), "GPU lost"
         return lost
@@ -274,8 +274,8 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
         if v:
             rows.append(Row(label, text=f"{v:.0f}", severity="bad"))
     notices.extend(source_notices(store, ["gpu"], ctx))  # a hung or stale sampler says so over old rows
-    reason = store.detail(p + "tier_reason")
-    if tier == "nvml" and isinstance(reason, str) and reason and len(rows) < 4:
+    reason = details.gpu_tier_reason(store, i)
+    if tier == "nvml" and reason and len(rows) < 4:
         notices.append((reason, "dim"))
     content = PanelContent(title, rows, notices, subtitle)
     by_label = {r.label: r for r in rows}

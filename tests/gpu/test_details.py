@@ -29,6 +29,8 @@ def test_accessors_return_the_gpu_samplers_details_unchanged(fake_nvml: MakeFake
         assert details.gpu_info(store, i) == published[f"gpu.{i}.info"]
         assert details.gpu_tier(store, i) == published[f"gpu.{i}.tier"]
         assert details.clock_events(store, i) == published[f"gpu.{i}.clock_events"]
+        assert details.gpu_tier_reason(store, i) == published[f"gpu.{i}.tier_reason"]
+    assert details.gpu_count(store) == published["gpu.count"] == 2
     assert details.gpu_driver(store) == published["gpu.driver"]
     assert details.gpu_processes(store) == published["gpu.processes"]
     assert {p["pid"] for p in details.gpu_processes(store)} == {4242, 4243}
@@ -38,6 +40,7 @@ def test_absent_details_read_empty() -> None:
     store = MetricStore(capacity=4)
     assert details.gpu_info(store, 0) == {}
     assert details.gpu_tier(store, 0) is None and details.gpu_driver(store) is None
+    assert details.gpu_tier_reason(store, 0) == "" and details.gpu_count(store) is None
     assert details.clock_events(store, 0) == [] and details.gpu_processes(store) == []
     assert details.proc_info(store) is None and details.proc_tree(store) == []
     assert details.stack_top(store) == [] and details.stack_threads(store) == []

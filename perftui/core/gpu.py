@@ -57,6 +57,16 @@ def decode_clock_events(mask: int) -> list[str]:
     return names
 
 
+# The names of those reasons, as the sampler publishes them in `gpu.<i>.clock_events`: what the panels
+# and the diagnosis compare against (one set of names, never NVML's "SwPowerCap" spelling).
+THROTTLE_EVENTS: frozenset[str] = frozenset(decode_clock_events(THROTTLE_MASK))
+
+
+def throttle_events(names: Iterable[str]) -> list[str]:
+    """The names among `names` that mean clocks are lowered by power or heat, in the given order."""
+    return [n for n in names if n in THROTTLE_EVENTS]
+
+
 def is_throttled(mask: int) -> bool:
     return bool(mask & THROTTLE_MASK)
 

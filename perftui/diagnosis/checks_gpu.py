@@ -6,9 +6,10 @@ rule's verdict is the one shown, which relaxes thresholds by their band (no flap
 
 from __future__ import annotations
 
-from perftui.core.gpu import THROTTLE_MASK, clock_event_labels, decode_clock_events
+from perftui.core import details
+from perftui.core.gpu import THROTTLE_EVENTS, THROTTLE_MASK, clock_event_labels, decode_clock_events
 from perftui.core.gpu_peaks import peak_evidence
-from perftui.diagnosis.model import Confidence
+from perftui.diagnosis.model import Confidence, Verdict
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import (
     NVML_ONLY_NOTE,
@@ -58,8 +59,8 @@ def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
             continue
         assert g.throttled_share is not None
         p = f"gpu.{g.index}."
-        names = w.detail(p + "clock_events")
-        if not isinstance(names, list) or not names:
+        names = details.clock_events(w, g.index)
+        if not names:
             mask = w.last(p + "clock_event_reasons")
             names = decode_clock_events(int(mask) & THROTTLE_MASK) if mask is not None else []
         if power_cap_only(w, g.index, names):
@@ -73,8 +74,7 @@ def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 f"power {fmt(p + 'power_w', power)}" + (f" of a {fmt(p + 'power_w', cap)} cap" if cap else "")
             )
         clk, temp = w.median(p + "sm_clock_mhz"), w.median(p + "temp_c")
-        info = w.detail(p + "info")
-        max_clk = info.get("max_sm_clock_mhz") if isinstance(info, dict) else None
+        max_clk = details.gpu_info(w, g.index).get("max_sm_clock_mhz")
         if clk is not None:
             ev.append(
                 f"SM clock {fmt(p + 'sm_clock_mhz', clk)}" + (f" of {max_clk} MHz max" if max_clk else "")
@@ -96,15 +96,13 @@ def power_cap_only(w: DiagnosisWindow, index: int, names: list[str] | None = Non
     a property of the work, not a fault to fix. A cap lowered by an administrator is a fault."""
     p = f"gpu.{index}."
     if names is None:
-        d = w.detail(p + "clock_events")
-        names = d if isinstance(d, list) else []
-    lowering = {n for n in names if n != "idle"} & set(decode_clock_events(THROTTLE_MASK))
+        names = details.clock_events(w, index)
+    lowering = set(names) & THROTTLE_EVENTS
     if lowering != {"power_cap"}:
         return False
-    info = w.detail(p + "info")
-    default = info.get("default_power_limit_w") if isinstance(info, dict) else None
+    default = details.gpu_info(w, index).get("default_power_limit_w")
     cap = w.median(p + "power_limit_w")
-    return not (isinstance(default, (int, float)) and cap is not None and cap < 0.98 * default)
+    return not (default is not None and cap is not None and cap < 0.98 * default)
 
 
 def power_cap_note(w: DiagnosisWindow, g: GpuView) -> tuple[str, ...]:
@@ -113,8 +111,7 @@ def power_cap_note(w: DiagnosisWindow, g: GpuView) -> tuple[str, ...]:
         return ()
     p = f"gpu.{g.index}."
     power, cap, clk = w.median(p + "power_w"), w.median(p + "power_limit_w"), w.median(p + "sm_clock_mhz")
-    info = w.detail(p + "info")
-    max_clk = info.get("max_sm_clock_mhz") if isinstance(info, dict) else None
+    max_clk = details.gpu_info(w, g.index).get("max_sm_clock_mhz")
     parts = [f"at its power cap ({fmt(p + 'power_w', power)} of {fmt(p + 'power_w', cap)})"]
     if clk is not None:
         parts.append(f"SM clock {fmt(p + 'sm_clock_mhz', clk)}" + (f" of {max_clk} MHz" if max_clk else ""))
@@ -423,7 +420,7 @@ def busy_nvml(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         if g.gpm or not r.th["busy"].ge(g.util, sticky):
             continue
         mem_side = r.th["dram"].ge(g.mem_util, r.verdict == "memory-bound" and sticky)
-        verdict = "memory-bound" if mem_side else "compute-bound"
+        verdict: Verdict = "memory-bound" if mem_side else "compute-bound"
         ev = [f"{util_phrase(g)}; memory busy {pct(g.mem_util)} of the time", NVML_ONLY_NOTE]
         if _core_saturated(r, c, False):
             ev.append(f"{_core_phrase(r, c)}: it may also be kernel-launch-bound")

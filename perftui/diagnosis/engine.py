@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from perftui.diagnosis import advice as A
-from perftui.diagnosis.model import Finding
+from perftui.diagnosis.model import Finding, Verdict
 from perftui.diagnosis.ruledef import Hit, Rule
-from perftui.diagnosis.rules import RULES
+from perftui.diagnosis.rules import RULES, SIGNALS
 from perftui.diagnosis.signals import cpu_view, gpu_views, pct, pid_of, psi
 from perftui.diagnosis.window import DiagnosisWindow
+from perftui.store.metric_store import MetricStore
 
 INSUFFICIENT = "insufficient-data"
 NO_BOTTLENECK = "none"
@@ -35,6 +36,12 @@ def _next_step(rule: Rule, fmt: Mapping[str, str]) -> str:
     return rule.next_step.format_map(_Fill(fmt))
 
 
+def window_from_store(store: MetricStore, seconds: float, now: float | None = None) -> DiagnosisWindow:
+    """The store's last `seconds` (ending at `now`, else its newest timestamp), only the keys some rule
+    reads (the table's SIGNALS)."""
+    return DiagnosisWindow.from_store(store, seconds, SIGNALS, now=now)
+
+
 def has_data(w: DiagnosisWindow) -> bool:
     """Enough to judge: host CPU, some GPU's utilisation, or stack shares."""
     return (
@@ -48,7 +55,7 @@ def _gpu_list(subjects: list[str]) -> str:
 
 def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
     """One finding per (verdict, base, confidence) group: several GPUs firing one rule read as one."""
-    groups: dict[tuple[str, float, str], list[Hit]] = defaultdict(list)
+    groups: dict[tuple[Verdict, float, str], list[Hit]] = defaultdict(list)
     for h in hits:
         groups[(h.verdict or rule.verdict, h.base if h.base is not None else rule.base, h.confidence)].append(
             h

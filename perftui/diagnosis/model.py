@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 # Class names exactly as `perftui diagnose --json` prints them.
-VERDICT_CLASSES: tuple[str, ...] = (
+Verdict = Literal[
     "compute-bound",
     "memory-bound",
     "io-bound",
@@ -16,7 +16,8 @@ VERDICT_CLASSES: tuple[str, ...] = (
     "throttled",
     "idle",
     "none",
-)
+]
+VERDICT_CLASSES: tuple[Verdict, ...] = get_args(Verdict)
 
 Confidence = Literal["high", "medium", "low"]
 
@@ -25,7 +26,7 @@ Confidence = Literal["high", "medium", "low"]
 class Finding:
     """One rule that fired: what limits the work, how sure, why, and what to do next."""
 
-    verdict: str  # one of VERDICT_CLASSES
+    verdict: Verdict
     title: str  # one human line, e.g. "GPU 0 memory-bound (DRAM bandwidth 86 % of peak)"
     confidence: Confidence
     score: float  # ranking weight, higher first
@@ -46,7 +47,7 @@ class Finding:
 class Diagnosis:
     """The verdict shown (after hysteresis) and every finding behind it."""
 
-    verdict: str
+    verdict: Verdict
     confidence: Confidence
     findings: tuple[Finding, ...] = ()
     since: float | None = None  # store timestamp at which this verdict took hold
@@ -59,7 +60,7 @@ class Diagnosis:
 @dataclass(frozen=True)
 class TimelineEntry:
     ts: float
-    verdict: str
+    verdict: Verdict
     confidence: Confidence
     title: str
     evidence: tuple[str, ...] = field(default_factory=tuple)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from perftui.diagnosis.model import Confidence
+from perftui.diagnosis.model import Confidence, Verdict
 from perftui.diagnosis.window import DiagnosisWindow
 
 
@@ -34,7 +34,7 @@ class Hit:
     confidence: Confidence
     strength: float = 0.0  # 0..1: how far past the threshold, to rank findings of equal base
     base: float | None = None  # override the rule's base score (moderate bands)
-    verdict: str | None = None  # override the rule's verdict (NVML tier: compute vs memory)
+    verdict: Verdict | None = None  # override the rule's verdict (NVML tier: compute vs memory)
     fmt: Mapping[str, str] = field(default_factory=dict)  # values for the next_step template
 
 
@@ -44,7 +44,7 @@ Check = Callable[["Rule", DiagnosisWindow, bool], list[Hit]]
 @dataclass(frozen=True)
 class Rule:
     id: str
-    verdict: str
+    verdict: Verdict
     base: float  # ranking weight; a finding's score is base + 10 * strength
     signals: tuple[str, ...]  # store key patterns the rule reads (fnmatch style)
     th: Mapping[str, Th]

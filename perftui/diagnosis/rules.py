@@ -194,5 +194,5 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
 
-# Every store key pattern some rule reads: DiagnosisWindow.from_store fetches only these.
+# Every store key pattern some rule reads: engine.window_from_store fetches only these.
 SIGNALS: tuple[str, ...] = tuple(sorted({s for r in RULES for s in r.signals} | {"stack.samples"}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perftui.core import details
 from perftui.core.specs import REGISTRY
 from perftui.core.units import Unit, format_value
 from perftui.diagnosis.window import DiagnosisWindow
@@ -82,9 +83,8 @@ def gpu_view(w: DiagnosisWindow, i: int) -> GpuView:
         nvlink = _sum_medians(w, (p + "nvlink_tx_bytes_per_s", p + "nvlink_rx_bytes_per_s"))
     mem_total = w.last(p + "mem_total_bytes")
     if mem_total is None:
-        info = w.detail(p + "info")
-        if isinstance(info, dict) and isinstance(info.get("memory_total_bytes"), (int, float)):
-            mem_total = float(info["memory_total_bytes"])
+        total = details.gpu_info(w, i).get("memory_total_bytes")
+        mem_total = float(total) if total is not None else None
     return GpuView(
         index=i,
         tier=w.gpu_tier(i),
@@ -107,10 +107,7 @@ def gpu_view(w: DiagnosisWindow, i: int) -> GpuView:
 
 
 def _process_count(w: DiagnosisWindow, i: int) -> int:
-    procs = w.detail("gpu.processes")
-    if not isinstance(procs, list):
-        return 0
-    return sum(1 for p in procs if isinstance(p, dict) and p.get("gpu") == i)
+    return sum(1 for p in details.gpu_processes(w) if p["gpu"] == i)
 
 
 def gpu_views(w: DiagnosisWindow) -> list[GpuView]:
@@ -219,7 +216,6 @@ def busiest_disk(w: DiagnosisWindow) -> DiskView | None:
 
 
 def pid_of(w: DiagnosisWindow) -> str:
-    info = w.detail("proc.info")
-    if isinstance(info, dict) and isinstance(info.get("pid"), int):
-        return str(info["pid"])
-    return "<PID>"
+    info = details.proc_info(w)
+    pid = info.get("pid") if info is not None else None
+    return "<PID>" if pid is None else str(pid)

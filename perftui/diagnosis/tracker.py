@@ -16,7 +16,7 @@ answer as the live run):
 
 from __future__ import annotations
 
-from perftui.diagnosis.engine import INSUFFICIENT, diagnose
+from perftui.diagnosis.engine import INSUFFICIENT, diagnose, window_from_store
 from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
 from perftui.diagnosis.window import DiagnosisWindow
 from perftui.store.metric_store import MetricStore
@@ -68,7 +68,7 @@ class DiagnosisTracker:
         ts = store.last_ts
         if ts is None or ts == self._last_ts:
             return self.current
-        return self.observe(ts, DiagnosisWindow.from_store(store, window_s, now=ts))
+        return self.observe(ts, window_from_store(store, window_s, now=ts))
 
     def observe(self, ts: float, window: DiagnosisWindow) -> Diagnosis:
         """One step from a window already built (replays, tests)."""

@@ -1,6 +1,7 @@
 """DiagnosisWindow: the plain data the engine reads (series in a time window, plus details).
 
-Built from a store by `DiagnosisWindow.from_store(store, seconds)`, or directly in tests.
+Built from a store by `DiagnosisWindow.from_store(store, seconds, patterns)` (the engine's
+`window_from_store` passes the rules table's signals), or directly in tests.
 Statistics (median, mean, P95, max) are computed lazily for every series at once, in one stacked
 numpy pass per series length, and derived views (GPUs, CPU) are memoised: a rule pass reads each
 series once however many rules use it.
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from perftui.core.details import gpu_tier
 from perftui.store.metric_store import MetricStore
 from perftui.store.ring import FloatArray
 
@@ -58,14 +60,10 @@ class DiagnosisWindow:
         cls,
         store: MetricStore,
         seconds: float,
-        patterns: Iterable[str] | None = None,
+        patterns: Iterable[str],
         now: float | None = None,
     ) -> DiagnosisWindow:
-        """The last `seconds` of every key (or only keys matching `patterns`, fnmatch style)."""
-        if patterns is None:
-            from perftui.diagnosis.rules import SIGNALS
-
-            patterns = SIGNALS
+        """The last `seconds` of the keys matching `patterns` (fnmatch style)."""
         regex = _patterns_regex(tuple(patterns))
         end = store.last_ts if now is None else now
         series: dict[str, FloatArray] = {}
@@ -161,8 +159,8 @@ class DiagnosisWindow:
 
     def gpu_tier(self, index: int) -> str:
         """ "gpm", "nvml" or "lost": the sampler's detail, else inferred from the keys present."""
-        tier = self.details.get(f"gpu.{index}.tier")
-        if isinstance(tier, str) and tier:
+        tier = gpu_tier(self, index)
+        if tier is not None:
             return tier
         return "gpm" if self.has(f"gpu.{index}.sm_active") else "nvml"
 

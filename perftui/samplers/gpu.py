@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from perftui.core.details import GpuProcessDetail
 from perftui.core.gpu import (
     GpuInfo,
-    arch_name,
     decode_clock_events,
     driver_dict,
     is_throttled,
@@ -30,6 +30,16 @@ from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Sampler, Values
 from perftui.samplers.gpu_flops import FlopsEstimator
 from perftui.samplers.gpu_gpm import GpmTier, gpm_support
+from perftui.samplers.gpu_nvml import (
+    Clock,
+    Direction,
+    GpuDevice,
+    const_int,
+    driver_versions,
+    event_set_create,
+    event_set_free,
+    event_wait,
+)
 from perftui.samplers.gpu_processes import ProcessTracker
 from perftui.samplers.nvml import PERMANENT_ERRORS, Nvml
 
@@ -46,7 +56,6 @@ ENERGY_PERIOD_S = 5.0
 # 9.5 GB/s host->device copies they wrapped every ~0.45 s. A backward step is one wrap; more than
 # 4 GiB moved within one interval aliases and reads low, which only the GPM tier (Hopper+) avoids.
 PCIE_WRAP = 2**32
-_VALUE_FIELDS = ("dVal", "uiVal", "ulVal", "ullVal", "sllVal", "siVal", "usVal")  # by NVML_VALUE_TYPE_*
 
 KEYS: tuple[str, ...] = (
     "util",
@@ -73,25 +82,12 @@ KEYS: tuple[str, ...] = (
 )
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def field_value(fv: Any) -> float | int | None:
-    """The number in a c_nvmlFieldValue_t, by its valueType."""
-    vt = int(fv.valueType)
-    if not 0 <= vt < len(_VALUE_FIELDS):
-        return None
-    return getattr(fv.value, _VALUE_FIELDS[vt])  # type: ignore[no-any-return]
-
-
 class _Gpu:
     """State of one device."""
 
-    def __init__(self, index: int) -> None:
-        self.index = index
+    def __init__(self, dev: GpuDevice) -> None:
+        self.dev = dev
+        index = self.index = dev.index
         self.prefix = f"gpu.{index}."
         self.k = {name: self.prefix + name for name in KEYS}
         self.tier = "nvml"
@@ -103,7 +99,6 @@ class _Gpu:
         self.pcie_counters = False
         self.pcie_from_gpm = False  # the GPM tier measures PCIe itself: no counter fields, no fallback
         self.energy_next = 0.0
-        self.temp_call = "nvmlDeviceGetTemperatureV"
         self.xid_count: int | None = None
         self.xid_last: dict[str, Any] | None = None
         self.absent: list[str] = []
@@ -151,7 +146,7 @@ class GpuSampler(BaseSampler):
                 g.gpm.close()
                 g.gpm = None
         if self._event_set is not None:
-            self.nv.call(-1, "nvmlEventSetFree", self._event_set)
+            event_set_free(self.nv, self._event_set)
             self._event_set = None
         self.nv.shutdown()
 
@@ -161,7 +156,7 @@ class GpuSampler(BaseSampler):
         now = self._clock()
         out: Values = {}
         self._poll_events()
-        procs: list[dict[str, Any]] = []
+        procs: list[GpuProcessDetail] = []
         for g in self._gpus:
             if g.tier == "lost":
                 continue
@@ -186,17 +181,13 @@ class GpuSampler(BaseSampler):
     def _setup(self) -> None:
         nv = self.nv
         self._details["gpu.count"] = nv.count
-        self._details["gpu.driver"] = driver_dict(
-            _text(nv.call(-1, "nvmlSystemGetDriverVersion")),
-            _text(nv.call(-1, "nvmlSystemGetNVMLVersion")),
-            nv.call(-1, "nvmlSystemGetCudaDriverVersion"),
-        )
-        self._gpus = [_Gpu(i) for i in range(nv.count)]
+        self._details["gpu.driver"] = driver_dict(*driver_versions(nv))
+        self._gpus = [_Gpu(GpuDevice(nv, i)) for i in range(nv.count)]
         for g in self._gpus:
             if g.index in nv.lost:
                 self._mark_lost(g)
                 continue
-            info, arch = self._static_info(g)
+            info, arch = g.dev.static_info()
             if g.index in nv.lost:  # lost while reading its facts: publish none of them
                 self._mark_lost(g)
                 continue
@@ -213,37 +204,10 @@ class GpuSampler(BaseSampler):
                 self._mark_lost(g)
         self._setup_events()
 
-    def _static_info(self, g: _Gpu) -> tuple[GpuInfo, int | None]:
-        nv, i = self.nv, g.index
-        pci = nv.dev(i, "nvmlDeviceGetPciInfo")
-        mem = nv.dev(i, "nvmlDeviceGetMemoryInfo")
-        limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
-        default_limit = nv.dev(i, "nvmlDeviceGetPowerManagementDefaultLimit")
-        mig = nv.dev(i, "nvmlDeviceGetMigMode")
-        links = None
-        fvs = nv.dev(i, "nvmlDeviceGetFieldValues", [(nv.const("NVML_FI_DEV_NVLINK_LINK_COUNT", 91), 0)])
-        if fvs and int(fvs[0].nvmlReturn) == 0:
-            v = field_value(fvs[0])
-            links = int(v) if v is not None else None
-        arch = nv.dev(i, "nvmlDeviceGetArchitecture")
-        info = GpuInfo(
-            index=i,
-            name=_text(nv.dev(i, "nvmlDeviceGetName")),
-            uuid=_text(nv.dev(i, "nvmlDeviceGetUUID")),
-            pci_bus_id=_text(pci.busId) if pci is not None else None,
-            memory_total_bytes=int(mem.total) if mem is not None else None,
-            max_sm_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_SM", 1)),
-            max_mem_clock_mhz=nv.dev(i, "nvmlDeviceGetMaxClockInfo", nv.const("NVML_CLOCK_MEM", 2)),
-            power_limit_w=limit / 1000.0 if limit is not None else None,
-            default_power_limit_w=default_limit / 1000.0 if default_limit is not None else None,
-            architecture=arch_name(arch),
-            mig_mode=(int(mig[0]) == nv.const("NVML_DEVICE_MIG_ENABLE", 1)) if mig is not None else None,
-            nvlink_count=links,
-        )
-        return info, arch
-
     def _setup_fields(self, g: _Gpu, info: GpuInfo) -> None:
-        c = self.nv.const
+        def c(name: str) -> int | None:
+            return const_int(self.nv, name)
+
         wanted = [
             (c("NVML_FI_DEV_PCIE_COUNT_TX_BYTES"), 0, "pcie_tx"),
             (c("NVML_FI_DEV_PCIE_COUNT_RX_BYTES"), 0, "pcie_rx"),
@@ -257,8 +221,8 @@ class GpuSampler(BaseSampler):
             ]
         for fid, scope, name in wanted:
             if fid is not None:
-                g.fields.append((int(fid), scope))
-                g.field_keys[(int(fid), scope)] = name
+                g.fields.append((fid, scope))
+                g.field_keys[(fid, scope)] = name
         g.pcie_counters = True
 
     def _setup_tier(self, g: _Gpu, info: GpuInfo, arch: int | None) -> None:
@@ -273,20 +237,19 @@ class GpuSampler(BaseSampler):
 
     def _setup_events(self) -> None:
         nv = self.nv
-        xid = nv.const("nvmlEventTypeXidCriticalError")
+        xid = const_int(nv, "nvmlEventTypeXidCriticalError")
         if xid is None or not nv.has("nvmlEventSetCreate"):
             return
         live = [g for g in self._gpus if g.tier != "lost"]
-        supported = [g for g in live if int(nv.dev(g.index, "nvmlDeviceGetSupportedEventTypes") or 0) & xid]
+        supported = [g for g in live if g.dev.supported_event_types() & xid]
         if not supported:
             return
-        es = nv.call(-1, "nvmlEventSetCreate")
+        es = event_set_create(nv)
         if es is None:
             return
         self._event_set = es
         for g in supported:
-            nv.dev(g.index, "nvmlDeviceRegisterEvents", xid, es)
-            if nv.supported(g.index, "nvmlDeviceRegisterEvents", xid) and g.index not in nv.lost:
+            if g.dev.register_events(xid, es):
                 g.xid_count = 0
 
     def _set_tier(self, g: _Gpu, tier: str, reason: str) -> None:
@@ -309,59 +272,56 @@ class GpuSampler(BaseSampler):
         if es is None:
             return
         for _ in range(64):  # drain what is pending, never block (timeout 0)
-            data = self.nv.call(-1, "nvmlEventSetWait", es, 0)
-            if data is None:
+            event = event_wait(self.nv, es)
+            if event is None:
                 return
-            index = self.nv.call(-1, "nvmlDeviceGetIndex", data.device)
-            if index is None or not 0 <= index < len(self._gpus):
+            if event.index is None or not 0 <= event.index < len(self._gpus):
                 continue
-            g = self._gpus[index]
+            g = self._gpus[event.index]
             g.xid_count = (g.xid_count or 0) + 1
-            g.xid_last = {"xid": int(data.eventData), "time": time.time()}
+            g.xid_last = {"xid": event.xid, "time": time.time()}
             self._details[g.prefix + "xid_last"] = g.xid_last
 
     def _sample_gpu(self, g: _Gpu, now: float) -> Values:
-        nv, i, k = self.nv, g.index, g.k
-        c = nv.const
+        dev, k = g.dev, g.k
         out: Values = {}
-        u = nv.dev(i, "nvmlDeviceGetUtilizationRates")
+        u = dev.utilization()
         if u is not None:
-            out[k["util"]] = float(u.gpu)
-            out[k["mem_util"]] = float(u.memory)
-        mem = self._memory(g)
+            out[k["util"]] = u.gpu
+            out[k["mem_util"]] = u.memory
+        mem = dev.memory()
         if mem is not None:
             out[k["mem_used_bytes"]] = float(mem.used)
             out[k["mem_total_bytes"]] = float(mem.total)
             if mem.total:
                 out[k["mem_used_pct"]] = 100.0 * mem.used / mem.total
-        sm = nv.dev(i, "nvmlDeviceGetClockInfo", c("NVML_CLOCK_SM", 1))
-        if sm is not None:
-            out[k["sm_clock_mhz"]] = float(sm)
-        mc = nv.dev(i, "nvmlDeviceGetClockInfo", c("NVML_CLOCK_MEM", 2))
-        if mc is not None:
-            out[k["mem_clock_mhz"]] = float(mc)
-        mask = nv.dev(i, "nvmlDeviceGetCurrentClocksEventReasons")
+        clocks: tuple[tuple[str, Clock], ...] = (("sm_clock_mhz", "sm"), ("mem_clock_mhz", "mem"))
+        for key, clock in clocks:
+            mhz = dev.clock_mhz(clock)
+            if mhz is not None:
+                out[k[key]] = mhz
+        mask = dev.clock_event_reasons()
         if mask is not None:
             out[k["clock_event_reasons"]] = float(mask)
-            out[k["throttled"]] = 1.0 if is_throttled(int(mask)) else 0.0
-            self._details[g.prefix + "clock_events"] = decode_clock_events(int(mask))
-        power = nv.dev(i, "nvmlDeviceGetPowerUsage")
+            out[k["throttled"]] = 1.0 if is_throttled(mask) else 0.0
+            self._details[g.prefix + "clock_events"] = decode_clock_events(mask)
+        power = dev.power_w()
         if power is not None:
-            out[k["power_w"]] = power / 1000.0
-        limit = nv.dev(i, "nvmlDeviceGetEnforcedPowerLimit")
+            out[k["power_w"]] = power
+        limit = dev.power_limit_w()
         if limit is not None:
-            out[k["power_limit_w"]] = limit / 1000.0
+            out[k["power_limit_w"]] = limit
         if now >= g.energy_next:
             g.energy_next = now + self.energy_period_s - 1e-6
-            energy = nv.dev(i, "nvmlDeviceGetTotalEnergyConsumption")
+            energy = dev.total_energy_mj()
             if energy is not None:
                 out[k["energy_avg_w"]] = self._rates.rate(
-                    k["energy_avg_w"], int(energy), now, wrap=ENERGY_WRAP, scale=1e-3
+                    k["energy_avg_w"], energy, now, wrap=ENERGY_WRAP, scale=1e-3
                 )
-        out[k["temp_c"]] = self._temperature(g)
-        fan = nv.dev(i, "nvmlDeviceGetFanSpeed")
+        out[k["temp_c"]] = dev.temperature_c()
+        fan = dev.fan_pct()
         if fan is not None:
-            out[k["fan_pct"]] = float(fan)
+            out[k["fan_pct"]] = fan
         self._sample_fields(g, now, out)
         if g.xid_count is not None:
             out[k["xid_events"]] = float(g.xid_count)
@@ -379,60 +339,35 @@ class GpuSampler(BaseSampler):
                     g.flops.apply(out)
         return out
 
-    def _memory(self, g: _Gpu) -> Any:
-        """v2 memory info where the driver has it: its `used` leaves out the driver's reservation
-        (480 MiB on an H100), as nvidia-smi does; v1's `used` counts it. Else v1."""
-        v2 = self.nv.const("nvmlMemory_v2")
-        if v2 is not None:
-            mem = self.nv.dev(g.index, "nvmlDeviceGetMemoryInfo", v2)
-            if mem is not None or self.nv.supported(g.index, "nvmlDeviceGetMemoryInfo", v2):
-                return mem
-        return self.nv.dev(g.index, "nvmlDeviceGetMemoryInfo")
-
-    def _temperature(self, g: _Gpu) -> float | None:
-        nv, i = self.nv, g.index
-        sensor = nv.const("NVML_TEMPERATURE_GPU", 0)
-        if g.temp_call == "nvmlDeviceGetTemperatureV":
-            t = nv.dev(i, g.temp_call, sensor)
-            if t is not None:
-                return float(t)
-            if nv.supported(i, g.temp_call, sensor):
-                return None
-            g.temp_call = "nvmlDeviceGetTemperature"  # an older driver or binding
-        t = nv.dev(i, g.temp_call, sensor)
-        return float(t) if t is not None else None
-
     def _sample_fields(self, g: _Gpu, now: float, out: Values) -> None:
-        nv, i, k = self.nv, g.index, g.k
+        dev = g.dev
         if g.fields:
-            fvs = nv.dev(i, "nvmlDeviceGetFieldValues", g.fields)
+            fvs = dev.field_values(g.fields)
             if fvs is not None:
                 drop = []
                 for fv, req in zip(fvs, g.fields, strict=False):
-                    ret = int(fv.nvmlReturn)
-                    name = g.field_keys[req]
-                    if ret != 0:
-                        if ret in PERMANENT_ERRORS:
+                    if fv.ret != 0:
+                        if fv.ret in PERMANENT_ERRORS:
                             drop.append(req)
                         continue
-                    value = field_value(fv)
-                    if value is None:
+                    if fv.value is None:
                         continue
-                    ts = fv.timestamp / 1e6 if fv.timestamp > 0 else now
-                    self._field(g, name, int(value), ts, out)
+                    ts = fv.timestamp_us / 1e6 if fv.timestamp_us > 0 else now
+                    self._field(g, g.field_keys[req], int(fv.value), ts, out)
                 if drop:
                     g.fields = [f for f in g.fields if f not in drop]
-            elif not nv.supported(i, "nvmlDeviceGetFieldValues"):
+            elif not dev.field_values_supported():
                 g.fields = []
         if g.pcie_from_gpm:
             return
         if g.pcie_counters and not any(f for f in g.fields if g.field_keys[f].startswith("pcie")):
             g.pcie_counters = False  # no PCIe byte counters: use the throughput call
         if not g.pcie_counters:
-            for name, ctr in (("pcie_tx", "NVML_PCIE_UTIL_TX_BYTES"), ("pcie_rx", "NVML_PCIE_UTIL_RX_BYTES")):
-                kbs = nv.dev(i, "nvmlDeviceGetPcieThroughput", nv.const(ctr, 0 if name == "pcie_tx" else 1))
-                if kbs is not None:
-                    out[k[name + "_bytes_per_s"]] = float(kbs) * KIB
+            directions: tuple[Direction, ...] = ("tx", "rx")
+            for direction in directions:
+                bps = dev.pcie_throughput_bytes_per_s(direction)
+                if bps is not None:
+                    out[g.k[f"pcie_{direction}_bytes_per_s"]] = bps
 
     def _field(self, g: _Gpu, name: str, value: int, ts: float, out: Values) -> None:
         k = g.k

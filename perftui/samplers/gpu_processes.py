@@ -8,8 +8,10 @@ own namespace; that is recorded as `container_pid` when it differs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
+from perftui.core.details import GpuProcessDetail
+from perftui.samplers.gpu_nvml import GpuDevice, ProcessSample
 from perftui.samplers.nvml import Nvml
 
 # Measured on an H100 (driver 580): nvmlDeviceGetProcessUtilization took 2.6 ms a call, NOT_FOUND
@@ -51,23 +53,27 @@ class ProcessTracker:
         self._util: dict[tuple[int, int], tuple[float | None, float | None, float]] = {}
         self._nspid: dict[int, int | None] = {}
 
-    def sample(self, index: int, now: float) -> list[dict[str, Any]]:
-        nv = self.nv
-        entries: dict[int, dict[str, Any]] = {}
-        for kind, call in (
-            ("compute", "nvmlDeviceGetComputeRunningProcesses"),
-            ("graphics", "nvmlDeviceGetGraphicsRunningProcesses"),
-        ):
-            for p in nv.dev(index, call) or ():
-                pid = int(p.pid)
-                used = getattr(p, "usedGpuMemory", None)
-                used_b = int(used) if used is not None else None
+    def sample(self, index: int, now: float) -> list[GpuProcessDetail]:
+        dev = GpuDevice(self.nv, index)
+        entries: dict[int, GpuProcessDetail] = {}
+        kinds: tuple[Literal["compute", "graphics"], ...] = ("compute", "graphics")
+        for kind in kinds:
+            for p in dev.running_processes(kind):
+                pid, used_b = p.pid, p.used_bytes
                 prev = entries.get(pid)
                 if prev is not None:  # listed as compute and graphics: one entry, the larger figure
                     if used_b is not None and (prev["used_bytes"] or 0) < used_b:
                         prev["used_bytes"] = used_b
                     continue
-                entries[pid] = {"gpu": index, "pid": pid, "used_bytes": used_b, "type": kind}
+                entries[pid] = GpuProcessDetail(
+                    gpu=index,
+                    pid=pid,
+                    used_bytes=used_b,
+                    type=kind,
+                    sm_util=None,
+                    mem_util=None,
+                    container_pid=None,
+                )
         if entries and now >= self._util_next.get(index, 0.0):
             self._util_next[index] = now + self.util_period_s - 1e-6
             self._update_util(index, now)
@@ -84,19 +90,17 @@ class ProcessTracker:
 
     def _update_util(self, index: int, now: float) -> None:
         last = self._last_seen_us.get(index, 0)
-        samples = self.nv.dev(index, "nvmlDeviceGetProcessUtilization", last)
+        samples = GpuDevice(self.nv, index).process_samples(last)
         # NOT_FOUND (no sample since `last`) answers None: keep what we had, for keep_s
         if samples:
-            newest: dict[int, Any] = {}
+            newest: dict[int, ProcessSample] = {}
             for s in samples:
-                ts = int(s.timeStamp)
-                pid = int(s.pid)
-                if pid not in newest or ts > int(newest[pid].timeStamp):
-                    newest[pid] = s
-                last = max(last, ts)
+                if s.pid not in newest or s.timestamp_us > newest[s.pid].timestamp_us:
+                    newest[s.pid] = s
+                last = max(last, s.timestamp_us)
             self._last_seen_us[index] = last
             for pid, s in newest.items():
-                self._util[(index, pid)] = (float(s.smUtil), float(s.memUtil), now)
+                self._util[(index, pid)] = (s.sm_util, s.mem_util, now)
         self._forget_stale(index, now)
 
     def _forget_stale(self, index: int, now: float) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import psutil
 
+from perftui.core.details import ProcInfoDetail
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Sampler, Values
 from perftui.samplers.pids import (
@@ -63,7 +64,7 @@ class ProcessSampler(BaseSampler):
         self._prev_thread: dict[tuple[int, int], tuple[int | None, int | None, int | None]] = {}
         self._uss_denied = False
         self._uss_next = 0.0
-        self._info: dict[str, Any] | None = None
+        self._info: ProcInfoDetail | None = None
         if self.watch.create_time is None:
             self._status = SourceStatus.unavailable(f"no process with PID {pid}")
 
@@ -83,9 +84,14 @@ class ProcessSampler(BaseSampler):
         if exit_info is not None:
             self._status = SourceStatus.unavailable(exit_info.message)
             self._info.update(
-                status="exited", exit_code=exit_info.code, exited_at=exit_info.at, message=exit_info.message
+                ProcInfoDetail(
+                    status="exited",
+                    exit_code=exit_info.code,
+                    exited_at=exit_info.at,
+                    message=exit_info.message,
+                )
             )
-            self._details = {"proc.info": dict(self._info), "proc.tree": []}
+            self._details = {"proc.info": self._info.copy(), "proc.tree": []}
             return {}
         now = self._clock()
         dt = None if self._prev_ts is None else now - self._prev_ts
@@ -205,7 +211,7 @@ class ProcessSampler(BaseSampler):
         self._info["status"] = "zombie" if root_state == psutil.STATUS_ZOMBIE else "running"
         if root_state == psutil.STATUS_ZOMBIE:
             self._info["exit_code"] = self.watch.zombie_code
-        info = dict(self._info)
+        info = self._info.copy()
         note = gpu_pid_note(set(self._last_gpu_pids), self.proc_root) if self._last_gpu_pids else None
         if note:
             info["gpu_note"] = note
@@ -307,17 +313,17 @@ class ProcessSampler(BaseSampler):
         except (psutil.Error, AttributeError, OSError):
             return None
 
-    def _read_info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "pid": self.pid,
-            "name": None,
-            "cmdline": [],
-            "create_time": self.watch.create_time,
-            "username": None,
-            "status": "running",
-            "exit_code": None,
-            "exited_at": None,
-        }
+    def _read_info(self) -> ProcInfoDetail:
+        info = ProcInfoDetail(
+            pid=self.pid,
+            name=None,
+            cmdline=[],
+            create_time=self.watch.create_time,
+            username=None,
+            status="running",
+            exit_code=None,
+            exited_at=None,
+        )
         with contextlib.suppress(psutil.Error, KeyError):
             p = psutil.Process(self.pid)
             info["name"] = p.name()

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from perftui.core import details
+from perftui.core.gpu import clock_event_labels, throttle_events
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.rows import Piece, Row
-
-THROTTLE_EVENTS = {"SwPowerCap", "HwSlowdown", "SwThermal", "HwThermal", "HwPowerBrake"}
 
 
 @dataclass(frozen=True)
@@ -201,34 +201,29 @@ _GPU_INDICES: weakref.WeakKeyDictionary[MetricStore, tuple[tuple[Any, ...], list
 def gpu_indices(store: MetricStore) -> list[int]:
     """The GPU indices the store knows (asked several times a frame: scanned again only when a
     key appears)."""
-    count = store.detail("gpu.count")
+    count = details.gpu_count(store)
     shape = (*store.shape, count)
     cached = _GPU_INDICES.get(store)
     if cached is not None and cached[0] == shape:
         return list(cached[1])
     found = {int(m.group(1)) for k in store.keys("gpu.") if (m := _GPU_KEY.match(k))}
     found |= {int(m.group(1)) for k in store.details("gpu.") if (m := _GPU_KEY.match(k))}
-    if isinstance(count, int) and count >= 0:
+    if count is not None:
         found |= set(range(count))
     _GPU_INDICES[store] = (shape, sorted(found))
     return sorted(found)
 
 
-def gpu_info(store: MetricStore, i: int) -> dict[str, Any]:
-    info = store.detail(f"gpu.{i}.info")
-    return info if isinstance(info, dict) else {}
-
-
 def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     p = f"gpu.{i}."
-    info = gpu_info(store, i)
-    tier = store.detail(p + "tier")
-    name = str(info.get("name", "")) or "GPU"
+    info = details.gpu_info(store, i)
+    tier = details.gpu_tier(store, i)
+    name = info.get("name") or "GPU"
     title = f"GPU {i} · {name}"
-    subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(str(tier), "")
+    subtitle = {"gpm": "GPM counters", "nvml": "NVML only", "lost": "LOST"}.get(tier or "", "")
     notices: list[Piece] = []
     if tier == "lost":
-        notices.append((f"GPU lost: {store.detail(p + 'tier_reason') or 'fell off the bus'}", "bad"))
+        notices.append((f"GPU lost: {details.gpu_tier_reason(store, i) or 'fell off the bus'}", "bad"))
         lost = PanelContent(title, [], notices, subtitle)
         lost.summary, lost.summary_extra = Row(f"GPU{i}", value="LOST", severity="bad"), "GPU lost"
         return lost
@@ -243,7 +238,7 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     add("tensor_active", "tensor")
     add("dram_bw_util", "DRAM BW", _sev(store.latest(p + "dram_bw_util"), 80, 95))
     if p + "mem_used_bytes" in store:
-        total = store.latest(p + "mem_total_bytes") or info.get("memory_total")
+        total = store.latest(p + "mem_total_bytes") or info.get("memory_total_bytes")
         used = fmt(store, p + "mem_used_bytes")
         value = used_of(used, REGISTRY.format(p + "mem_total_bytes", total)) if total else used
         key = p + "mem_used_pct" if p + "mem_used_pct" in store else p + "mem_used_bytes"
@@ -257,16 +252,15 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
             Row("power", key=p + "power_w", value=used_of(pw, f"{cap:.0f} W") if cap else pw, hi=cap or None)
         )
     add("temp_c", "temp", _sev(store.latest(p + "temp_c"), 83, 90))
-    events = store.detail(p + "clock_events")
-    active = [e for e in events if isinstance(e, str)] if isinstance(events, list) else []
-    throttling = [e for e in active if e in THROTTLE_EVENTS]
+    active = details.clock_events(store, i)
+    throttling = clock_event_labels(throttle_events(active))
     if p + "sm_clock_mhz" in store:
         sm, mem = store.latest(p + "sm_clock_mhz"), store.latest(p + "mem_clock_mhz")
         clocks = f"{sm:.0f}" + (f"/{mem:.0f}" if mem is not None else "") + " MHz"
         if throttling:
-            clocks += " throttled: " + ",".join(throttling)
+            clocks += " throttled: " + ", ".join(throttling)
         elif active:
-            clocks += " " + ",".join(active)
+            clocks += " " + ", ".join(clock_event_labels(active))
         rows.append(Row("clocks", text=clocks, severity="warn" if throttling else ""))
     for kind in ("pcie", "nvlink"):
         for d in ("tx", "rx"):
@@ -280,8 +274,8 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
         if v:
             rows.append(Row(label, text=f"{v:.0f}", severity="bad"))
     notices.extend(source_notices(store, ["gpu"], ctx))  # a hung or stale sampler says so over old rows
-    reason = store.detail(p + "tier_reason")
-    if tier == "nvml" and isinstance(reason, str) and reason and len(rows) < 4:
+    reason = details.gpu_tier_reason(store, i)
+    if tier == "nvml" and reason and len(rows) < 4:
         notices.append((reason, "dim"))
     content = PanelContent(title, rows, notices, subtitle)
     by_label = {r.label: r for r in rows}

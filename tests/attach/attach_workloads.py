@@ -113,6 +113,15 @@ time.sleep(float(sys.argv[1]))
 sys.exit(3)
 """
 
+# lives until SIGUSR1, then exits with status 3: the test decides when it exits
+EXIT_ON_USR1 = """
+import signal, sys, time
+signal.signal(signal.SIGUSR1, lambda *_: sys.exit(3))
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
 # holds sockets and files open; context switches at ~1 kHz
 FDS_AND_SWITCHES = """
 import socket, tempfile, time

@@ -20,6 +20,21 @@ from attach_workloads import fs_type
 Spawn = Callable[..., subprocess.Popen[str]]
 
 
+def wait_until_blocked(pid: int, timeout: float = 10.0) -> None:
+    """Until the process sleeps in the kernel (a workload that printed "ready" just before a blocking
+    call: the socket client's recv)."""
+    from tests.polling import wait_for
+
+    assert wait_for(lambda: psutil.Process(pid).status() == psutil.STATUS_SLEEPING, timeout), pid
+
+
+def wait_until_zombie(pid: int, timeout: float = 10.0) -> None:
+    """Until a killed child of ours is a zombie (dead, not reaped yet)."""
+    from tests.polling import wait_for
+
+    assert wait_for(lambda: psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, timeout), pid
+
+
 @pytest.fixture
 def spawn() -> Iterator[Spawn]:
     procs: list[subprocess.Popen[str]] = []

@@ -14,7 +14,7 @@ import pytest
 from attach_workloads import (
     CPU_LOOP,
     DISK_READER,
-    EXIT_SOON,
+    EXIT_ON_USR1,
     FDS_AND_SWITCHES,
     PARENT_WITH_WORKERS,
     SLEEPER,
@@ -23,6 +23,7 @@ from attach_workloads import (
 )
 from conftest import Spawn
 
+from perftui.core import details
 from perftui.core.specs import REGISTRY
 from perftui.samplers.base import Values
 from perftui.samplers.pids import gpu_pid_note, host_pid, read_nspid, validate_pid
@@ -30,6 +31,7 @@ from perftui.samplers.process import ProcessSampler, attach_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.samplers.stacks import StackSampler
 from perftui.store.metric_store import MetricStore
+from tests.polling import wait_for
 
 PROC_FIX = Path(__file__).resolve().parent / "fixtures" / "proc"
 
@@ -132,32 +134,49 @@ def test_fds_and_context_switches(spawn: Spawn) -> None:
 
 
 def test_exit_with_status_while_attached(spawn: Spawn) -> None:
-    p = spawn(EXIT_SOON, "0.4")
+    p = spawn(EXIT_ON_USR1)  # exits (status 3) when told: after the first samples, not on a timer
     store = MetricStore()
     samplers = attach_samplers(p.pid, 0.2, stack_rate=5)
+    proc_sampler = next(s for s in samplers if s.name == "process")
+    ticks = [0]
+    sample = proc_sampler.sample
+
+    def counted() -> Values:
+        ticks[0] += 1
+        return sample()
+
+    proc_sampler.sample = counted  # type: ignore[method-assign]
     runner = SamplerRunner(store, samplers)
     runner.start()
     try:
-        time.sleep(0.3)
-        assert "proc.rss_bytes" in store
-        time.sleep(0.6)  # it exited (a zombie: our child, not yet reaped)
-        info = store.detail("proc.info")
-        assert info["status"] == "zombie" and info["exit_code"] == 3
-        p.wait()
-        time.sleep(0.6)
-        st = store.status("process")
-        assert st is not None and not st.available
-        assert st.reason is not None and st.reason.startswith(f"process {p.pid} exited at ")
-        assert st.reason.endswith("(status 3)")
-        assert store.detail("proc.info")["status"] == "exited"
+        assert wait_for(lambda: "proc.rss_bytes" in store)
+        os.kill(p.pid, signal.SIGUSR1)
+        # it exited (a zombie: our child, not yet reaped)
+        assert wait_for(lambda: (store.detail("proc.info") or {}).get("status") == "zombie")
         assert store.detail("proc.info")["exit_code"] == 3
-        stacks = store.status("stacks")
-        assert stacks is not None and not stacks.available and "exited" in (stacks.reason or "")
-        # samples so far stay in the store, and nothing new arrives
-        _, rss = store.series("proc.rss_bytes")
-        n = len(rss)
+        p.wait()
+
+        def reported_exited() -> bool:
+            st, stacks = store.status("process"), store.status("stacks")
+            return (
+                st is not None
+                and not st.available
+                and stacks is not None
+                and not stacks.available
+                and store.detail("proc.info")["status"] == "exited"
+            )
+
+        assert wait_for(reported_exited)
+        st = store.status("process")
+        assert st is not None and st.reason is not None
+        assert st.reason.startswith(f"process {p.pid} exited at ") and st.reason.endswith("(status 3)")
+        assert store.detail("proc.info")["exit_code"] == 3
+        assert "exited" in (store.status("stacks").reason or "")  # type: ignore[union-attr]
+        # samples so far stay in the store, and nothing new arrives in the next ticks
+        n = len(store.series("proc.rss_bytes")[1])
         assert n >= 1
-        time.sleep(0.5)
+        seen = ticks[0]
+        assert wait_for(lambda: ticks[0] >= seen + 2)
         assert len(store.series("proc.rss_bytes")[1]) == n
     finally:
         runner.stop()
@@ -174,9 +193,7 @@ def test_killed_process_not_our_child() -> None:
         s = ProcessSampler(pid, 0.5)
         assert s.sample()["proc.procs"] == 1.0
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while psutil.pid_exists(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert wait_for(lambda: not psutil.pid_exists(pid), timeout=5)
         assert s.sample() == {}
         reason = s.availability().reason or ""
         assert reason.startswith(f"process {pid} exited at ") and reason.endswith("(status unknown)")
@@ -216,6 +233,12 @@ def test_gpu_processes_matched_by_host_pid(spawn: Spawn) -> None:
     assert rows[parent.pid]["gpu_mem_bytes"] == 2_000_000_000
     assert rows[kids[0].pid]["gpu_mem_bytes"] == 500_000_000
     assert rows[kids[1].pid]["gpu_mem_bytes"] is None
+    # the typed readers (core/details.py) give back what the sampler published, key for key
+    store = MetricStore()
+    for key, value in s.details().items():
+        store.set_detail(key, value)
+    assert details.proc_tree(store) == s.details()["proc.tree"]
+    assert details.proc_info(store) == s.details()["proc.info"]
 
 
 def test_no_gpu_list_means_no_gpu_keys(spawn: Spawn) -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from attach_workloads import CPU_LOOP, DISK_READER, GIL_THREADS, SLEEPER, SOCKET_CLIENT
-from conftest import Spawn
+from conftest import Spawn, wait_until_blocked, wait_until_zombie
 
+from perftui.core import details
 from perftui.samplers.pyspy import NOT_PYTHON, find_py_spy
 from perftui.samplers.stacks import StackSampler
+from perftui.store.metric_store import MetricStore
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "pyspy"
 
@@ -51,6 +53,11 @@ def test_cpu_loop_is_compute(spawn: Spawn) -> None:
     assert len(threads) == 1 and threads[0]["name"] == "MainThread" and threads[0]["tid"] == p.pid
     assert json.loads(json.dumps(s.details())) == s.details()  # plain data: snapshot --json, recorder
     assert threads[0]["gil_pct"] > 50  # py-spy saw it holding the GIL in most dumps
+    store = MetricStore()  # the typed readers (core/details.py) give back what was published
+    for key, value in s.details().items():
+        store.set_detail(key, value)
+    assert details.stack_top(store) == top and details.stack_threads(store) == threads
+    assert details.stack_window(store) == s.details()["stack.window"]
 
 
 def test_sleep_is_idle(spawn: Spawn) -> None:
@@ -61,7 +68,7 @@ def test_sleep_is_idle(spawn: Spawn) -> None:
 
 def test_blocked_socket_read_is_socket_wait(spawn: Spawn, slow_server: int) -> None:
     p = spawn(SOCKET_CLIENT, str(slow_server))
-    time.sleep(0.2)
+    wait_until_blocked(p.pid)
     s = make(p.pid)
     shares = shares_after(s)
     assert dominant(shares) == "socket_wait" and shares["socket_wait"] > 60, shares
@@ -154,7 +161,7 @@ def test_exit_while_attached(spawn: Spawn) -> None:
     shares = shares_after(s, dumps=3)
     assert dominant(shares) == "idle"
     os.kill(p.pid, signal.SIGKILL)
-    time.sleep(0.2)  # a zombie now: our child, not reaped yet
+    wait_until_zombie(p.pid)  # our child, not reaped yet
     assert s.sample() == {}
     st = s.availability()
     assert not st.available and "killed by signal 9" in (st.reason or "") and "zombie" in (st.reason or "")

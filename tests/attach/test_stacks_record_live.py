@@ -24,7 +24,7 @@ from attach_workloads import (
     SLEEPER,
     SOCKET_CLIENT,
 )
-from conftest import Spawn
+from conftest import Spawn, wait_until_blocked
 
 from perftui.samplers.pyspy import NOT_PYTHON, PySpyError, find_py_spy
 from perftui.samplers.stacks import StackSampler
@@ -116,7 +116,7 @@ def test_sleep_is_idle(spawn: Spawn, record: Make) -> None:
 
 def test_blocked_socket_read_is_socket_wait(spawn: Spawn, slow_server: int, record: Make) -> None:
     p = spawn(SOCKET_CLIENT, str(slow_server))
-    time.sleep(0.2)
+    wait_until_blocked(p.pid)
     s = record(p.pid)
     shares = slice_shares(s)
     assert dominant(shares) == "socket_wait" and shares["socket_wait"] > 60, shares
@@ -221,17 +221,19 @@ def test_py_spy_killed_mid_slice_is_one_error_then_it_recovers(spawn: Spawn, rec
     s = record(p.pid)
     killed: list[int] = []
 
+    def kill_recorder() -> bool:
+        for c in py_spy_children():
+            try:
+                if "record" in c.cmdline():
+                    os.kill(c.pid, signal.SIGKILL)
+                    killed.append(c.pid)
+                    return True
+            except (psutil.Error, ProcessLookupError):
+                pass
+        return False
+
     def killer() -> None:
-        for _ in range(400):
-            for c in py_spy_children():
-                try:
-                    if "record" in c.cmdline():
-                        os.kill(c.pid, signal.SIGKILL)
-                        killed.append(c.pid)
-                        return
-                except (psutil.Error, ProcessLookupError):
-                    pass
-            time.sleep(0.01)
+        wait_for(kill_recorder, timeout=4.0, step=0.01)
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from perftui.diagnosis import rules as rules_mod
-from perftui.diagnosis.engine import INSUFFICIENT, diagnose
+from perftui.diagnosis.engine import INSUFFICIENT, diagnose, window_from_store
 from perftui.diagnosis.model import VERDICT_CLASSES
 from perftui.diagnosis.rules import RULES, SIGNALS
 from perftui.diagnosis.window import DiagnosisWindow
@@ -162,7 +162,7 @@ def test_from_store_takes_the_window_and_only_rule_signals() -> None:
         )
     store.set_detail("gpu.0.tier", "nvml")
     store.set_detail("proc.tree", [{"pid": 1}])
-    w = DiagnosisWindow.from_store(store, 10.0)
+    w = window_from_store(store, 10.0)
     assert list(w.values("cpu.util")) == [float(t) for t in range(90, 100)]
     assert w.end_ts == 1099.0 and w.seconds == 10.0
     assert "mem.total_bytes" in w.series  # mem.* is read by the memory-pressure rule

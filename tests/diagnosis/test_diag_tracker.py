@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from perftui.diagnosis.engine import diagnose
+from perftui.diagnosis.engine import diagnose, window_from_store
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.tracker import DiagnosisTracker
 from perftui.diagnosis.window import DiagnosisWindow
@@ -121,7 +121,7 @@ def _store_run(
         ts = t0 + i
         store.append(ts, make(ts))
         tracker.update(store, window_s=10.0)
-        raw.append(diagnose(DiagnosisWindow.from_store(store, 10.0))[0].verdict)
+        raw.append(diagnose(window_from_store(store, 10.0))[0].verdict)
     return tracker, raw
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from perftui.diagnosis.engine import diagnose
-from perftui.diagnosis.window import DiagnosisWindow
+from perftui.diagnosis.engine import diagnose, window_from_store
 from perftui.report.rediagnose import recompute, verdict_shares
 from perftui.store.metric_store import MetricStore
 from perftui.store.reader import Recording, load_into_store, open_recording
@@ -45,7 +44,7 @@ def _store_at_end(rec: Recording) -> MetricStore:
 @pytest.mark.parametrize("name", sorted(TRUTH))
 def test_verdict_on_real_h100_counters(name: str) -> None:
     verdict, rule, words = TRUTH[name]
-    findings = diagnose(DiagnosisWindow.from_store(_store_at_end(_rec(name)), 10.0))
+    findings = diagnose(window_from_store(_store_at_end(_rec(name)), 10.0))
     top = findings[0]
     assert (top.verdict, top.rule, top.confidence) == (verdict, rule, "high"), [
         (f.verdict, f.rule) for f in findings
@@ -67,14 +66,14 @@ def test_the_verdict_holds_over_the_whole_recording(name: str) -> None:
 
 
 def test_starved_loader_also_names_the_dataloader_from_stacks() -> None:
-    findings = diagnose(DiagnosisWindow.from_store(_store_at_end(_rec("starved_loader")), 10.0))
+    findings = diagnose(window_from_store(_store_at_end(_rec("starved_loader")), 10.0))
     assert "stack.dataloader" in [f.rule for f in findings[:3]]
 
 
 def test_a_thread_spinning_in_cuda_sync_is_not_called_cpu_limited() -> None:
     """torch.cuda.synchronize() spin-waits: 100 % of a core that waits on the GPU, not host work."""
     for name in ("matmul_bf16", "d2d_copy"):
-        rules = [f.rule for f in diagnose(DiagnosisWindow.from_store(_store_at_end(_rec(name)), 10.0))]
+        rules = [f.rule for f in diagnose(window_from_store(_store_at_end(_rec(name)), 10.0))]
         assert "host.core_saturated" not in rules, (name, rules)
 
 

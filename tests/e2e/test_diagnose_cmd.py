@@ -11,14 +11,15 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from perftui.diagnosis.model import VERDICT_CLASSES
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -109,12 +110,21 @@ def test_text_output_and_no_textual_import() -> None:
     assert any(ln.startswith("Next step: ") for ln in lines)
 
 
+def _cpu_seconds(pid: int) -> float:
+    t = psutil.Process(pid).cpu_times()
+    return float(t.user + t.system)
+
+
+def _read_chars(pid: int) -> int:
+    return int(psutil.Process(pid).io_counters().read_chars)  # preadv counts here, cache or not
+
+
 @pytest.fixture
 def busy_every_core() -> Iterator[int]:
     n = os.cpu_count() or 1
     procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
     try:
-        time.sleep(1.0)
+        assert wait_for(lambda: all(_cpu_seconds(p.pid) > 0.3 for p in procs), timeout=20)  # spinning
         yield n
     finally:
         _stop(procs)
@@ -156,7 +166,7 @@ def direct_io_readers(tmp_path: Path) -> Iterator[Path]:
     # four readers: one of them is nearly always waiting on the device (PSI io "some" near 100 %)
     procs = [subprocess.Popen([sys.executable, "-c", DIRECT_READER, str(path)]) for _ in range(4)]
     try:
-        time.sleep(1.0)
+        assert wait_for(lambda: all(_read_chars(p.pid) >= 8 << 20 for p in procs), timeout=20)  # reading
         yield path
     finally:
         _stop(procs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from perftui.core.gpu import processes_for_pids, usage_for_pids
 from perftui.samplers.gpu_processes import container_pid
 from tests.fakes.fake_nvml import FakeProcess, GiB, GpuSpec, Scenario
 from tests.gpu.conftest import MakeFake, run_ticks, sampler_for
+from tests.polling import wait_for
 
 
 def test_compute_and_graphics_processes_with_utilisation(fake_nvml: MakeFake) -> None:
@@ -103,14 +103,14 @@ def test_real_process_in_a_pid_namespace_maps_to_its_container_pid(fake_nvml: Ma
     # a real process in its own pid namespace: NVML would report its host pid
     p = subprocess.Popen(["unshare", "--pid", "--fork", "sleep", "30"])
     try:
-        child = None
-        for _ in range(100):
-            kids = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
-            if kids:
-                child = int(kids[0])
-                break
-            time.sleep(0.02)
-        assert child is not None
+        kids: list[str] = []
+
+        def forked() -> bool:
+            kids[:] = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
+            return bool(kids)
+
+        assert wait_for(forked)
+        child = int(kids[0])
         fake = fake_nvml(
             Scenario(gpus=[GpuSpec(processes=[FakeProcess(pid=child), FakeProcess(pid=os.getpid())])])
         )

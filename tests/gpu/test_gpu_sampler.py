@@ -11,6 +11,7 @@ from perftui.samplers.gpu import GpuSampler, gpu_samplers
 from perftui.samplers.nvml import NO_DRIVER_REASON, NO_GPU_REASON
 from tests.fakes.fake_nvml import GiB, GpuSpec, Scenario, _h100_values
 from tests.gpu.conftest import MakeFake, run_ticks, sampler_for
+from tests.polling import wait_for
 
 
 def test_factory_returns_one_sampler_named_gpu(fake_nvml: MakeFake) -> None:
@@ -224,8 +225,6 @@ def test_gpu_sampler_default_module_is_the_real_pynvml() -> None:
 
 
 def test_runner_thread_with_a_realtime_fake() -> None:
-    import time
-
     from perftui.samplers.runner import SamplerRunner
     from perftui.store.metric_store import MetricStore
     from tests.fakes.fake_nvml import make_fake_nvml
@@ -234,10 +233,10 @@ def test_runner_thread_with_a_realtime_fake() -> None:
     store = MetricStore(capacity=64)
     runner = SamplerRunner(store, gpu_samplers(0.12, nvml=fake))
     runner.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and store.latest("gpu.0.sm_active") is None:
-        time.sleep(0.05)
-    runner.stop()
+    try:
+        assert wait_for(lambda: store.latest("gpu.0.sm_active") is not None)
+    finally:
+        runner.stop()
     assert store.latest("gpu.0.sm_active") == 85.0
     assert store.latest("gpu.0.power_w") == 350.0
     assert store.status("gpu") is not None and store.status("gpu").available  # type: ignore[union-attr]

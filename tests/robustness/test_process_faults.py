@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import psutil
@@ -19,6 +18,7 @@ import pytest
 
 from perftui.samplers.pyspy import PySpyError, find_py_spy, run_dump
 from perftui.samplers.stacks import StackSampler
+from tests.polling import wait_for
 
 PY_SPY = find_py_spy()
 pytestmark = pytest.mark.skipif(PY_SPY is None, reason="py-spy is not installed")
@@ -54,7 +54,7 @@ class PySpyKiller:
                         self.killed.append(child.pid)
                 except (psutil.Error, ProcessLookupError):
                     pass
-            time.sleep(0.0005)
+            self.stop.wait(0.0005)  # hunting a short-lived child: as often as possible, stops at once
 
     def __enter__(self) -> PySpyKiller:
         self.thread.start()
@@ -85,8 +85,8 @@ def test_py_spy_killed_mid_dump_is_one_error_and_the_target_survives(
     # the target was not left stopped by a tracer that died while attached
     proc = psutil.Process(target.pid)
     before = sum(proc.cpu_times()[:2])
-    time.sleep(0.5)
-    assert proc.status() != psutil.STATUS_STOPPED and sum(proc.cpu_times()[:2]) > before
+    assert wait_for(lambda: sum(proc.cpu_times()[:2]) > before), "the target does not run"
+    assert proc.status() != psutil.STATUS_STOPPED
     assert run_dump(PY_SPY, target.pid, nonblocking=nonblocking)  # and a new dump works
 
 

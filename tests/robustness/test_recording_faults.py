@@ -13,13 +13,13 @@ import errno
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from perftui.store.reader import open_recording
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,15 +51,16 @@ def _start(path: Path) -> subprocess.Popen[str]:
 
 
 def _wait_samples(path: Path, proc: subprocess.Popen[str], at_least: int) -> int:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    seen = [0]
+
+    def recorded() -> bool:
         assert proc.poll() is None, proc.communicate()
         with contextlib.suppress(Exception):
-            n = open_recording(path).samples
-            if n >= at_least:
-                return n
-        time.sleep(0.1)
-    raise AssertionError("nothing recorded in time")
+            seen[0] = open_recording(path).samples
+        return seen[0] >= at_least
+
+    assert wait_for(recorded, timeout=30, step=0.1), "nothing recorded in time"
+    return seen[0]
 
 
 def _fill(directory: Path) -> Path:

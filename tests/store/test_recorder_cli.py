@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from perftui.store.reader import open_recording
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +33,15 @@ def _start(path: Path, *extra: str, cwd: Path | None = None) -> subprocess.Popen
 def _wait_for_samples(
     path: Path, proc: subprocess.Popen[str], at_least: int = 20, timeout: float = 30
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def recorded() -> bool:
         assert proc.poll() is None, proc.communicate()
         try:
-            if open_recording(path).samples >= at_least:
-                return
+            return open_recording(path).samples >= at_least
         except Exception:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the recorder wrote nothing in time")
+            return False
+
+    assert wait_for(recorded, timeout=timeout, step=0.2), "the recorder wrote nothing in time"
 
 
 def test_record_for_a_duration(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_sigkill_loses_at_most_the_last_second_and_the_file_opens(tmp_path: Path
     path = tmp_path / "k.sqlite"
     proc = _start(path)
     _wait_for_samples(path, proc, at_least=40)
-    time.sleep(1.5)
+    time.sleep(1.5)  # the workload: kill at some point between flushes, not right after one
     killed_at = time.time()
     proc.kill()
     proc.communicate(timeout=30)

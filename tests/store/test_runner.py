@@ -87,9 +87,10 @@ def test_each_sampler_runs_at_its_own_interval_without_overlap() -> None:
 
 
 def test_stop_is_prompt_even_with_long_intervals() -> None:
-    runner = SamplerRunner(MetricStore(), [CountingSampler("a", 30.0), CountingSampler("b", 30.0)])
+    samplers = [CountingSampler("a", 30.0), CountingSampler("b", 30.0)]
+    runner = SamplerRunner(MetricStore(), samplers)
     runner.start()
-    time.sleep(0.05)
+    assert wait_for(lambda: all(s.calls for s in samplers))  # both threads now wait out 30 s
     t0 = time.monotonic()
     runner.stop()
     assert time.monotonic() - t0 < 1.0

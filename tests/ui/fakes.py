@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from perftui.core.gpu import decode_clock_events
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Values
 from perftui.store.metric_store import MetricStore
@@ -125,12 +126,12 @@ def gpu_details(n: int, gpm: bool = True) -> dict[str, Any]:
         d[f"gpu.{g}.info"] = {
             "name": "NVIDIA H100 80GB HBM3",
             "uuid": f"GPU-0000000{g}-1111-2222-3333-444444444444",
-            "memory_total": 80 * GIB,
+            "memory_total_bytes": 80 * GIB,
             "architecture": "hopper",
         }
         d[f"gpu.{g}.tier"] = "gpm" if gpm else "nvml"
         d[f"gpu.{g}.tier_reason"] = "" if gpm else "GPM needs Hopper or newer"
-        d[f"gpu.{g}.clock_events"] = ["SwPowerCap"] if g == 3 else []
+        d[f"gpu.{g}.clock_events"] = decode_clock_events(0x4 if g == 3 else 0)  # 0x4: NVML's power cap
     return d
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.content import Content
 from textual.widget import Widget
 
+from perftui.core.details import gpu_driver, gpu_info
 from perftui.store.metric_store import MetricStore
-from perftui.ui.panels import gpu_indices, gpu_info
+from perftui.ui.panels import gpu_indices
 
 
 def header_text(
@@ -27,10 +28,10 @@ def header_text(
     parts = ["perftui", hostname] if mode is None else [mode, hostname]
     idx = gpu_indices(store)
     if idx:
-        names = Counter(str(gpu_info(store, i).get("name", "GPU")) for i in idx)
+        names = Counter(gpu_info(store, i).get("name") or "GPU" for i in idx)
         parts.append(" + ".join(f"{n}× {name}" for name, n in names.items()))
-        driver: Any = store.detail("gpu.driver")
-        if isinstance(driver, dict) and driver.get("driver"):
+        driver = gpu_driver(store)
+        if driver is not None and driver["driver"]:
             parts.append(f"driver {driver['driver']}")
         tiers = Counter(str(store.detail(f"gpu.{i}.tier", "?")) for i in idx)
         parts.append(

@@ -9,9 +9,10 @@ them, else how to attach.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
+from perftui.core import details
+from perftui.core.details import ProcInfoDetail, ProcRow
 from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
@@ -32,56 +33,49 @@ def _line(*parts: tuple[str, Role]) -> Line:
 
 
 def is_attached(store: MetricStore) -> bool:
-    return store.status("process") is not None or isinstance(store.detail("proc.info"), dict)
+    return store.status("process") is not None or details.proc_info(store) is not None
 
 
 def process_lines(store: MetricStore) -> list[str]:
     """The GPU processes table (not attached)."""
-    procs: Any = store.detail("gpu.processes")
-    if not isinstance(procs, list) or not procs:
+    rows = details.gpu_processes(store)
+    if not rows:
         return []
-    rows = [p for p in procs if isinstance(p, dict)]
-    rows.sort(key=lambda p: -float(p.get("used_bytes") or 0))
+    rows.sort(key=lambda p: -float(p["used_bytes"] or 0))
     out = [f"{'GPU':>3} {'PID':>7} {'GPU mem':>9} {'SM':>4} {'mem':>4}"]
 
-    def pct(v: Any) -> str:
-        return "—" if v is None else f"{float(v):.0f}%"
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.0f}%"
 
     for p in rows:
-        used = p.get("used_bytes")
+        used = p["used_bytes"]
         out.append(
-            f"{p.get('gpu', '?')!s:>3} {p.get('pid', '?')!s:>7} "
+            f"{p['gpu']:>3} {p['pid']:>7} "
             f"{'—' if used is None else format_bytes(float(used)):>9} "
-            f"{pct(p.get('sm_util')):>4} {pct(p.get('mem_util')):>4}"
+            f"{pct(p['sm_util']):>4} {pct(p['mem_util']):>4}"
         )
     return out
 
 
-def _num(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+def _bytes(v: float | None) -> str:
+    return "—" if v is None else format_bytes(float(v))
 
 
-def _bytes(v: Any) -> str:
-    n = _num(v)
-    return "—" if n is None else format_bytes(n)
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0f}"
 
 
-def _pct(v: Any) -> str:
-    n = _num(v)
-    return "—" if n is None else f"{n:.0f}"
-
-
-def _ordered_tree(rows: list[Mapping[str, Any]], root: int | None) -> list[tuple[int, Mapping[str, Any]]]:
+def _ordered_tree(rows: list[ProcRow], root: int | None) -> list[tuple[int, ProcRow]]:
     """(depth, row) depth first from the root; children by PID; rows whose parent is missing at depth 0."""
-    by_pid = {int(r["pid"]): r for r in rows if isinstance(r.get("pid"), int)}
+    by_pid = {r["pid"]: r for r in rows}
     kids: dict[int, list[int]] = {}
     for pid, r in by_pid.items():
-        ppid = r.get("ppid")
-        if isinstance(ppid, int) and ppid in by_pid and pid != root:
+        ppid = r["ppid"]
+        if ppid is not None and ppid in by_pid and pid != root:
             kids.setdefault(ppid, []).append(pid)
-    tops = [p for p, r in by_pid.items() if p == root or r.get("ppid") not in by_pid or p == r.get("ppid")]
+    tops = [p for p, r in by_pid.items() if p == root or r["ppid"] not in by_pid or p == r["ppid"]]
     tops.sort(key=lambda p: (p != root, p))
-    out: list[tuple[int, Mapping[str, Any]]] = []
+    out: list[tuple[int, ProcRow]] = []
     seen: set[int] = set()
     stack = [(0, p) for p in reversed(tops)]
     while stack:
@@ -96,8 +90,7 @@ def _ordered_tree(rows: list[Mapping[str, Any]], root: int | None) -> list[tuple
 
 
 def tree_lines(store: MetricStore) -> list[Line]:
-    info: Any = store.detail("proc.info")
-    info = info if isinstance(info, dict) else {}
+    info: ProcInfoDetail = details.proc_info(store) or {}
     status = store.status("process")
     pid = info.get("pid")
     name = info.get("name") or "?"
@@ -120,27 +113,26 @@ def tree_lines(store: MetricStore) -> list[Line]:
         out.append(_line((status.reason or "process not available", "bad")))
         out.append(_line(("samples so far are kept (s writes a report)", "dim")))
         return out
-    rows: Any = store.detail("proc.tree")
-    rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    rows = details.proc_tree(store)
     if not rows:
         out.append(_line(("waiting for the first sample of the process tree", "dim")))
         return out
     out.append(_line((f"{'PID':>7} {'CPU%':>4} {'RSS':>8} {'GPU mem':>8} S NAME", "dim")))
-    for depth, r in _ordered_tree(rows, pid if isinstance(pid, int) else None):
-        state = str(r.get("state") or "?")[:1].upper()
-        label = "  " * depth + str(r.get("name") or "?")
+    for depth, r in _ordered_tree(rows, pid):
+        state = (r["state"] or "?")[:1].upper()
+        label = "  " * depth + (r["name"] or "?")
         out.append(
             _line(
                 (
-                    f"{r.get('pid', '?')!s:>7} {_pct(r.get('cpu')):>4} {_bytes(r.get('rss')):>8} "
-                    f"{_bytes(r.get('gpu_mem_bytes')):>8} {state} {label}",
+                    f"{r['pid']:>7} {_pct(r['cpu']):>4} {_bytes(r['rss']):>8} "
+                    f"{_bytes(r['gpu_mem_bytes']):>8} {state} {label}",
                     "text",
                 )
             )
         )
     note = info.get("gpu_note")
     if note:
-        out.append(_line((str(note), "dim")))
+        out.append(_line((note, "dim")))
     return out
 
 
@@ -156,11 +148,11 @@ def stack_lines(store: MetricStore) -> list[Line]:
         out.append(_line(("stacks unavailable: ", "warn"), (status.reason or "unknown reason", "text")))
     shares = [(c, store.latest(f"stack.share.{c}")) for c in STACK_CATEGORIES]
     ranked = sorted(((c, v) for c, v in shares if v is not None and v >= 0.5), key=lambda cv: -cv[1])
-    win: Any = store.detail("stack.window")
+    win = details.stack_window(store)
     samples = store.latest("stack.samples")
     head = "stack samples"
-    if isinstance(win, dict) and _num(win.get("seconds")) is not None:
-        head += f" over {float(win['seconds']):g} s"
+    if win is not None:
+        head += f" over {win['seconds']:g} s"
     if samples is not None:
         head += f" ({samples:.0f})"
     if ranked:
@@ -168,18 +160,17 @@ def stack_lines(store: MetricStore) -> list[Line]:
     width = max((len(c) for c, _ in ranked[:MAX_CATEGORIES]), default=0)
     for cat, v in ranked[:MAX_CATEGORIES]:
         out.append(_line((f"{cat:<{width}} ", "text"), (share_bar(v), "bar"), (f" {v:3.0f}%", "text")))
-    top: Any = store.detail("stack.top")
-    top = [t for t in top if isinstance(t, dict)] if isinstance(top, list) else []
+    top = details.stack_top(store)
     if top:
         out.append(_line((f"{'self%':>5} {'tot%':>5} function", "dim")))
         for t in top:
-            where = str(t.get("file") or "?").rsplit("/", 1)[-1]
-            if t.get("line") is not None:
+            where = (t["file"] or "?").rsplit("/", 1)[-1]
+            if t["line"] is not None:
                 where += f":{t['line']}"
             out.append(
                 _line(
-                    (f"{_pct(t.get('self_pct')):>5} {_pct(t.get('total_pct')):>5} ", "text"),
-                    (str(t.get("function") or "?"), "title"),
+                    (f"{_pct(t['self_pct']):>5} {_pct(t['total_pct']):>5} ", "text"),
+                    (t["function"] or "?", "title"),
                     (f" {where}", "dim"),
                 )
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -31,7 +32,7 @@ class PrivateName:
     feature: str  # which perftui feature falls back when this is missing
     owner: str
     attribute: str
-    kind: str  # "class", "callable", "reactive", "instance" (set in __init__), "module attribute"
+    kind: str  # "class", "callable", "property", "reactive", "instance" (assigned in the class's code)
     params: tuple[str, ...] = ()  # leading positional parameters after self, for callables
 
 
@@ -62,17 +63,17 @@ def _owner(spec: str) -> Any:
     return getattr(module, cls_name) if cls_name else module
 
 
-def _instance(owner: Any) -> Any:
-    """A throwaway instance, for attributes set in __init__ (None where one cannot be made)."""
-    if owner is Screen:
-        return owner()
-    if getattr(owner, "__name__", "") == "XTermParser":
-        return owner(False)
-    if getattr(owner, "__name__", "") == "Compositor":
-        return owner()
-    if getattr(owner, "__name__", "") == "LinuxDriver":
-        return owner(App())
-    return None
+def _sets_attribute(owner: Any, attribute: str) -> bool:
+    """Whether the class or a base assigns `self.<attribute>` (an attribute made in __init__)."""
+    pattern = re.compile(rf"\bself\.{re.escape(attribute)}\s*(:[^=]*)?=")
+    for cls in inspect.getmro(owner):
+        try:
+            source = inspect.getsource(cls)
+        except (OSError, TypeError):
+            continue
+        if pattern.search(source):
+            return True
+    return False
 
 
 def problem(name: PrivateName) -> str | None:
@@ -85,13 +86,7 @@ def problem(name: PrivateName) -> str | None:
     except (ImportError, AttributeError) as exc:
         return f"{name.owner}: {exc}"
     if name.kind == "instance":
-        try:
-            instance = _instance(owner)
-        except Exception as exc:
-            return f"{label}: cannot make a {owner.__name__} to check it ({exc})"
-        if not hasattr(instance, name.attribute):
-            return f"{label}: missing"
-        return None
+        return None if _sets_attribute(owner, name.attribute) else f"{label}: missing"
     value = inspect.getattr_static(owner, name.attribute, None)
     if value is None:
         return f"{label}: missing"

@@ -14,25 +14,27 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.driver import Driver
 from textual.screen import Screen
 
-from perftui.samplers.runner import SamplerRunner
-from perftui.store.metric_store import MetricStore
 from perftui.ui import keys, textual_compat
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
 from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs
-from perftui.ui.replay import ReplayDriver
 from perftui.ui.screens.dashboard import DashboardScreen
 from perftui.ui.session import ReplaySession, Session, speed_text
-from perftui.ui.session_io import LiveRecording
 from perftui.ui.themes import all_theme_names, load_themes, perftui_variables
 from perftui.ui.widgets.metric_panel import MetricPanel
+
+if TYPE_CHECKING:
+    from perftui.samplers.runner import SamplerRunner
+    from perftui.store.metric_store import MetricStore
+    from perftui.ui.replay import ReplayDriver
+    from perftui.ui.session_io import LiveRecording
 
 
 class PerftuiApp(App[int]):

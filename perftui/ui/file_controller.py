@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from perftui.store.metric_store import MetricStore
 from perftui.ui.messages import FileMessage, RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
-from perftui.ui.session_io import LiveRecording, RecorderError, timestamped_path, write_report
+
+if TYPE_CHECKING:  # perftui.ui.session_io (the recorder, the report builder) loads on first use
+    from perftui.store.metric_store import MetricStore
+    from perftui.ui.session_io import LiveRecording
 
 Notify = Callable[..., None]
 
@@ -81,6 +83,8 @@ class FileController:
 
     # -- recording ---------------------------------------------------------------
     def start_recording(self, store: MetricStore, interval: float) -> bool:
+        from perftui.ui.session_io import LiveRecording, RecorderError, timestamped_path
+
         try:
             path = timestamped_path("rec", "sqlite", host=self.hostname)
             self.recording = LiveRecording.start(path, store, interval=interval)
@@ -122,6 +126,8 @@ class FileController:
     def start_report(
         self, store: MetricStore, *, t0: float, t1: float, interval: float, timeline: list[Any], name: str
     ) -> None:
+        from perftui.ui.session_io import timestamped_path, write_report
+
         meta = dict(self.meta(interval))
         try:
             path = timestamped_path("report", "md", host=self.hostname)

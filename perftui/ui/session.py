@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from perftui.samplers.runner import SamplerRunner
-from perftui.store.metric_store import MetricStore
-from perftui.ui.replay import SEEK_STEP_S, ReplayDriver, clock_text
+if TYPE_CHECKING:  # the live dashboard does not load the replay's modules
+    from perftui.samplers.runner import SamplerRunner
+    from perftui.store.metric_store import MetricStore
+    from perftui.ui.replay import ReplayDriver
 
 
 class Session:
@@ -99,6 +100,8 @@ class ReplaySession(Session):
         return self.driver.rec.path.name
 
     def header_mode(self) -> str | None:
+        from perftui.ui.replay import clock_text
+
         d = self.driver
         parts = [
             f"REPLAY {d.rec.path.name}",
@@ -134,6 +137,8 @@ class ReplaySession(Session):
         self.restart_wall()
 
     def seek(self, direction: int) -> None:
+        from perftui.ui.replay import SEEK_STEP_S
+
         self.driver.seek_by(direction * SEEK_STEP_S)
         self.restart_wall()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -64,14 +63,13 @@ def _owner(spec: str) -> Any:
 
 
 def _sets_attribute(owner: Any, attribute: str) -> bool:
-    """Whether the class or a base assigns `self.<attribute>` (an attribute made in __init__)."""
-    pattern = re.compile(rf"\bself\.{re.escape(attribute)}\s*(:[^=]*)?=")
+    """Whether the `__init__` of the class or of a base names `attribute` (an attribute made there).
+
+    Read from the compiled code (co_names), not the source: this runs at start-up."""
     for cls in inspect.getmro(owner):
-        try:
-            source = inspect.getsource(cls)
-        except (OSError, TypeError):
-            continue
-        if pattern.search(source):
+        init = cls.__dict__.get("__init__")
+        code = getattr(init, "__code__", None)
+        if code is not None and attribute in code.co_names:
             return True
     return False
 

@@ -23,7 +23,6 @@ from textual.widgets import Static
 from perftui.core.limits import INTERVAL_STEPS, MAX_RENDER_HZ, MAX_WINDOW, WINDOW_STEPS, next_step
 from perftui.store.metric_store import capacity_for
 from perftui.ui import panels, textual_compat
-from perftui.ui.file_controller import FileController
 from perftui.ui.layout import MIN_SIZE, WIDE, arrange_gpu_grid, gpu_classes, screen_classes, size_classes
 from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.panels import PanelContent, ViewCtx
@@ -36,6 +35,7 @@ from perftui.ui.widgets.process_pane import ProcessPane
 
 if TYPE_CHECKING:
     from perftui.diagnosis.tracker import DiagnosisTracker
+    from perftui.ui.file_controller import FileController
 
 DIAG_PERIOD_S = 2.0  # the verdict reads a 10 s window: every 2 s is current enough, and half the cost
 DIAG_WINDOW_S = 10.0

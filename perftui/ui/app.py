@@ -117,10 +117,13 @@ class PerftuiApp(App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         """perftui's Linux driver (perftui.ui.driver) unless TEXTUAL_DRIVER names another one."""
-        quiet = textual_compat.quiet_driver_class() if sys.platform.startswith("linux") else None
-        if quiet is None or os.environ.get("TEXTUAL_DRIVER"):
+        if not sys.platform.startswith("linux") or os.environ.get("TEXTUAL_DRIVER"):
             return super().get_driver_class()
-        return quiet
+        if not textual_compat.available("quiet_driver"):  # Textual's own driver then
+            return super().get_driver_class()
+        from perftui.ui.driver import QuietLinuxDriver
+
+        return QuietLinuxDriver
 
     # -- files: the controller's threads report here, on the UI thread -------------
     def on_report_written(self, message: ReportWritten) -> None:

@@ -5,9 +5,10 @@ perftui uses a few of Textual's internals for speed: a compositor that redraws s
 theme that is styled once at start (`App._watch_theme`, `App._refresh_truecolor_filter`,
 `App._validate_theme`) and a footer that shows its keys in the first frame (`Footer._bindings_ready`).
 Every such name is used from here only. `PRIVATE_NAMES` lists each with the shape expected, and each
-feature checks its names before it is used: when a Textual release renames one, that feature falls
-back to stock Textual (slower, same picture) instead of failing; tests/ui/test_textual_compat.py
-fails for the renamed name so that the seam gets updated.
+feature's user checks `available(feature)` before it loads the module that needs it
+(perftui.ui.span_compositor, perftui.ui.driver): when a Textual release renames one, that feature
+falls back to stock Textual (slower, same picture) instead of failing; tests/ui/test_textual_compat.py
+fails for the renamed name so that the seam gets updated. This module imports nothing of perftui.
 """
 
 from __future__ import annotations
@@ -132,16 +133,9 @@ def regions_to_spans(compositor: Any, regions: Any) -> Any:
     return compositor._regions_to_spans(regions)
 
 
-def install_span_compositor(screen: Screen[Any]) -> bool:
-    """Give `screen` the span-by-span compositor; False (Textual's own) when that cannot be done."""
-    if not available("span_compositor"):
-        return False
-    try:
-        from perftui.ui.span_compositor import SpanCompositor
-    except (ImportError, AttributeError):
-        return False
-    screen._compositor = SpanCompositor()
-    return True
+def set_compositor(screen: Screen[Any], compositor: Any) -> None:
+    """Give `screen` another compositor (check `available("span_compositor")` first)."""
+    screen._compositor = compositor
 
 
 def screen_compositor(screen: Screen[Any]) -> Any:
@@ -163,17 +157,6 @@ def parser_waiting(parser: Any) -> bool:
 
 def driver_debug(driver: Any) -> bool:
     return bool(getattr(driver, "_debug", False))
-
-
-def quiet_driver_class() -> type[Any] | None:
-    """perftui.ui.driver's Linux driver, or None for Textual's own (names missing)."""
-    if not available("quiet_driver"):
-        return None
-    try:
-        from perftui.ui.driver import QuietLinuxDriver
-    except (ImportError, AttributeError):
-        return None
-    return QuietLinuxDriver
 
 
 # -- theme -----------------------------------------------------------------------

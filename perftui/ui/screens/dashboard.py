@@ -1,10 +1,8 @@
 """The dashboard: the layout, the render tick and the panel caches, on the span compositor.
 
-Sampling and rendering are independent: samplers write the store from their threads; the screen
-reads it on its own timer (every max(0.25 s, interval): at most 4 Hz) and each panel redraws only
-the cells that changed. It never calls psutil, NVML or py-spy. Where the samples come from (live or
-a replay) is the `Session`'s business; the files (recording, reports) are the FileController's.
-"""
+Samplers write the store from their threads; the screen reads it on its own timer (at most 4 Hz) and
+each panel redraws only the cells that changed; it never calls psutil, NVML or py-spy. The samples'
+origin (live, replay) is the `Session`'s business; the files are the FileController's."""
 
 from __future__ import annotations
 
@@ -35,6 +33,7 @@ from perftui.ui.widgets.process_pane import ProcessPane
 
 if TYPE_CHECKING:
     from perftui.diagnosis.tracker import DiagnosisTracker
+    from perftui.store.metric_store import MetricStore
     from perftui.ui.file_controller import FileController
 
 DIAG_PERIOD_S = 2.0  # the verdict reads a 10 s window: every 2 s is current enough, and half the cost
@@ -73,7 +72,10 @@ class DashboardScreen(Screen[Any]):
         self._start_size = (w, h)
         # the classes of the first layout, so mounting styles the screen once (see compose)
         super().__init__(id="_default", classes=screen_classes(w, h, self._initial_gpu_ids()))
-        textual_compat.install_span_compositor(self)
+        if textual_compat.available("span_compositor"):  # else Textual's own compositor
+            from perftui.ui.span_compositor import SpanCompositor
+
+            textual_compat.set_compositor(self, SpanCompositor())
         # the diagnosis modules load after the first frame (~30 ms of imports off the start-up path)
         self.tracker: DiagnosisTracker | None = knobs.tracker
         self._tracker_wanted = knobs.tracker is None and knobs.use_tracker
@@ -88,8 +90,8 @@ class DashboardScreen(Screen[Any]):
         self.attached = False
 
     @property
-    def store(self) -> Any:
-        return self.session.store
+    def store(self) -> MetricStore:
+        return self.session.store  # a replay's store changes on each seek
 
     # -- composition -------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -12,7 +12,6 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +26,12 @@ if TYPE_CHECKING:  # perftui.ui.session_io (the recorder, the report builder) lo
 Notify = Callable[..., None]
 
 
-@dataclass
 class _Job:
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: FileMessage | None = None  # set by the thread before it posts it
+    __slots__ = ("done", "outcome")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: FileMessage | None = None  # set by the thread before it posts it
 
 
 class FileController:

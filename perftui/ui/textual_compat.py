@@ -3,8 +3,7 @@
 perftui uses a few of Textual's internals for speed: a compositor that redraws span by span
 (`textual._compositor`), a terminal driver whose input thread sleeps (`textual._xterm_parser`), a
 theme that is styled once at start (`App._watch_theme`, `App._refresh_truecolor_filter`,
-`App._validate_theme`) and a footer that shows its keys in the first frame (`Footer._bindings_ready`).
-Every such name is used from here only. `PRIVATE_NAMES` lists each with the shape expected, and each
+`App._validate_theme`). Every such name is used from here only. `PRIVATE_NAMES` lists each with the shape expected, and each
 feature's user checks `available(feature)` before it loads the module that needs it
 (perftui.ui.span_compositor, perftui.ui.driver): when a Textual release renames one, that feature
 falls back to stock Textual (slower, same picture) instead of failing; tests/ui/test_textual_compat.py
@@ -16,17 +15,14 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Footer
 
 
-@dataclass(frozen=True)
-class PrivateName:
+class PrivateName(NamedTuple):
     """`owner.attribute` (`owner` is "module:Class" or "module"), and what it must be."""
 
     feature: str  # which perftui feature falls back when this is missing
@@ -53,7 +49,6 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PrivateName("theme_start", "textual.app:App", "_watch_theme", "callable", ("theme_name",)),
     PrivateName("theme_start", "textual.app:App", "_validate_theme", "callable", ("theme_name",)),
     PrivateName("theme_start", "textual.app:App", "_refresh_truecolor_filter", "callable", ("theme",)),
-    PrivateName("footer_ready", "textual.widgets._footer:Footer", "_bindings_ready", "reactive"),
 )
 
 
@@ -177,10 +172,3 @@ def start_theme(app: App[Any], theme: str, apply_classes: Callable[[], None]) ->
 def stock_watch_theme(app: App[Any], theme_name: str) -> None:
     """Textual's own theme watcher (re-parse the stylesheets, restyle everything)."""
     App._watch_theme(app, theme_name)
-
-
-# -- footer ----------------------------------------------------------------------
-def footer_ready(footer: Footer) -> None:
-    """Let the footer show its keys in the first frame (stock: a refresh after the first paint)."""
-    if available("footer_ready"):
-        footer._bindings_ready = True

@@ -26,7 +26,7 @@ from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.panels import PanelContent, ViewCtx
 from perftui.ui.session import Session
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
-from perftui.ui.widgets.footer import PromptFooter
+from perftui.ui.widgets.footer import KeyFooter
 from perftui.ui.widgets.header import HeaderBar, header_text
 from perftui.ui.widgets.metric_panel import Builder, MetricPanel
 from perftui.ui.widgets.process_pane import ProcessPane
@@ -118,7 +118,7 @@ class DashboardScreen(Screen[Any]):
             yield DiagnosisPane()
             yield ProcessPane()
         yield Static(id="too-small")
-        yield PromptFooter()
+        yield KeyFooter()
 
     def _initial_gpu_ids(self) -> list[int]:
         if self._gpu_ids is None:

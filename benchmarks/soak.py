@@ -71,12 +71,13 @@ def child(interval: float, capacity: int, gpus: str, trace: Path | None, warmup:
     from perftui.samplers.runner import SamplerRunner
     from perftui.store.metric_store import MetricStore
     from perftui.ui.app import create_app
+    from perftui.ui.options import AppOptions, TestKnobs
     from tests.fakes.fake_nvml import make_fake_nvml
 
     store = MetricStore(capacity=capacity)
     nvml = make_fake_nvml(gpus, realtime=True)
     runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, nvml=nvml)))
-    app = create_app(store, runner, interval=interval, start_runner=True)
+    app = create_app(store, runner, AppOptions(interval=interval), TestKnobs(start_runner=True))
     try:
         result = app.run()
     finally:

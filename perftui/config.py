@@ -18,6 +18,15 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from perftui.core.limits import (
+    DEFAULT_INTERVAL,
+    DEFAULT_WINDOW,
+    MAX_INTERVAL,
+    MAX_WINDOW,
+    MIN_INTERVAL,
+    MIN_WINDOW,
+)
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -30,8 +39,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    interval: float = 1.0
-    window: float = 60.0
+    interval: float = DEFAULT_INTERVAL
+    window: float = DEFAULT_WINDOW
     theme: str = "perftui-dark"
     gpu: bool = True
 
@@ -41,8 +50,8 @@ class Config:
 
 
 _BOUNDS: dict[str, tuple[float, float]] = {
-    "interval": (0.05, 60.0),
-    "window": (10.0, 900.0),
+    "interval": (MIN_INTERVAL, MAX_INTERVAL),
+    "window": (MIN_WINDOW, MAX_WINDOW),
 }
 
 

@@ -25,6 +25,7 @@ from perftui.samplers.gpu import GpuSampler  # noqa: E402
 from perftui.samplers.runner import SamplerRunner  # noqa: E402
 from perftui.store.metric_store import MetricStore  # noqa: E402
 from perftui.ui.app import PerftuiApp, create_app  # noqa: E402
+from perftui.ui.options import AppOptions, TestKnobs  # noqa: E402
 from tests.fakes.fake_nvml import make_fake_nvml  # noqa: E402
 from tests.ui.fakes import HOSTNAME, NO_MEMBW, T0, FakeClock, host_values  # noqa: E402
 
@@ -57,7 +58,12 @@ def build_store(scenario: str, ticks: int = 90) -> tuple[MetricStore, float]:
 
 async def shoot(name: str, scenario: str, theme: str, size: tuple[int, int], out: Path) -> Path:
     store, end = build_store(scenario)
-    app = create_app(store, hostname=HOSTNAME, clock=FakeClock(end + 0.5), live_timer=False, theme=theme)
+    app = create_app(
+        store,
+        None,
+        AppOptions(hostname=HOSTNAME, theme=theme),
+        TestKnobs(clock=FakeClock(end + 0.5), live_timer=False),
+    )
     return await save(app, name, size, out)
 
 
@@ -65,7 +71,7 @@ async def save(app: PerftuiApp, name: str, size: tuple[int, int], out: Path) -> 
     """Render `app` at `size` once the view is filled, and write `out/name.svg`."""
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         path = out / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(out))
@@ -77,12 +83,17 @@ REAL = (("dashboard-h100-real", ROOT / "tests/fixtures/gpu_h100/matmul_bf16.sqli
 
 async def shoot_replay(name: str, recording: Path, size: tuple[int, int], out: Path) -> Path:
     from perftui.store.reader import open_recording
+    from perftui.ui.app import create_replay_app
     from perftui.ui.replay import ReplayDriver
-    from perftui.ui.replay_app import create_replay_app
 
     driver = ReplayDriver(open_recording(recording))
     driver.seek(driver.end)
-    return await save(create_replay_app(driver, live_timer=False, theme="perftui-dark"), name, size, out)
+    return await save(
+        create_replay_app(driver, AppOptions(theme="perftui-dark"), TestKnobs(live_timer=False)),
+        name,
+        size,
+        out,
+    )
 
 
 def main() -> int:

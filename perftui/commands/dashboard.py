@@ -12,9 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_INTERVAL = 1.0
-DEFAULT_WINDOW = 60.0
-HISTORY_S = 900.0  # the longest window (--window, w)
+from perftui.core.limits import (
+    DEFAULT_INTERVAL,
+    DEFAULT_WINDOW,
+    MAX_INTERVAL,
+    MAX_WINDOW,
+    MIN_INTERVAL,
+    MIN_WINDOW,
+    interval_error,
+    window_error,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,14 +36,15 @@ def add_dashboard_flags(group: Any, *, pid: bool) -> None:
         type=float,
         default=None,
         metavar="S",
-        help=f"seconds between samples (0.05-60; default {DEFAULT_INTERVAL:g})",
+        help=f"seconds between samples ({MIN_INTERVAL:g}-{MAX_INTERVAL:g}; default {DEFAULT_INTERVAL:g})",
     )
     group.add_argument(
         "--window",
         type=float,
         default=None,
         metavar="S",
-        help=f"seconds of sparkline history (10-900; default {DEFAULT_WINDOW:g}; w cycles 1/5/15 min)",
+        help=f"seconds of sparkline history ({MIN_WINDOW:g}-{MAX_WINDOW:g}; default {DEFAULT_WINDOW:g}; "
+        "w cycles 1/5/15 min)",
     )
     group.add_argument("--theme", metavar="NAME", default=None, help="colour theme (see the error for names)")
     group.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
@@ -95,7 +103,6 @@ def ui_preflight(theme_name: str | None) -> tuple[str, Any] | str:
 def run(args: argparse.Namespace) -> int:
     from perftui.commands.common import pid_checked
     from perftui.config import ConfigError, load_config
-    from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL
 
     try:
         cfg = load_config().merged(interval=args.interval, window=args.window, theme=args.theme)
@@ -105,10 +112,9 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.merged(gpu=False)
     interval = float(cfg.interval)
     window = float(cfg.window)
-    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
-        return _error(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
-    if not 10 <= window <= HISTORY_S:
-        return _error(f"--window must be between 10 and {HISTORY_S:g} seconds")
+    bad = interval_error(interval) or window_error(window)
+    if bad:
+        return _error(bad)
 
     if not pid_checked(args):
         return 2
@@ -127,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     gpu = cfg.gpu
     pid = getattr(args, "pid", None)
     # the rings hold the longest window (w cycles up to 15 min) at this interval, no more
-    store = MetricStore(capacity=capacity_for(HISTORY_S, interval))
+    store = MetricStore(capacity=capacity_for(MAX_WINDOW, interval))
     recording = None
     if record is not None:
         from perftui.ui.session_io import LiveRecording, RecorderError
@@ -145,17 +151,10 @@ def run(args: argparse.Namespace) -> int:
     starter.start()
     try:
         from perftui.ui.app import create_app
+        from perftui.ui.options import AppOptions
 
-        app = create_app(
-            store,
-            runner,
-            interval=interval,
-            window=window,
-            theme=theme,
-            themes=loaded,
-            gpu_enabled=gpu,
-            recording=recording,
-        )
+        options = AppOptions(interval=interval, window=window, theme=theme, themes=loaded, gpu_enabled=gpu)
+        app = create_app(store, runner, options, recording=recording)
         result = app.run()
         app.stop_recording_now()  # however the app ended, the file is finished
     finally:
@@ -163,6 +162,6 @@ def run(args: argparse.Namespace) -> int:
         runner.stop(timeout=0.5)
         if recording is not None and recording.recorder.running:
             recording.stop()
-    for path in [*app.recordings_made, *app.reports_written]:
+    for path in [*app.files.recordings_made, *app.files.reports_written]:
         print(f"perftui: wrote {path}", file=sys.stderr)
     return int(result or 0)

@@ -16,11 +16,12 @@ import time
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
 from perftui.diagnosis.tracker import DiagnosisTracker
 from perftui.samplers.factory import SamplerOptions, build_samplers
-from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
+from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 
 HOLD_S = 3.0

@@ -16,9 +16,10 @@ from types import FrameType
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
-from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
+from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.store.recorder import Recorder, RecorderError, system_metadata
 
@@ -55,33 +56,19 @@ def _clock(seconds: float) -> str:
 
 
 class _Tracker:
-    """The diagnosis tracker, fed from the live store; its new timeline entries go to the recorder."""
+    """The diagnosis tracker, fed from the live store; perftui.diagnosis.timeline_log writes it."""
 
-    def __init__(self) -> None:
-        self._tracker: Any = None
-        self._seen = 0
-        try:
-            from perftui.diagnosis.tracker import DiagnosisTracker
+    def __init__(self, recorder: Recorder) -> None:
+        from perftui.diagnosis.timeline_log import TimelineLog
+        from perftui.diagnosis.tracker import DiagnosisTracker
 
-            self._tracker = DiagnosisTracker()
-        except ImportError:
-            self._tracker = None
+        self._tracker = DiagnosisTracker()
+        self._log = TimelineLog(recorder)
 
-    def step(self, store: MetricStore, recorder: Recorder) -> None:
-        if self._tracker is None or store.last_ts is None:
+    def step(self, store: MetricStore) -> None:
+        if store.last_ts is None:
             return
-        try:
-            diag = self._tracker.update(store, DIAGNOSIS_WINDOW_S)
-        except NotImplementedError:
-            self._tracker = None  # the engine is not there yet: record the metrics only
-            return
-        from perftui.diagnosis.render import advice_detail
-
-        store.set_detail("diagnosis.current", advice_detail(diag))
-        timeline = self._tracker.timeline
-        for entry in timeline[self._seen :]:
-            recorder.add_timeline(entry)
-        self._seen = len(timeline)
+        self._log.write(self._tracker, self._tracker.update(store, DIAGNOSIS_WINDOW_S))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, _on_signal)
     tty = sys.stderr.isatty()
-    tracker = _Tracker()
+    tracker = _Tracker(recorder)
     started = time.monotonic()
     try:
         runner.start()
@@ -127,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             stop.wait(min(0.5, args.interval))
             now = time.monotonic()
             if now >= next_diag:
-                tracker.step(store, recorder)
+                tracker.step(store)
                 next_diag = now + max(1.0, args.interval)
             if recorder.error is not None:
                 break
@@ -142,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 break
     finally:
         runner.stop()
-        tracker.step(store, recorder)
+        tracker.step(store)
         recorder.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perftui.commands.dashboard import DEFAULT_WINDOW, ui_preflight
+from perftui.commands.dashboard import ui_preflight
+from perftui.core.limits import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW, window_error
 
 DEFAULT_SPEED = 1.0
 
@@ -29,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_WINDOW,
         metavar="S",
-        help=f"seconds of sparkline history (10-900; default {DEFAULT_WINDOW:g})",
+        help=f"seconds of sparkline history ({MIN_WINDOW:g}-{MAX_WINDOW:g}; default {DEFAULT_WINDOW:g})",
     )
 
 
@@ -43,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not MIN_SPEED <= args.speed <= MAX_SPEED:
         return _error(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}")
-    if not 10 <= args.window <= 900:
-        return _error("--window must be between 10 and 900 seconds")
+    bad = window_error(args.window)
+    if bad:
+        return _error(bad)
     from perftui.store.reader import RecordingError, open_recording
 
     try:
@@ -58,13 +60,14 @@ def run(args: argparse.Namespace) -> int:
         return _error(ready)
     theme, loaded = ready
 
+    from perftui.ui.app import create_replay_app
+    from perftui.ui.options import AppOptions
     from perftui.ui.replay import ReplayDriver
-    from perftui.ui.replay_app import create_replay_app
 
     driver = ReplayDriver(rec, speed=args.speed)
-    app = create_replay_app(driver, theme=theme, themes=loaded, window=float(args.window))
+    app = create_replay_app(driver, AppOptions(theme=theme, themes=loaded, window=float(args.window)))
     result = app.run()
     app.stop_recording_now()  # reports written in threads are finished
-    for path in app.reports_written:
+    for path in app.files.reports_written:
         print(f"perftui: wrote report {path}", file=sys.stderr)
     return int(result or 0)

@@ -21,12 +21,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import Sampler
 from perftui.store.metric_store import MetricStore
 
-MIN_INTERVAL = 0.05
-MAX_INTERVAL = 60.0
 DEADLINE_MIN_S = 5.0  # a tick longer than max(DEADLINE_MIN_S, DEADLINE_TICKS × interval) is stale
 DEADLINE_TICKS = 5.0
 WATCH_PERIOD_S = 1.0  # a deadline is >= 5 s; each wake-up costs CPU

@@ -17,8 +17,9 @@ import threading
 from codecs import getincrementaldecoder
 from typing import Any
 
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from perftui.ui import textual_compat
 
 PENDING_POLL_S = 0.1  # while an escape sequence is incomplete: Textual's own polling period
 
@@ -51,7 +52,7 @@ class QuietLinuxDriver(LinuxDriver):
         selector = selectors.DefaultSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
         selector.register(self._wake_r, selectors.EVENT_READ)
-        parser = XTermParser(self._debug)
+        parser = textual_compat.xterm_parser(textual_compat.driver_debug(self))
         decode = getincrementaldecoder("utf-8")().decode
 
         def emit(events: Any) -> None:
@@ -62,8 +63,8 @@ class QuietLinuxDriver(LinuxDriver):
             while not self.exit_event.is_set():
                 # The parser sets `_timeout_time` while it waits to see whether an Escape starts a
                 # sequence; poll then, as Textual does. (Unknown parser: always poll.)
-                pending = getattr(parser, "_timeout_time", 0.0)
-                ready = selector.select(None if pending is None else PENDING_POLL_S)
+                waiting = textual_compat.parser_waiting(parser)
+                ready = selector.select(PENDING_POLL_S if waiting else None)
                 self.input_wakeups += 1
                 for key, _mask in ready:
                     if key.fd == self._wake_r:

@@ -12,10 +12,15 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perftui.store.metric_store import MetricStore
 from perftui.store.recorder import Recorder, RecorderError, system_metadata
+
+if TYPE_CHECKING:
+    from perftui.diagnosis.model import Diagnosis
+    from perftui.diagnosis.timeline_log import TimelineLog
+    from perftui.diagnosis.tracker import DiagnosisTracker
 
 
 def timestamped_path(
@@ -33,20 +38,12 @@ def timestamped_path(
     return path
 
 
-def diagnosis_detail(diag: Any) -> dict[str, Any]:
-    """The `diagnosis.current` detail, as `perftui record` writes it (advice without per-tick numbers)."""
-    from perftui.diagnosis.render import advice_detail
-
-    return advice_detail(diag)
-
-
 class LiveRecording:
     """A Recorder on the live store plus the diagnosis timeline the app's tracker produces."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self._seen: int | None = None  # tracker timeline entries already written
-        self._last_detail: dict[str, Any] | None = None
+        self._log: TimelineLog | None = None  # made on the first diagnosis (the module loads late)
 
     @classmethod
     def start(
@@ -66,21 +63,13 @@ class LiveRecording:
     def error(self) -> str | None:
         return self.recorder.error
 
-    def on_diagnosis(self, tracker: Any, diag: Any) -> None:
-        """After each tracker update: the advice detail, and the timeline entries not written yet."""
-        detail = diagnosis_detail(diag)
-        if detail != self._last_detail:
-            self._last_detail = detail
-            self.recorder.store.set_detail("diagnosis.current", detail)
-        timeline = list(tracker.timeline)
-        if self._seen is None:
-            # started mid-session: the verdict in force goes in, older changes do not
-            start = max(0, len(timeline) - 1)
-        else:
-            start = self._seen if self._seen <= len(timeline) else 0  # a reset tracker starts over
-        for entry in timeline[start:]:
-            self.recorder.add_timeline(entry)
-        self._seen = len(timeline)
+    def on_diagnosis(self, tracker: DiagnosisTracker, diag: Diagnosis) -> None:
+        """After each tracker update: perftui.diagnosis.timeline_log writes it into the file."""
+        if self._log is None:
+            from perftui.diagnosis.timeline_log import TimelineLog
+
+            self._log = TimelineLog(self.recorder, mid_session=True)
+        self._log.write(tracker, diag)
 
     def stop(self) -> tuple[Path, str, str | None]:
         """Finish the file (compact, one self-contained file): (path, what it holds, error or None)."""
@@ -114,4 +103,4 @@ def write_report(
     return path
 
 
-__all__ = ["LiveRecording", "RecorderError", "diagnosis_detail", "timestamped_path", "write_report"]
+__all__ = ["LiveRecording", "RecorderError", "timestamped_path", "write_report"]

@@ -18,14 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from textual._compositor import Compositor, CompositorUpdate
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
+from perftui.ui import textual_compat
 
-class SpanUpdate(CompositorUpdate):
+Compositor, CompositorUpdate = textual_compat.compositor_base()
+
+
+class SpanUpdate(CompositorUpdate):  # type: ignore[misc,valid-type]
     """Cursor moves and the strips of the dirty spans."""
 
     def __init__(self, pieces: list[tuple[int, int, Strip]]) -> None:
@@ -39,7 +41,7 @@ def span_safe(widget: Widget) -> bool:
     return bool(getattr(widget, "span_safe", False))
 
 
-class SpanCompositor(Compositor):
+class SpanCompositor(Compositor):  # type: ignore[misc,valid-type]
     """A Compositor whose partial updates take the span-by-span path when it is exact."""
 
     def __init__(self) -> None:
@@ -48,7 +50,7 @@ class SpanCompositor(Compositor):
         self.fallback_frames = 0  # partial updates left to Textual
 
     def render_partial_update(self) -> Any:
-        regions = self._dirty_regions
+        regions = textual_compat.dirty_regions(self)
         if not regions:
             return None
         pieces = self._span_pieces(regions)
@@ -64,7 +66,7 @@ class SpanCompositor(Compositor):
         # front to back (visible_widgets is in render order), as (widget, region, visible part)
         shown = [(w, region, region.intersection(clip)) for w, (region, clip) in self.visible_widgets.items()]
         pieces: list[tuple[int, int, Strip]] = []
-        for y, x1, x2 in self._regions_to_spans(regions):
+        for y, x1, x2 in textual_compat.regions_to_spans(self, regions):
             x, x2 = max(0, x1), min(width, x2)
             if not 0 <= y < height:
                 continue
@@ -99,11 +101,3 @@ class SpanCompositor(Compositor):
             lines = widget.render_lines(Region(x, y, width, 1))
             strip = lines[0] if len(lines) == 1 else None
         return strip if strip is not None and strip.cell_length == width else None
-
-
-class SpanScreen(Screen[Any]):
-    """A Screen with the span-by-span compositor (the dashboard's main screen)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._compositor = SpanCompositor()

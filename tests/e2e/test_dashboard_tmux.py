@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_for
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -43,14 +45,38 @@ class Tmux:
         return self.run("display-message", "-p", "-t", "e2e", f"#{{{name}}}").strip()
 
     def wait_for(self, text: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} did not appear within {timeout} s; screen:\n{screen}")
+        seen = [""]
+
+        def shown() -> bool:
+            seen[0] = self.screen()
+            return text in seen[0]
+
+        if wait_for(shown, timeout=timeout, step=0.2):
+            return seen[0]
+        raise AssertionError(f"{text!r} did not appear within {timeout} s; screen:\n{seen[0]}")
+
+    def wait_redraws(self, n: int, timeout: float) -> bool:
+        """Until the screen has shown `n` different pictures (the dashboard redrew n - 1 times)."""
+        pictures: set[str] = set()
+
+        def redrawn() -> bool:
+            pictures.add(self.screen())
+            return len(pictures) >= n
+
+        return wait_for(redrawn, timeout=timeout, step=0.1)
+
+    def wait_still(self, timeout: float, *, settle: float = 1.0) -> str:
+        """The screen once it has not changed for `settle` seconds."""
+        last = [self.screen(), time.monotonic()]
+
+        def still() -> bool:
+            now = self.screen()
+            if now != last[0]:
+                last[:] = [now, time.monotonic()]
+            return time.monotonic() - float(last[1]) >= settle
+
+        assert wait_for(still, timeout=timeout, step=0.1), "the screen kept changing"
+        return str(last[0])
 
 
 def test_dashboard_starts_shows_cpu_and_quits_cleanly(tmux: Tmux) -> None:
@@ -93,25 +119,22 @@ def test_partial_redraws_land_in_place_and_escape_closes_help(tmux: Tmux) -> Non
     cmd = f"{SETTLE}; {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "45", cmd)
     tmux.wait_for("cores", timeout=60)
-    time.sleep(4)  # eight ticks of partial updates
+    assert tmux.wait_redraws(6, timeout=30)  # several ticks of partial updates
     screen = tmux.screen()
     assert screen.count("╭") >= 5, screen
     assert _boxes_intact(screen) == [], screen
     tmux.run("send-keys", "-t", "e2e", "p")  # freeze the panels: the screen stays what the frames drew
-    time.sleep(1.5)
-    drawn = tmux.screen()
+    tmux.wait_for("PAUSED", timeout=20)
+    drawn = tmux.wait_still(timeout=20)
     assert "PAUSED" in drawn
     tmux.run("send-keys", "-t", "e2e", "t")  # a new theme repaints the whole screen from scratch
-    time.sleep(3.5)  # the theme's toast has gone again
-    assert tmux.screen() == drawn
+    assert wait_for(lambda: tmux.screen() != drawn, timeout=10)  # the theme's toast
+    assert wait_for(lambda: tmux.screen() == drawn, timeout=20)  # gone again: the same picture
     tmux.run("send-keys", "-t", "e2e", "p")
     tmux.run("send-keys", "-t", "e2e", "?")
     tmux.wait_for("perftui keys", timeout=20)
     tmux.run("send-keys", "-t", "e2e", "Escape")
-    deadline = time.monotonic() + 20
-    while "perftui keys" in tmux.screen() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "perftui keys" not in tmux.screen()
+    assert wait_for(lambda: "perftui keys" not in tmux.screen(), timeout=20, step=0.2)
     tmux.run("send-keys", "-t", "e2e", "q")
     assert "PERFTUI_EXIT=0" in tmux.wait_for("PERFTUI_EXIT=", timeout=30)
 

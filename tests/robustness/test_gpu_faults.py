@@ -18,6 +18,7 @@ from perftui.samplers.gpu import GpuSampler
 from perftui.samplers.runner import SamplerRunner, deadline_for, stale_reason
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import PerftuiApp, create_app
+from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.widgets.header import HeaderBar
 from perftui.ui.widgets.metric_panel import MetricPanel
 from tests.fakes import fake_nvml as fk
@@ -73,13 +74,18 @@ async def test_nvml_unavailable_shows_its_reason_and_host_keeps_sampling(
     runner = SamplerRunner(store, [FakeSampler("cpu", 0.05), GpuSampler(0.05, scenario)])
     runner.start()
     clock = FakeClock(time.time())
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, clock=clock)
+    app = create_app(
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME),
+        TestKnobs(live_timer=False, use_tracker=False, clock=clock),
+    )
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             first = store.last_sample_ts("cpu")
             assert wait_for(lambda: (store.last_sample_ts("cpu") or 0) > (first or 0))
             clock.now = time.time()
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
             assert needle.lower() in panel_text(app, "gpu-none").lower()
             assert "cpu" in panel_text(app, "cpu").lower()
@@ -94,7 +100,12 @@ async def test_gpu_lost_mid_run_panel_says_lost_and_the_other_gpu_keeps_sampling
     store = MetricStore()
     clock = FakeClock(1_767_225_600.0)
     runner = SamplerRunner(store, [FakeSampler("cpu"), GpuSampler(1.0, fake, clock=fake.now)], clock=clock)
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, clock=clock)
+    app = create_app(
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME),
+        TestKnobs(live_timer=False, use_tracker=False, clock=clock),
+    )
 
     def tick(n: int) -> None:
         for _ in range(n):
@@ -104,11 +115,11 @@ async def test_gpu_lost_mid_run_panel_says_lost_and_the_other_gpu_keeps_sampling
 
     tick(3)
     async with app.run_test(size=(160, 45)) as pilot:
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         assert "LOST" not in panel_text(app, "gpu-1") and "util" in panel_text(app, "gpu-1")
         tick(2)
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         lost = panel_text(app, "gpu-1")
         assert "GPU lost" in lost and "lost" in str(store.detail("gpu.1.tier_reason")).lower()
@@ -116,7 +127,7 @@ async def test_gpu_lost_mid_run_panel_says_lost_and_the_other_gpu_keeps_sampling
         assert "LOST" in app.query_one(HeaderBar).text and "GPM" in app.query_one(HeaderBar).text
         ts0 = store.last_sample_ts("gpu")
         tick(3)
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         assert (store.last_sample_ts("gpu") or 0) > (ts0 or 0)  # GPU 0 goes on
         assert "util" in panel_text(app, "gpu-0") and "GPU lost" not in panel_text(app, "gpu-0")
@@ -166,9 +177,11 @@ async def test_not_supported_on_every_optional_call_gives_absent_values_asked_on
     store = MetricStore()
     runner = SamplerRunner(store, [sampler])
     runner.sample_once()
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False)
+    app = create_app(
+        store, runner, AppOptions(hostname=HOSTNAME), TestKnobs(live_timer=False, use_tracker=False)
+    )
     async with app.run_test(size=(120, 40)) as pilot:
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         content = app.screen_stack[0].query_one("#gpu-0", MetricPanel).content
         assert content is not None and content.title.startswith("GPU 0")
@@ -204,7 +217,9 @@ async def test_blocked_sampler_goes_stale_others_and_ui_go_on_then_it_recovers(s
     blocker = BlockingSampler("disk")
     runner = SamplerRunner(store, [FakeSampler("cpu", 0.05), blocker])
     runner.start()
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False)
+    app = create_app(
+        store, runner, AppOptions(hostname=HOSTNAME), TestKnobs(live_timer=False, use_tracker=False)
+    )
     try:
         async with app.run_test(size=(120, 40)) as pilot:
 
@@ -216,15 +231,15 @@ async def test_blocked_sampler_goes_stale_others_and_ui_go_on_then_it_recovers(s
             assert wait_for(lambda: (status().reason or "").startswith("stale: disk sample has not returned"))
             cpu_ts = store.last_sample_ts("cpu")
             assert wait_for(lambda: (store.last_sample_ts("cpu") or 0) > (cpu_ts or 0))
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
             assert "disk: stale: disk sample has not returned for" in panel_text(app, "disk")
             started = time.monotonic()
             await pilot.press("w")
-            assert app.window == 300 and time.monotonic() - started < 2.0
+            assert app.dashboard.window == 300 and time.monotonic() - started < 2.0
             blocker.release.set()
             assert wait_for(lambda: status().available)
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
             assert "stale: disk sample" not in panel_text(app, "disk")
     finally:
@@ -238,7 +253,9 @@ async def test_nvml_call_that_hangs_marks_gpu_stale_and_host_goes_on(short_deadl
     gpu = GpuSampler(0.05, fake)
     runner = SamplerRunner(store, [FakeSampler("cpu", 0.05), gpu])
     runner.start()
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False)
+    app = create_app(
+        store, runner, AppOptions(hostname=HOSTNAME), TestKnobs(live_timer=False, use_tracker=False)
+    )
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             assert wait_for(lambda: store.latest("gpu.1.power_w") is not None)
@@ -247,10 +264,10 @@ async def test_nvml_call_that_hangs_marks_gpu_stale_and_host_goes_on(short_deadl
             assert wait_for(lambda: (store.status("gpu").reason or "").startswith("stale: gpu sample"))  # type: ignore[union-attr]
             cpu_ts = store.last_sample_ts("cpu")
             assert wait_for(lambda: (store.last_sample_ts("cpu") or 0) > (cpu_ts or 0))
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
             await pilot.press("w")
-            assert app.window == 300
+            assert app.dashboard.window == 300
             fake.release.set()
             assert wait_for(lambda: store.status("gpu").available)  # type: ignore[union-attr]
     finally:
@@ -264,8 +281,10 @@ async def test_gpu_panel_says_stale_when_the_gpu_sampler_hangs() -> None:
     runner = SamplerRunner(store, [GpuSampler(1.0, fake, clock=fake.now)])
     runner.sample_once()
     store.set_status("gpu", SourceStatus.unavailable(stale_reason("gpu", 12)))
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False)
+    app = create_app(
+        store, runner, AppOptions(hostname=HOSTNAME), TestKnobs(live_timer=False, use_tracker=False)
+    )
     async with app.run_test(size=(120, 40)) as pilot:
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         assert "stale: gpu sample has not returned for 12 s" in panel_text(app, "gpu-0")

@@ -25,6 +25,7 @@ from perftui.samplers.net import NetSampler
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import create_app
+from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.widgets.metric_panel import MetricPanel
 from tests.fakes.fake_nvml import FakeNvml, GpuSpec, Scenario
 from tests.ui.fakes import HOSTNAME, FakeClock
@@ -128,10 +129,15 @@ async def render(tmp_path: Path, n_gpus: int, sizes: tuple[tuple[int, int], ...]
     assert len([k for k in store.keys("cpu.core.") if k.endswith(".util")]) == 256
     assert len({k.split(".")[1] for k in store.keys("disk.")}) == 32
     assert len({k.split(".")[1] for k in store.keys("net.") if k.endswith("rx_bytes_per_s")}) == 64
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, clock=clock)
+    app = create_app(
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME),
+        TestKnobs(live_timer=False, use_tracker=False, clock=clock),
+    )
     lines: dict[str, list[str]] = {}
     async with app.run_test(size=sizes[0]) as pilot:
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         main = app.screen_stack[0]
         ids = {p.id for p in main.query(MetricPanel)}
@@ -142,7 +148,7 @@ async def render(tmp_path: Path, n_gpus: int, sizes: tuple[tuple[int, int], ...]
         for size in sizes[1:]:
             await pilot.resize_terminal(*size)
             run_ticks(runner, tree, fake, clock, 1)
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
         assert main.query_one("#body").display
     return lines

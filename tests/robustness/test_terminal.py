@@ -10,6 +10,7 @@ import pytest
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import create_app
+from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.widgets.metric_panel import MetricPanel
 from tests.e2e.test_dashboard_tmux import PERFTUI, SETTLE, Tmux
 from tests.ui.fakes import HOSTNAME, NO_DRIVER, FakeSampler, UnavailableSampler
@@ -22,7 +23,10 @@ async def test_resized_to_20x5_80x24_300x90_while_sampling() -> None:
         [FakeSampler("cpu", 0.1), FakeSampler("memory", 0.1), UnavailableSampler("gpu", NO_DRIVER)],
     )
     app = create_app(
-        store, runner, hostname=HOSTNAME, interval=0.1, use_tracker=False, start_runner=True, live_timer=True
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME, interval=0.1),
+        TestKnobs(use_tracker=False, start_runner=True, live_timer=True),
     )
     try:
         async with app.run_test(size=(120, 40)) as pilot:

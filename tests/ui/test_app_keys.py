@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 
+from perftui.core.limits import WINDOW_STEPS as WINDOWS
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore, capacity_for
-from perftui.ui.app import DIAG_PERIOD_S, WINDOWS, MetricPanel, PerftuiApp, create_app
+from perftui.ui.app import PerftuiApp, create_app
+from perftui.ui.options import AppOptions, TestKnobs
+from perftui.ui.screens.dashboard import DIAG_PERIOD_S
 from perftui.ui.screens.detail import DetailScreen
 from perftui.ui.screens.help import HelpScreen
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
 from perftui.ui.widgets.header import HeaderBar
+from perftui.ui.widgets.metric_panel import MetricPanel
 from perftui.ui.widgets.process_pane import ATTACH_HINT, ProcessPane
 from tests.ui.conftest import make_app
 from tests.ui.fakes import (
@@ -76,57 +80,62 @@ async def test_p_pauses_and_resumes_rendering() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("p")
-        assert app.paused and "PAUSED" in header(app)
+        assert app.dashboard.paused and "PAUSED" in header(app)
         before = panel(app, "cpu").plain_lines()
-        ticks = app.ticks
+        ticks = app.dashboard.ticks
         fill_store(store, 1, seconds=30, t0=(store.last_ts or 0) + 1)  # more data arrives
-        app.refresh_view()
-        assert app.ticks == ticks and panel(app, "cpu").plain_lines() == before
+        app.dashboard.refresh_view()
+        assert app.dashboard.ticks == ticks and panel(app, "cpu").plain_lines() == before
         await pilot.press("p")
-        assert not app.paused and "PAUSED" not in header(app)
-        assert app.ticks == ticks + 1
+        assert not app.dashboard.paused and "PAUSED" not in header(app)
+        assert app.dashboard.ticks == ticks + 1
 
 
 async def test_plus_minus_change_the_runner_interval() -> None:
     store = MetricStore(capacity=capacity_for(max(WINDOWS), 1.0))  # as the perftui command sizes it
     sampler = FakeSampler("cpu", interval=1.0)
     runner = SamplerRunner(store, [sampler])
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, interval=1.0)
+    app = create_app(
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME, interval=1.0),
+        TestKnobs(live_timer=False, use_tracker=False),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("plus")
-        assert app.interval == 2.0 and sampler.interval == 2.0 and "every 2 s" in header(app)
+        assert app.dashboard.interval == 2.0 and sampler.interval == 2.0 and "every 2 s" in header(app)
         await pilot.press("minus", "minus", "minus")
-        assert app.interval == 0.2 and sampler.interval == 0.2
+        assert app.dashboard.interval == 0.2 and sampler.interval == 0.2
         assert store.capacity >= capacity_for(max(WINDOWS), 0.2)  # the 15-min window still fits
         for _ in range(6):
             await pilot.press("minus")
-        assert app.interval == 0.1  # clamped at the fastest step
+        assert app.dashboard.interval == 0.1  # clamped at the fastest step
         for _ in range(10):
             await pilot.press("plus")
-        assert app.interval == 10.0
+        assert app.dashboard.interval == 10.0
         assert store.capacity >= capacity_for(max(WINDOWS), 0.1)  # slower again: nothing dropped
 
 
 async def test_render_timer_follows_the_interval_but_never_exceeds_4_hz() -> None:
     store = MetricStore()
-    app = create_app(store, hostname=HOSTNAME, use_tracker=False, interval=0.1)
+    app = create_app(store, None, AppOptions(hostname=HOSTNAME, interval=0.1), TestKnobs(use_tracker=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app._timer is not None and app._timer._interval == 0.25
+        assert app.dashboard._timer is not None and app.dashboard._timer._interval == 0.25
         await pilot.press("plus", "plus", "plus")  # 0.2 -> 0.5 -> 1.0
-        assert app._timer._interval == 1.0
+        assert app.dashboard._timer._interval == 1.0
 
 
 async def test_w_cycles_the_window() -> None:
     app, _, _ = make_app(0)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.window == 60
+        assert app.dashboard.window == 60
         await pilot.press("w")
-        assert app.window == 300 and "window 5 min" in header(app)
+        assert app.dashboard.window == 300 and "window 5 min" in header(app)
         await pilot.press("w")
-        assert app.window == 900 and "window 15 min" in header(app)
+        assert app.dashboard.window == 900 and "window 15 min" in header(app)
         await pilot.press("w")
-        assert app.window == 60
+        assert app.dashboard.window == 60
 
 
 async def test_tab_and_arrows_move_focus() -> None:
@@ -163,7 +172,7 @@ async def test_enter_opens_detail_with_plot_and_stats_and_escape_closes() -> Non
         assert "util" in stats and "over the last 60 s (60 samples)" in stats
         plot = str(screen.query_one("#detail-plot").render())
         assert "GPU 0" in plot and "┌" in plot
-        app.refresh_view()  # the open detail follows the render tick
+        app.dashboard.refresh_view()  # the open detail follows the render tick
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, DetailScreen)
@@ -209,7 +218,7 @@ async def test_command_palette_lists_the_actions() -> None:
             assert t in titles
         cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Cycle window")
         cmd.callback()
-        assert app.window == 300
+        assert app.dashboard.window == 300
         await pilot.pause()
 
 
@@ -223,7 +232,7 @@ async def test_terminal_too_small_shows_a_message_not_a_traceback() -> None:
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.query_one("#body").display and not app.query_one("#too-small").display
-        app.refresh_view()
+        app.dashboard.refresh_view()
         assert panel(app, "cpu").plain_lines()
 
 
@@ -232,7 +241,7 @@ async def test_stale_source_says_so_and_unavailable_source_shows_reason() -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         clock.advance(42)
-        app.refresh_view()
+        app.dashboard.refresh_view()
         text = " ".join(panel(app, "cpu").plain_lines())
         assert "cpu: stale (last sample 42 s ago)" in text
         content = panel(app, "memory").content
@@ -249,14 +258,19 @@ async def test_blocking_and_raising_samplers_keep_the_ui_responsive() -> None:
     runner = SamplerRunner(store, [FakeSampler("cpu", 0.1), blocker, raiser, gpu])
     runner.start()
     clock = FakeClock(time.time())
-    app = create_app(store, runner, hostname=HOSTNAME, live_timer=False, use_tracker=False, clock=clock)
+    app = create_app(
+        store,
+        runner,
+        AppOptions(hostname=HOSTNAME),
+        TestKnobs(live_timer=False, use_tracker=False, clock=clock),
+    )
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             deadline = time.monotonic() + 10
             while store.last_sample_ts("disk") is None and time.monotonic() < deadline:
                 await pilot.pause(0.05)
             clock.now = time.time() + 10
-            app.refresh_view()
+            app.dashboard.refresh_view()
             disk = " ".join(panel(app, "disk").plain_lines())
             net = " ".join(panel(app, "net").plain_lines())
             gpu_text = " ".join(panel(app, "gpu-none").plain_lines())
@@ -265,7 +279,7 @@ async def test_blocking_and_raising_samplers_keep_the_ui_responsive() -> None:
             assert "no NVIDIA driver" in gpu_text
             started = time.monotonic()
             await pilot.press("w")
-            assert app.window == 300
+            assert app.dashboard.window == 300
             assert time.monotonic() - started < 2.0  # generous: the UI thread never waits on samplers
     finally:
         blocker.release.set()
@@ -276,16 +290,16 @@ async def test_only_changed_cells_are_redrawn() -> None:
     app, store, clock = make_app(1)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         cpu = panel(app, "cpu")
         before = cpu.render_count
-        app.refresh_view()  # nothing new in the store: nothing to redraw
+        app.dashboard.refresh_view()  # nothing new in the store: nothing to redraw
         await pilot.pause()
         assert cpu.render_count == before
         fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + 1)
         clock.advance(1)
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         assert cpu.render_count > before
         assert cpu.render_count - before <= len(cpu.plain_lines())
@@ -324,9 +338,9 @@ async def test_diagnosis_pane_shows_the_tracker_verdict() -> None:
         half = DIAG_PERIOD_S / 2
         fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + half)
         clock.advance(half)
-        app.refresh_view()  # new data, but within the diagnosis period: not yet
+        app.dashboard.refresh_view()  # new data, but within the diagnosis period: not yet
         assert tracker.calls == calls
         fill_store(store, 1, seconds=1, t0=(store.last_ts or 0) + half)
         clock.advance(half)
-        app.refresh_view()
+        app.dashboard.refresh_view()
         assert tracker.calls == calls + 1

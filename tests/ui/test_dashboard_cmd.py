@@ -57,7 +57,6 @@ def test_dashboard_options_parse_without_textual() -> None:
 
 
 def test_history_kept_is_the_longest_window_the_keys_offer() -> None:
-    from perftui.commands.dashboard import HISTORY_S
-    from perftui.ui.app import WINDOWS
+    from perftui.core.limits import MAX_WINDOW, WINDOW_STEPS
 
-    assert max(WINDOWS) == HISTORY_S
+    assert max(WINDOW_STEPS) == MAX_WINDOW

@@ -9,7 +9,6 @@ import pty
 import signal
 import sys
 import threading
-import time
 import tty
 from typing import Any
 
@@ -39,15 +38,14 @@ async def _exercise() -> None:
         driver.fileno = slave
         thread = threading.Thread(target=driver.run_input_thread, daemon=True)
         thread.start()
-        time.sleep(0.5)  # Textual's driver would have woken five times by now
-        assert driver.input_wakeups == 0
+        # Textual's driver would wake five times in 0.5 s
+        assert not wait_for(lambda: driver.input_wakeups > 0, timeout=0.5)
         os.write(master, b"q")
         assert wait_for(lambda: keys == ["q"])
         os.write(master, b"\x1b")  # a lone Escape: a key only once the parser's timeout passes
         assert wait_for(lambda: keys == ["q", "escape"]), keys
         settled = driver.input_wakeups
-        time.sleep(0.5)
-        assert driver.input_wakeups == settled  # asleep again
+        assert not wait_for(lambda: driver.input_wakeups > settled, timeout=0.5)  # asleep again
         driver.exit_event.set()
         thread.join(5)
         assert not thread.is_alive()

@@ -153,7 +153,7 @@ async def test_exit_message_and_samples_kept() -> None:
         store.set_detail("proc.tree", [])
         assert store.last_ts is not None
         store.append(store.last_ts + 1, {"cpu.util": 10.0})
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         lines = app.query_one(ProcessPane).lines
         assert msg in lines and any("samples so far are kept" in ln for ln in lines)
@@ -181,7 +181,7 @@ async def test_not_attached_keeps_gpu_processes_then_the_hint() -> None:
         store.set_detail("gpu.processes", [])
         assert store.last_ts is not None
         store.append(store.last_ts + 1, {"cpu.util": 1.0})
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         assert pane.lines == []
         assert " ".join(pane.plain_lines) == ATTACH_HINT

@@ -30,7 +30,7 @@ def capture_notifications(app: PerftuiApp) -> list[str]:
 
 async def wait_for_work(app: PerftuiApp, timeout: float = 60.0) -> None:
     """Until the file work started in threads has finished."""
-    for done in list(app.pending_work):
+    for done in list(app.files.pending_work):
         assert await asyncio.to_thread(done.wait, timeout)
 
 
@@ -40,9 +40,9 @@ def add_ticks(app: PerftuiApp, clock: FakeClock, start: int, n: int) -> list[flo
     for i in range(start, start + n):
         clock.advance(1.0)
         for source, vals in host_values(i).items():
-            app.store.append(clock.now, vals, source=source)
+            app.session.store.append(clock.now, vals, source=source)
         utils.append(float(host_values(i)["cpu"]["cpu.util"] or 0.0))
-        app.refresh_view()
+        app.dashboard.refresh_view()
     return utils
 
 
@@ -56,15 +56,15 @@ async def test_r_records_to_a_timestamped_file_with_the_diagnosis(
         await pilot.pause()
         await pilot.press("r")
         await pilot.pause()
-        assert app.recording is not None
-        path = app.recording.path
+        assert app.files.recording is not None
+        path = app.files.recording.path
         assert path.parent == tmp_path and path.name.startswith("perftui-rec-gpu-node-07-")
         assert any(str(path) in n for n in notes)
         assert f"● REC {path.name}" in app.query_one(HeaderBar).text
         utils = add_ticks(app, clock, 200, 6)
         await pilot.press("r")
         await pilot.pause()
-        assert app.recording is None and "REC" not in app.query_one(HeaderBar).text
+        assert app.files.recording is None and "REC" not in app.query_one(HeaderBar).text
         await wait_for_work(app)
         await pilot.pause()
     assert any(n.startswith("saved ") and "values over 5 s" in n and str(path) in n for n in notes), notes
@@ -86,11 +86,11 @@ async def test_quit_while_recording_finishes_the_file(
         await pilot.pause()
         await pilot.press("r")
         add_ticks(app, clock, 0, 3)
-        assert app.recording is not None
-        path = app.recording.path
+        assert app.files.recording is not None
+        path = app.files.recording.path
         await pilot.press("q")
         await pilot.pause()
-    assert app.recording is None
+    assert app.files.recording is None
     assert open_recording(path).series["cpu.util"][1].size == 3
 
 
@@ -105,8 +105,8 @@ async def test_s_writes_a_markdown_report_of_the_window(
         await pilot.press("s")
         await wait_for_work(app)
         await pilot.pause()
-    assert len(app.reports_written) == 1
-    out = app.reports_written[0]
+    assert len(app.files.reports_written) == 1
+    out = app.files.reports_written[0]
     assert (
         out.parent == tmp_path and out.name.startswith("perftui-report-gpu-node-07-") and out.suffix == ".md"
     )
@@ -128,7 +128,7 @@ async def test_s_with_no_samples_says_so_and_writes_nothing(
         await pilot.press("s")
         await wait_for_work(app)
         await pilot.pause()
-    assert app.reports_written == [] and os.listdir(tmp_path) == []
+    assert app.files.reports_written == [] and os.listdir(tmp_path) == []
     assert any("no samples" in n for n in notes), notes
 
 
@@ -146,6 +146,6 @@ async def test_r_and_s_in_a_removed_directory_say_why(
         await pilot.press("r")
         await pilot.press("s")
         await pilot.pause()
-        assert app.recording is None and app.return_value is None  # still running
+        assert app.files.recording is None and app.return_value is None  # still running
     assert any(n.startswith("cannot record here") for n in notes), notes
     assert any(n.startswith("cannot write a report here") for n in notes), notes

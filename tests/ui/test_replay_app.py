@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from perftui.store.reader import Recording, open_recording
+from perftui.ui.app import ReplayApp, create_replay_app
+from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.replay import ReplayDriver
-from perftui.ui.replay_app import ReplayApp
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
 from perftui.ui.widgets.header import HeaderBar
 from perftui.ui.widgets.metric_panel import MetricPanel
@@ -25,7 +26,7 @@ def rec() -> Recording:
 
 def make(rec: Recording, speed: float = 1.0) -> tuple[ReplayApp, ReplayDriver]:
     driver = ReplayDriver(rec, speed=speed)
-    return ReplayApp(driver, live_timer=False, theme="perftui-dark"), driver
+    return create_replay_app(driver, AppOptions(theme="perftui-dark"), TestKnobs(live_timer=False)), driver
 
 
 def header(app: ReplayApp) -> str:
@@ -45,7 +46,7 @@ async def test_header_and_panels_come_from_the_recording(rec: Recording) -> None
         assert "1× NVIDIA H100 80GB HBM3" in h and "driver 550.54.15" in h and "tier GPM" in h
         ids = {p.id for p in app.query(MetricPanel)}
         assert "gpu-0" in ids and "cpu" in ids
-        assert app.store is driver.store
+        assert app.session.store is driver.store
 
 
 async def test_play_pause_seek_and_speed(rec: Recording) -> None:
@@ -53,38 +54,38 @@ async def test_play_pause_seek_and_speed(rec: Recording) -> None:
     start = driver.start
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app.replay_step(5.0)
+        app.dashboard.replay_step(5.0)
         assert driver.position == start + 5
-        assert app.store.series("cpu.util")[0].size == points_until(rec, "cpu.util", start + 5)
+        assert app.session.store.series("cpu.util")[0].size == points_until(rec, "cpu.util", start + 5)
         assert "00:05 / 01:59" in header(app)
 
         await pilot.press("p")
         assert driver.paused and "PAUSED" in header(app)
-        app.replay_step(30.0)
+        app.dashboard.replay_step(30.0)
         assert driver.position == start + 5  # paused: time stands still
         await pilot.press("p")
         assert not driver.paused
 
-        before = app.store
+        before = app.session.store
         await pilot.press("right")
-        assert driver.position == start + 15 and app.store is not before  # the store was rebuilt
-        assert app.store.series("cpu.util")[0].size == points_until(rec, "cpu.util", start + 15)
-        assert app.store.last_ts is not None and app.store.last_ts <= start + 15
+        assert driver.position == start + 15 and app.session.store is not before  # the store was rebuilt
+        assert app.session.store.series("cpu.util")[0].size == points_until(rec, "cpu.util", start + 15)
+        assert app.session.store.last_ts is not None and app.session.store.last_ts <= start + 15
         await pilot.press("left", "left")
         assert driver.position == start  # clamped at the start
         await pilot.press("end")
         assert driver.at_end and "01:59 / 01:59" in header(app) and "END" in header(app)
-        assert app.store.series("cpu.util")[0].size == rec.series["cpu.util"][0].size
+        assert app.session.store.series("cpu.util")[0].size == rec.series["cpu.util"][0].size
         await pilot.press("home")
         assert driver.position == start
 
         await pilot.press("right_square_bracket")
         assert driver.speed == 2.0 and "· 2× ·" in header(app)
-        app.replay_step(1.5)
+        app.dashboard.replay_step(1.5)
         assert driver.position == start + 3.0
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert driver.speed == 0.5
-        app.replay_step(2.0)
+        app.dashboard.replay_step(2.0)
         assert driver.position == start + 4.0
         await pilot.press("end", "p")  # p at the end plays it again
         assert driver.position == start and not driver.paused
@@ -95,14 +96,14 @@ async def test_diagnosis_is_recomputed_from_the_recorded_data(rec: Recording) ->
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         for _ in range(40):  # 40 s of store time, one render a second
-            app.replay_step(1.0)
+            app.dashboard.replay_step(1.0)
         await pilot.pause()
         diag = app.query_one(DiagnosisPane).diagnosis
         assert diag is not None and diag.verdict == "io-bound"  # the recording's first verdict
-        assert app.tracker is not None and app.tracker.timeline
+        assert app.dashboard.tracker is not None and app.dashboard.tracker.timeline
         # a seek back starts the diagnosis over on the rebuilt store
         await pilot.press("home")
-        timeline = app.tracker.timeline
+        timeline = app.dashboard.tracker.timeline
         assert len(timeline) <= 1 and all(e.ts <= driver.position for e in timeline)
 
 
@@ -115,12 +116,12 @@ async def test_s_in_replay_reports_the_window_and_r_does_not_record(
         await pilot.pause()
         await pilot.press("end")
         await pilot.press("r")
-        assert app.recording is None
+        assert app.files.recording is None
         await pilot.press("s")
-        for done in list(app.pending_work):
+        for done in list(app.files.pending_work):
             assert await asyncio.to_thread(done.wait, 60)
         await pilot.pause()
-    assert [p.name for p in tmp_path.iterdir()] == [app.reports_written[0].name]
-    text = app.reports_written[0].read_text()
+    assert [p.name for p in tmp_path.iterdir()] == [app.files.reports_written[0].name]
+    text = app.files.reports_written[0].read_text()
     assert text.startswith("# perftui report — gpu-node-7") and "Recording: `base.sqlite`" in text
     assert "12:00:59 UTC → 2026-01-01 12:01:59 UTC (1 min 0 s)" in text

@@ -14,6 +14,7 @@ from textual.strip import Strip
 
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import create_app
+from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.span_compositor import SpanCompositor, SpanUpdate
 from tests.ui.fakes import HOSTNAME, FakeClock, fill_store
 
@@ -74,7 +75,9 @@ async def test_span_updates_match_the_full_render(size: tuple[int, int], gpus: i
     store = MetricStore()
     last = fill_store(store, gpus, seconds=40)
     clock = FakeClock(last)
-    app = create_app(store, hostname=HOSTNAME, live_timer=False, clock=clock, interval=1.0)
+    app = create_app(
+        store, None, AppOptions(hostname=HOSTNAME, interval=1.0), TestKnobs(live_timer=False, clock=clock)
+    )
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         compositor = app.screen._compositor
@@ -84,7 +87,7 @@ async def test_span_updates_match_the_full_render(size: tuple[int, int], gpus: i
         for _ in range(12):
             last = fill_store(store, gpus, seconds=1, t0=last + 1.0)
             clock.now = last
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause()
             cells += recorder.check_span_updates()  # after each frame: the screen as it is now
         assert compositor.span_frames >= 10
@@ -95,7 +98,12 @@ async def test_toasts_over_a_panel_send_the_frame_to_textual() -> None:
     store = MetricStore()
     last = fill_store(store, 1, seconds=40)
     clock = FakeClock(last)
-    app = create_app(store, hostname=HOSTNAME, live_timer=False, clock=clock, interval=1.0, use_tracker=False)
+    app = create_app(
+        store,
+        None,
+        AppOptions(hostname=HOSTNAME, interval=1.0),
+        TestKnobs(live_timer=False, clock=clock, use_tracker=False),
+    )
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
         compositor = app.screen._compositor
@@ -111,7 +119,7 @@ async def test_toasts_over_a_panel_send_the_frame_to_textual() -> None:
         for _ in range(6):
             last = fill_store(store, 1, seconds=1, t0=last + 1.0)
             clock.now = last
-            app.refresh_view()
+            app.dashboard.refresh_view()
             await pilot.pause(0.1)
             for update in recorder.updates:  # nothing is drawn over a toast...
                 for x, y, strip in getattr(update, "pieces", []):

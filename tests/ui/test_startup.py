@@ -65,7 +65,7 @@ async def test_gpus_that_appear_after_the_start_still_get_panels() -> None:
         await pilot.pause()
         assert "gpu-none" in {p.id for p in app.query(MetricPanel)}
         clock.now = fill_store(store, 2, seconds=5, t0=clock.now) + 0.5
-        app.refresh_view()
+        app.dashboard.refresh_view()
         await pilot.pause()
         ids = {p.id for p in app.query(MetricPanel)}
         assert {"gpu-0", "gpu-1"} <= ids and "gpu-none" not in ids

@@ -306,13 +306,12 @@ class MetricPanel(Widget, can_focus=True):
         self._styles_by_role.clear()
         self._strips.clear()
 
-    def _on_focus(self, event: events.Focus) -> None:
-        super()._on_focus(event)
+    def on_focus(self, event: events.Focus) -> None:
+        # Textual's own focus handler (Widget._on_focus) runs too: handlers run for each class
         self._strips.clear()
         self.refresh()
 
-    def _on_blur(self, event: events.Blur) -> None:
-        super()._on_blur(event)
+    def on_blur(self, event: events.Blur) -> None:
         self._strips.clear()
         self.refresh()
 

@@ -1,0 +1,48 @@
+"""What the dashboard app is built from: the user's options, and the knobs tests turn.
+
+`create_app` (perftui.ui.app) takes one `AppOptions` (what a user chose: flags, config file) and,
+separately, `TestKnobs` (a fake clock, no timers, an injected tracker: tests, screenshots and
+benchmarks). Both are frozen: the app copies what it changes at run time (interval, window).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from perftui.core.limits import DEFAULT_INTERVAL, DEFAULT_WINDOW
+from perftui.ui.themes import DEFAULT_THEME, LoadedThemes
+
+if TYPE_CHECKING:
+    from perftui.diagnosis.tracker import DiagnosisTracker
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    interval: float | None = None  # None: DEFAULT_INTERVAL live, the recording's in a replay
+    window: float = DEFAULT_WINDOW
+    theme: str = DEFAULT_THEME
+    themes: LoadedThemes | None = None  # loaded from the user's theme files (None: load them)
+    gpu_enabled: bool = True
+    hostname: str | None = None  # None: this host live, the recorded host in a replay
+
+    def interval_or_default(self) -> float:
+        return DEFAULT_INTERVAL if self.interval is None else self.interval
+
+
+@dataclass(frozen=True)
+class TestKnobs:
+    __test__ = False  # not a pytest test class
+
+    clock: Callable[[], float] | None = None  # the live session's wall clock (None: time.time)
+    monotonic: Callable[[], float] = time.monotonic  # what a replay's timer measures real time with
+    live_timer: bool = True  # False: nothing redraws by itself (tests call refresh_view, replay_step)
+    use_tracker: bool = True  # False: no diagnosis (deterministic snapshots)
+    tracker: DiagnosisTracker | None = None  # a tracker to use instead of a new one
+    start_runner: bool = False  # the app starts the runner after the first frame (benchmarks)
+
+
+DEFAULT_OPTIONS = AppOptions()
+DEFAULT_KNOBS = TestKnobs()

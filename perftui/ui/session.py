@@ -1,0 +1,154 @@
+"""Where the dashboard's samples come from: a live session or a replayed recording.
+
+The dashboard (perftui.ui.screens.dashboard) and the app read a `Session`; live and replay differ
+only here: which store and clock, whether recording is possible, what a report is named, what the
+header says, whether the interval can change and who moves the clock. No Textual here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the live dashboard does not load the replay's modules
+    from perftui.samplers.runner import SamplerRunner
+    from perftui.store.metric_store import MetricStore
+    from perftui.ui.replay import ReplayDriver
+
+
+class Session:
+    """The live session: samplers write `store`; the wall clock is `now`."""
+
+    can_record = True  # a replay is a recording already
+    fixed_interval = False  # a replay's interval is the recording's
+    drives_clock = False  # a replay moves its clock on the dashboard's timer (`advance`)
+
+    def __init__(
+        self,
+        store: MetricStore,
+        runner: SamplerRunner | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        start_runner: bool = False,
+    ) -> None:
+        self._store = store
+        self.runner = runner
+        self.now = clock
+        self.start_runner = start_runner
+        self.meta: dict[str, Any] | None = None  # system metadata (computed on first use)
+        self.default_hostname: str | None = None
+        self.default_interval: float | None = None
+
+    @property
+    def store(self) -> MetricStore:
+        return self._store
+
+    @property
+    def generation(self) -> int:
+        """Changes when `store` is a new one (a replay's seek): the dashboard starts over."""
+        return 0
+
+    @property
+    def report_name(self) -> str:
+        return "live"
+
+    def header_mode(self) -> str | None:
+        """What goes before the host name in the header."""
+        return None
+
+    def set_interval(self, seconds: float) -> float:
+        return self.runner.set_interval(seconds) if self.runner is not None else seconds
+
+    def advance(self, wall_seconds: float | None = None) -> None:
+        """Move the clock by `wall_seconds` of real time (None: the time since the last call)."""
+
+
+def speed_text(s: float) -> str:
+    return f"{s:g}×"
+
+
+class ReplaySession(Session):
+    """A recording fed into a store at the replay's speed (perftui.ui.replay.ReplayDriver)."""
+
+    can_record = False
+    fixed_interval = True
+    drives_clock = True
+
+    def __init__(self, driver: ReplayDriver, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(driver.store, None, clock=driver.now)
+        self.driver = driver
+        self._monotonic = monotonic
+        self._last_wall: float | None = None
+        rec = driver.rec
+        self.meta = dict(rec.meta)
+        self.default_hostname = str(rec.meta.get("host") or "recorded host")
+        interval = rec.meta.get("interval_s")
+        if isinstance(interval, (int, float)) and interval > 0:
+            self.default_interval = float(interval)
+
+    @property
+    def store(self) -> MetricStore:
+        return self.driver.store
+
+    @property
+    def generation(self) -> int:
+        return self.driver.seeks
+
+    @property
+    def report_name(self) -> str:
+        return self.driver.rec.path.name
+
+    def header_mode(self) -> str | None:
+        from perftui.ui.replay import clock_text
+
+        d = self.driver
+        parts = [
+            f"REPLAY {d.rec.path.name}",
+            f"{clock_text(d.elapsed)} / {clock_text(d.duration)}",
+            speed_text(d.speed),
+        ]
+        if d.paused:
+            parts.append("PAUSED")
+        elif d.at_end:
+            parts.append("END")
+        return " · ".join(parts)
+
+    def advance(self, wall_seconds: float | None = None) -> None:
+        if wall_seconds is None:
+            now = self._monotonic()
+            last = self._last_wall if self._last_wall is not None else now
+            self._last_wall = now
+            wall_seconds = now - last
+        self.driver.advance(wall_seconds)
+
+    def restart_wall(self) -> None:
+        """After a key (pause, seek): real time counts from now."""
+        self._last_wall = self._monotonic()
+
+    # -- the replay's keys ---------------------------------------------------------
+    def toggle_pause(self) -> None:
+        d = self.driver
+        if d.paused or not d.at_end:
+            d.paused = not d.paused
+        else:  # at the end: p plays it again from the start
+            d.seek(d.start)
+            d.paused = False
+        self.restart_wall()
+
+    def seek(self, direction: int) -> None:
+        from perftui.ui.replay import SEEK_STEP_S
+
+        self.driver.seek_by(direction * SEEK_STEP_S)
+        self.restart_wall()
+
+    def seek_start(self) -> None:
+        self.driver.seek(self.driver.start)
+        self.restart_wall()
+
+    def seek_end(self) -> None:
+        self.driver.seek(self.driver.end)
+        self.restart_wall()
+
+    def change_speed(self, step: int) -> float:
+        return self.driver.change_speed(step)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from perftui.core.sanitize import TEXT_MAX, clean
 from perftui.report.model import Report
 
-_MD_SPECIAL = re.compile(r"([\\`\[\]<>|&])")
+_MD_SPECIAL = re.compile(r"([\\`<>|&]|\](?=[(\[:]))")
 
 
 def md(text: object) -> str:

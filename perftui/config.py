@@ -78,7 +78,8 @@ def read_regular_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
 def parse_toml(raw: bytes) -> dict[str, Any]:
     """TOML from bytes; every way the parser can fail is a ValueError with one line."""
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return data
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except RecursionError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from perftui.commands.common import error
 from perftui.store.reader import RecordingError, open_recording
 
 
@@ -19,12 +20,10 @@ def run(args: argparse.Namespace) -> int:
         base = open_recording(args.base)
         new = open_recording(args.new)
     except RecordingError as exc:
-        print(f"perftui: error: {exc}", file=sys.stderr)
-        return 2
+        return error(str(exc))
     for rec in (base, new):
         if rec.samples == 0:
-            print(f"perftui: error: {rec.path}: the recording holds no samples", file=sys.stderr)
-            return 2
+            return error(f"{rec.path}: the recording holds no samples")
     from perftui.report.compare import compare
     from perftui.report.render_compare import render_compare_json, render_compare_markdown
 

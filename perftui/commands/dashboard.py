@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from perftui.commands.common import pid_arg
+
 DEFAULT_INTERVAL = 1.0
 DEFAULT_WINDOW = 60.0
 HISTORY_S = 900.0  # the longest window (--window, w)
@@ -43,7 +45,7 @@ def add_dashboard_flags(group: Any, *, pid: bool) -> None:
     if pid:
         group.add_argument(
             "--pid",
-            type=int,
+            type=pid_arg,
             metavar="PID",
             help="attach to this process and its children (CPU, memory, I/O, GPU use, Python stacks)",
         )

@@ -10,7 +10,7 @@ becomes `[REDACTED]`:
   `key` or ends in `key` (`--api-key`, `--secret-key`, `--hmac-key`, `--key`) or is `pat`
   (`--github-pat`): `--password X`, `--auth=Bearer X`, `--session-id X`, `--secret-key=X`;
   when the value is `Bearer` or `Basic`, the argument after it goes too;
-- `Bearer X` anywhere and `Basic X` (X of 8 or more base64 characters), and the whole value
+- `Bearer X` anywhere and `Basic X` (X 8 or more base64 characters, not all lower case), and the whole value
   of an `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
   `X-Api-Key` or `X-Auth-Token` header;
 - `name=value` whose name (any case; words split at `_`, `-`, `.`) has one of the words above, or
@@ -85,14 +85,16 @@ _VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s\"']+)"
 _FLAG_IN_TEXT = re.compile(r"(?<![\w-])(--?[A-Za-z][A-Za-z0-9_-]*)(=|\s+)")
 _VALUE_AT = re.compile(_VALUE)
 _SCHEME_TOKEN = re.compile(
-    r"\b(Bearer)(\s+)[A-Za-z0-9._~+/=:-]+|\b(Basic)(\s+)[A-Za-z0-9+/=:]{8,}", re.IGNORECASE
+    # Basic: 8+ base64 characters, at least one not a lower-case letter ("Basic training" stays)
+    r"\b([Bb]earer|BEARER)(\s+)[A-Za-z0-9._~+/=:-]+|\b(Basic|BASIC)(\s+)(?=[a-z]*[A-Z0-9+/=])[A-Za-z0-9+/=:]{8,}"
 )
 _HEADER = re.compile(
     r"\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|x-auth-token)(\s*:\s*)([^\"'\n]+)",
     re.IGNORECASE,
 )
 _QUERY_PAIR = re.compile(r"([?&])([A-Za-z0-9_.-]+)=([^&#\s\"']*)")
-_PAIR = re.compile(r"(?<![\w.-])([A-Za-z_][A-Za-z0-9_.-]*)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)")
+_MAYBE = re.compile(r"[=:-]|bearer|basic", re.IGNORECASE)
+_PAIR = re.compile(r"(?<![\w.&?-])([A-Za-z_][A-Za-z0-9_.-]*)=(\"[^\"]*\"|'[^']*'|[^\s\"']*)")
 _JSON_PAIR = re.compile(r"([\"'])([^\"'\\]{1,64})\1(\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
 _URL_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s]*@", re.IGNORECASE)
 _SIGNED = frozenset(
@@ -146,7 +148,7 @@ def _json_sub(m: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """Redact secrets inside one string (an argument, or a whole shell command line)."""
-    if not any(c in text for c in "=:-"):
+    if _MAYBE.search(text) is None:
         return text
     out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     out = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", out)

@@ -235,13 +235,14 @@ def _load(conn: sqlite3.Connection, p: Path) -> Recording:
     if missing:
         raise RecordingError(f"{p}: corrupted recording (missing tables: {', '.join(sorted(missing))})")
 
-    budget = [tables.LIMITS.json_bytes]
-    meta = tables.read_meta(conn, budget)
-    names, units = tables.read_keys(conn)
-    series = tables.read_series(conn, names)
-    statuses = [StatusChange(*row) for row in tables.read_status(conn)]
-    details = [DetailSnapshot(*row) for row in tables.read_details(conn, budget)]
-    timeline = [VerdictRow(*row) for row in tables.read_timeline(conn, budget)]
+    limits = tables.LIMITS
+    budget = [limits.json_bytes]
+    meta = tables.read_meta(conn, budget, limits)
+    names, units = tables.read_keys(conn, limits)
+    series = tables.read_series(conn, names, limits)
+    statuses = [StatusChange(*row) for row in tables.read_status(conn, limits)]
+    details = [DetailSnapshot(*row) for row in tables.read_details(conn, budget, limits)]
+    timeline = [VerdictRow(*row) for row in tables.read_timeline(conn, budget, limits)]
     return Recording(p, meta, units, series, statuses, details, timeline)
 
 

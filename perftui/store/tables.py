@@ -171,6 +171,15 @@ def read_keys(conn: sqlite3.Connection, limits: Limits = LIMITS) -> tuple[dict[i
     return names, units
 
 
+def _take(n: Any, budget: int, cap: int, points: int, what: str) -> int:
+    """`n` points out of what is left of the budget: a count within `cap`, else BadRecording;
+    more than the budget left, TooLarge."""
+    n = check_count(n, cap, what)
+    if n > budget:
+        raise TooLarge(f"it holds more than {points:,} points, more than perftui reads at once")
+    return n
+
+
 def read_series(
     conn: sqlite3.Connection, names: dict[int, str], limits: Limits = LIMITS
 ) -> dict[str, tuple[FloatArray, FloatArray]]:
@@ -178,7 +187,7 @@ def read_series(
     budget = limits.points
     frames: dict[int, FloatArray] = {}
     for fid, n, blob in conn.execute("SELECT id, n, ts FROM frames"):
-        budget -= check_count(n, budget, "a frame's size")
+        budget -= _take(n, budget, limits.points, limits.points, "a frame's size")
         ts = decode_floats(blob, n, f"frame {fid}")
         if ts.size and not (bool(np.all(np.isfinite(ts))) and ts.min() >= 0 and ts.max() < TS_MAX):
             raise BadRecording(f"frame {fid} holds timestamps out of range")
@@ -194,7 +203,7 @@ def read_series(
             raise BadRecording(f"a chunk refers to missing frame {fid!r}")
         if kid not in names:
             raise BadRecording(f"samples refer to unknown key id {kid!r}")
-        budget -= check_count(n, min(budget, frame.size), "a chunk's size")
+        budget -= _take(n, budget, frame.size, limits.points, "a chunk's size")
         idx = decode_indices(idx_blob, n, f"chunk of key {kid}")
         if idx.size and (idx[0] < 0 or idx[-1] >= frame.size or bool(np.any(np.diff(idx) < 0))):
             raise BadRecording(f"chunk positions outside frame {fid}")
@@ -209,7 +218,9 @@ def read_series(
     for kid, ts_parts in parts_ts.items():
         ts = np.concatenate(ts_parts)
         vals = np.concatenate(parts_vals[kid])
-        vals[np.isinf(vals)] = np.nan  # an infinite value is no measurement: absent, as NaN is
+        keep = np.isfinite(vals)  # NaN or infinite is no measurement: absent, as the store treats NaN
+        if not bool(keep.all()):
+            ts, vals = ts[keep], vals[keep]
         if ts.size > 1 and bool(np.any(np.diff(ts) < 0)):
             order = np.argsort(ts, kind="stable")
             ts, vals = ts[order], vals[order]

@@ -137,6 +137,8 @@ def validate(data: dict[str, Any], origin: str = "config") -> Config:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{origin}: {key!r} must be a number, not {_show(value)}")
             lo, hi = _BOUNDS[key]
+            if isinstance(value, int) and abs(value) > 2**53:  # float() of a huge integer overflows
+                value = float("inf") if value > 0 else float("-inf")
             if not lo <= float(value) <= hi:
                 raise ConfigError(f"{origin}: {key!r} must be between {lo:g} and {hi:g}, not {_show(value)}")
             value = float(value)

@@ -107,7 +107,10 @@ def load_theme_file(path: Path) -> Theme:
         raise ThemeError(f"{name}: cannot read ({clean(exc.strerror or str(exc))})") from None
     except ValueError as exc:
         raise ThemeError(f"{name}: not valid TOML ({clean(str(exc), 300)})") from None
-    return parse_theme(path, data)
+    try:
+        return parse_theme(path, data)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:  # a value of the wrong shape
+        raise ThemeError(f"{name}: {clean(str(exc), 300) or type(exc).__name__}") from None
 
 
 def load_themes(dirs: Iterable[Path] | None = None) -> LoadedThemes:

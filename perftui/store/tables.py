@@ -174,10 +174,10 @@ def read_keys(conn: sqlite3.Connection, limits: Limits = LIMITS) -> tuple[dict[i
 def _take(n: Any, budget: int, cap: int, points: int, what: str) -> int:
     """`n` points out of what is left of the budget: a count within `cap`, else BadRecording;
     more than the budget left, TooLarge."""
-    n = check_count(n, cap, what)
-    if n > budget:
+    count = check_count(n, cap, what)
+    if count > budget:
         raise TooLarge(f"it holds more than {points:,} points, more than perftui reads at once")
-    return n
+    return count
 
 
 def read_series(

@@ -34,11 +34,14 @@ DASHBOARD_MODULE = "perftui.commands.dashboard"
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors: one line of usage, the error, exit 2 (argparse's default, kept explicit)."""
+    """Usage errors: ONE line (the error, then where help is), exit 2. What the user typed is
+    quoted in the message with control characters shown as escapes."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"perftui: error: {message}\n")
+        from perftui.core.sanitize import clean
+
+        text = " ".join(clean(message, 300).split())
+        self.exit(2, f"perftui: error: {text} (see `{self.prog} --help`)\n")
 
 
 def _chosen_command(argv: Sequence[str]) -> str | None:

@@ -8,11 +8,16 @@
     gpu = true            # sample GPUs
 
 CLI flags win over the file. An unknown key or a wrong type is an error that names the key.
+The file must be a regular file of at most `MAX_FILE_BYTES` (a FIFO, a device such as /dev/zero or a
+directory is refused without blocking), valid UTF-8 TOML; any parser failure (deep nesting, a huge
+integer) is the same one-line config error.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -26,6 +31,7 @@ from perftui.core.limits import (
     MIN_INTERVAL,
     MIN_WINDOW,
 )
+from perftui.core.sanitize import clean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +41,60 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 class ConfigError(ValueError):
     """A config problem a user can fix; the message names the file and the key."""
+
+
+MAX_FILE_BYTES = 256 * 1024
+
+
+class NotARegularFile(OSError):
+    """The path is a FIFO, a device, a socket or a directory, or larger than allowed."""
+
+
+def read_regular_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a small regular file. Opened non-blocking (a FIFO with no writer does not
+    hang the open) and checked with fstat on the open descriptor (no race with a swap of the
+    path), then read up to `max_bytes` + 1. Raises FileNotFoundError, NotARegularFile or OSError."""
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    )
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise NotARegularFile(errno.EISDIR, "is a directory, not a file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO, device or socket"
+            raise NotARegularFile(errno.EINVAL, f"is {kind}, not a regular file")
+        if st.st_size > max_bytes:
+            raise NotARegularFile(errno.EFBIG, f"is {st.st_size:,} bytes (at most {max_bytes:,})")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, max_bytes + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_bytes:
+            raise NotARegularFile(errno.EFBIG, f"is more than {max_bytes:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def parse_toml(raw: bytes) -> dict[str, Any]:
+    """TOML from bytes; every way the parser can fail is a ValueError with one line."""
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return data
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # TOMLDecodeError is a ValueError
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(text[:200]) from None
 
 
 @dataclass(frozen=True)
@@ -63,25 +123,35 @@ def config_path() -> Path:
     return Path(base) / "perftui" / "config.toml"
 
 
+def _show(value: Any) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an integer past Python's digit limit
+        text = "a very large number"
+    return clean(text, 80)
+
+
 def validate(data: dict[str, Any], origin: str = "config") -> Config:
     known = {f.name: f for f in fields(Config)}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            raise ConfigError(f"{origin}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{origin}: unknown key {clean(key)!r} (known: {', '.join(sorted(known))})")
         default = getattr(Config(), key)
         if isinstance(default, bool):
             if not isinstance(value, bool):
-                raise ConfigError(f"{origin}: {key!r} must be true or false, not {value!r}")
+                raise ConfigError(f"{origin}: {key!r} must be true or false, not {_show(value)}")
         elif isinstance(default, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{origin}: {key!r} must be a number, not {value!r}")
+                raise ConfigError(f"{origin}: {key!r} must be a number, not {_show(value)}")
             lo, hi = _BOUNDS[key]
+            if isinstance(value, int) and abs(value) > 2**53:  # float() of a huge integer overflows
+                value = float("inf") if value > 0 else float("-inf")
             if not lo <= float(value) <= hi:
-                raise ConfigError(f"{origin}: {key!r} must be between {lo:g} and {hi:g}, not {value!r}")
+                raise ConfigError(f"{origin}: {key!r} must be between {lo:g} and {hi:g}, not {_show(value)}")
             value = float(value)
         elif isinstance(default, str) and not isinstance(value, str):
-            raise ConfigError(f"{origin}: {key!r} must be a string, not {value!r}")
+            raise ConfigError(f"{origin}: {key!r} must be a string, not {_show(value)}")
         values[key] = value
     return Config(**values)
 
@@ -89,14 +159,15 @@ def validate(data: dict[str, Any], origin: str = "config") -> Config:
 def load_config(path: Path | None = None) -> Config:
     """The file's settings, or the defaults when there is no file."""
     path = path or config_path()
+    shown = clean(str(path), 1024)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)
     except FileNotFoundError:
         return Config()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return validate(data, str(path))
+        data = parse_toml(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{shown}: not valid TOML: {clean(str(exc), 300)}") from None
+    return validate(data, shown)

@@ -16,12 +16,22 @@ def test_version() -> None:
     assert res.stdout.strip() == f"perftui {__version__}"
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["snapshot", "--bogus"], ["snapshot", "--duration", "x"]])
-def test_bad_flags_give_usage_and_exit_2(args: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["--bogus"], "perftui --help"),
+        (["snapshot", "--bogus"], "perftui --help"),
+        (["snapshot", "--duration", "x"], "perftui snapshot --help"),
+        (["snapshot", "--duration", "nan"], "perftui snapshot --help"),
+        (["record", "--duration", "inf"], "perftui record --help"),
+    ],
+)
+def test_bad_flags_are_one_line_with_a_help_hint_and_exit_2(args: list[str], hint: str) -> None:
     res = perftui(*args)
     assert res.returncode == 2
-    assert "usage: perftui" in res.stderr
-    assert "Traceback" not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("perftui: error: "), res.stderr
+    assert f"(see `{hint}`)" in lines[0]
 
 
 def test_snapshot_bad_duration() -> None:

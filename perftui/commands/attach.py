@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from perftui.commands import dashboard
+from perftui.commands.common import pid_arg
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pid", type=int, metavar="PID", help="the process to follow, with its children")
+    p.add_argument("pid", type=pid_arg, metavar="PID", help="the process to follow, with its children")
     dashboard.add_dashboard_flags(p, pid=False)
 
 

@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from perftui.commands.common import error
 from perftui.store.reader import RecordingError, open_recording
 
 
@@ -39,12 +40,10 @@ def run(args: argparse.Namespace) -> int:
         base = open_recording(args.base)
         new = open_recording(args.new)
     except (RecordingError, BudgetError) as exc:
-        print(f"perftui: error: {exc}", file=sys.stderr)
-        return 2
+        return error(str(exc))
     for rec in (base, new):
         if rec.samples == 0:
-            print(f"perftui: error: {rec.path}: the recording holds no samples", file=sys.stderr)
-            return 2
+            return error(f"{rec.path}: the recording holds no samples")
     from perftui.efficiency.recording import with_efficiency
     from perftui.report.compare import compare, regressions
     from perftui.report.render_compare import render_compare_json, render_compare_markdown

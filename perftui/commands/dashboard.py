@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from perftui.commands.common import pid_arg
 from perftui.core.limits import (
     DEFAULT_INTERVAL,
     DEFAULT_WINDOW,
@@ -51,7 +52,7 @@ def add_dashboard_flags(group: Any, *, pid: bool) -> None:
     if pid:
         group.add_argument(
             "--pid",
-            type=int,
+            type=pid_arg,
             metavar="PID",
             help="attach to this process and its children (CPU, memory, I/O, GPU use, Python stacks)",
         )

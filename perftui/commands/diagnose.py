@@ -15,8 +15,17 @@ import sys
 import time
 from typing import Any
 
-from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.commands.common import (
+    add_no_gpu_argument,
+    add_pid_argument,
+    error,
+    finite_float,
+    no_gpu,
+    pid_checked,
+)
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
+from perftui.core.redact import redact_text, redact_value
+from perftui.core.sanitize import clean_text
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
 from perftui.diagnosis.tracker import DiagnosisTracker
@@ -32,13 +41,13 @@ MAX_DURATION = 3600.0
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--duration",
-        type=float,
+        type=finite_float,
         default=10.0,
         metavar="S",
         help="seconds to watch (default 10); the verdict covers the last 10 s at most",
     )
     p.add_argument(
-        "--interval", type=float, default=1.0, metavar="S", help="seconds between samples (default 1)"
+        "--interval", type=finite_float, default=1.0, metavar="S", help="seconds between samples (default 1)"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_no_gpu_argument(p)
@@ -90,8 +99,7 @@ def _sources(store: MetricStore) -> dict[str, dict[str, Any]]:
 def run(args: argparse.Namespace) -> int:
     err = _check(args)
     if err is not None:
-        print(f"perftui: error: {err}", file=sys.stderr)
-        return 2
+        return error(err)
     if not pid_checked(args):
         return 2
     diagnosis, tracker, store = watch(
@@ -101,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration
         out["sources"] = _sources(store)
-        json.dump(out, sys.stdout, indent=2)
+        json.dump(redact_value(out), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render_text(diagnosis, tracker.timeline))
-        down = [f"{n}: {s['reason']}" for n, s in _sources(store).items() if not s["available"]]
+        print(redact_text(render_text(diagnosis, tracker.timeline)))
+        down = [
+            f"{n}: {clean_text(s['reason'] or '')}" for n, s in _sources(store).items() if not s["available"]
+        ]
         if down:
-            print("Unavailable sources: " + "; ".join(down))
+            print(redact_text("Unavailable sources: " + "; ".join(down)))
     return 0

@@ -15,7 +15,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.commands.common import (
+    add_no_gpu_argument,
+    add_pid_argument,
+    error,
+    finite_float,
+    no_gpu,
+    pid_checked,
+)
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
@@ -33,8 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="recording file (default: perftui-<host>-<YYYYmmdd-HHMMSS>.sqlite in the current directory)",
     )
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
-    p.add_argument("--interval", type=float, default=1.0, metavar="S", help="sampling interval (default 1)")
+    p.add_argument(
+        "--duration", type=finite_float, metavar="S", help="stop after S seconds (default: until Ctrl-C)"
+    )
+    p.add_argument(
+        "--interval", type=finite_float, default=1.0, metavar="S", help="sampling interval (default 1)"
+    )
     add_no_gpu_argument(p)
     add_pid_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -46,8 +57,11 @@ def default_filename(now: float | None = None, host: str | None = None) -> str:
     return f"perftui-{host}-{stamp}.sqlite"
 
 
+MAX_DURATION_S = 366 * 86400.0
+
+
 def _error(message: str) -> None:
-    print(f"perftui: error: {message}", file=sys.stderr)
+    error(message)
 
 
 def _clock(seconds: float) -> str:
@@ -75,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if not (MIN_INTERVAL <= args.interval <= MAX_INTERVAL):
         _error(f"--interval must be between {MIN_INTERVAL} and {MAX_INTERVAL:g} seconds")
         return 2
-    if args.duration is not None and args.duration <= 0:
-        _error("--duration must be more than 0 seconds")
+    if args.duration is not None and not 0 < args.duration <= MAX_DURATION_S:
+        _error(f"--duration must be more than 0 and at most {MAX_DURATION_S:,.0f} seconds (a year)")
         return 2
     if not pid_checked(args):
         return 2
@@ -87,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         recorder.start()
     except RecorderError as exc:
         _error(str(exc))
-        return 2 if "already exists" in str(exc) else 1
+        return 2 if "already exists" in str(exc) or "not a regular file" in str(exc) else 1
     runner = SamplerRunner(
         store,
         build_samplers(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from perftui.commands.common import error, finite_float
 from perftui.commands.dashboard import ui_preflight
 from perftui.core.limits import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW, window_error
 
@@ -19,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="a recording made by `perftui record` or the dashboard")
     p.add_argument(
         "--speed",
-        type=float,
+        type=finite_float,
         default=DEFAULT_SPEED,
         metavar="X",
         help="replay speed, times real time (0.25-100; default 1; ] and [ change it)",
@@ -27,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--theme", metavar="NAME", default=None, help="colour theme")
     p.add_argument(
         "--window",
-        type=float,
+        type=finite_float,
         default=DEFAULT_WINDOW,
         metavar="S",
         help=f"seconds of sparkline history ({MIN_WINDOW:g}-{MAX_WINDOW:g}; default {DEFAULT_WINDOW:g})",
@@ -35,8 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _error(message: str) -> int:
-    print(f"perftui: error: {message}", file=sys.stderr)
-    return 2
+    return error(message)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,4 +70,8 @@ def run(args: argparse.Namespace) -> int:
     app.stop_recording_now()  # reports written in threads are finished
     for path in app.files.reports_written:
         print(f"perftui: wrote report {path}", file=sys.stderr)
+    # A crash inside the app (Textual prints its traceback and returns None) is a failure, not 0.
+    code = getattr(app, "return_code", None)
+    if isinstance(code, int) and code != 0:
+        return code
     return int(result or 0)

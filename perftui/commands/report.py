@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import stat
 import sys
 from pathlib import Path
 
+from perftui.commands.common import error, finite_float
 from perftui.commands.efficiency_args import OptionError, add_efficiency_arguments, efficiency_options
 from perftui.report.build import TimeRangeError, build_report, parse_time
 from perftui.report.model import Report
@@ -33,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="t_to", metavar="T", help="end: seconds from the start, or an ISO time")
     p.add_argument(
         "--diagnosis-step",
-        type=float,
+        type=finite_float,
         metavar="S",
         help="rerun the diagnosis every S seconds of recorded time (default: every second, coarser "
         "for long windows so a report stays fast; 1 = exactly as live)",
@@ -43,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"perftui: error: {message}", file=sys.stderr)
+    error(message)
 
 
 def window(rec: Recording, t_from: str | None, t_to: str | None) -> tuple[float | None, float | None]:
@@ -81,14 +83,28 @@ def write_text(path: Path, text: str) -> str | None:
     """Write `text` with the user's umask, never through a symlink; an error message on failure."""
     if path.is_symlink():
         return f"refusing to write {path}: it is a symbolic link"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o666)
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):  # a FIFO would block, a device be written
+        return f"refusing to write {path}: it is not a regular file"
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        # non-blocking open: a FIFO put there after the check above fails instead of hanging
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), 0o666)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return f"refusing to write {path}: it is not a regular file"
+        os.set_blocking(fd, True)
+        os.ftruncate(fd, 0)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # a symlink put there after the check above
             return f"refusing to write {path}: it is a symbolic link"
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader, put there after the check above
+            return f"refusing to write {path}: it is not a regular file"
         return f"cannot write {path}: {exc.strerror or exc}"
     return None
 

@@ -10,7 +10,16 @@ import sys
 import time
 from typing import Any
 
-from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.commands.common import (
+    add_no_gpu_argument,
+    add_pid_argument,
+    error,
+    finite_float,
+    no_gpu,
+    pid_checked,
+)
+from perftui.core.redact import redact_value
+from perftui.core.sanitize import clean, clean_text
 from perftui.core.specs import REGISTRY
 from perftui.core.units import natural_key
 from perftui.efficiency.flops import missing_figures
@@ -23,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
         "--duration",
-        type=float,
+        type=finite_float,
         default=1.0,
         metavar="S",
         help="seconds between the first and the last sample (rates need two; default 1)",
@@ -70,15 +79,11 @@ def to_json(store: MetricStore) -> dict[str, Any]:
         name: {"available": st.available, "reason": st.reason}
         for name, st in sorted(store.statuses().items())
     }
-    details = {k: v for k, v in store.details().items() if _jsonable(v)}
+    # command lines (the attached tree's with --pid) are redacted, as in recordings and reports
+    details = {k: redact_value(v, k) for k, v in store.details().items() if _jsonable(v)}
+    host = {k: clean(v) if isinstance(v, str) else v for k, v in host_facts().items()}
     no_tflops = {f"gpu.{i}.tflops": why for i, why in missing_figures(store, store.details()).items()}
-    return {
-        "host": host_facts(),
-        "metrics": metrics,
-        "sources": sources,
-        "details": details,
-        "no_figure": no_tflops,
-    }
+    return {"host": host, "metrics": metrics, "sources": sources, "details": details, "no_figure": no_tflops}
 
 
 def _jsonable(value: Any) -> bool:
@@ -92,7 +97,7 @@ def _jsonable(value: Any) -> bool:
 def render_text(store: MetricStore) -> str:
     lines = []
     for name, st in sorted(store.statuses().items()):
-        lines.append(f"{name:<10} {'ok' if st.available else 'unavailable: ' + (st.reason or '')}")
+        lines.append(f"{name:<10} {'ok' if st.available else 'unavailable: ' + clean_text(st.reason or '')}")
     lines.append("")
     width = max((len(k) for k in store), default=10)
     for key in sorted(store, key=natural_key):
@@ -104,8 +109,7 @@ def render_text(store: MetricStore) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.duration < 0 or args.duration > 3600:
-        print("perftui: error: --duration must be between 0 and 3600 seconds", file=sys.stderr)
-        return 2
+        return error("--duration must be between 0 and 3600 seconds")
     if not pid_checked(args):
         return 2
     store = collect(args.duration, gpu=not no_gpu(args), pid=getattr(args, "pid", None))

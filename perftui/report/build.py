@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from perftui.core.redact import redact_argv, redact_text, redact_value
+from perftui.core.sanitize import clean
 from perftui.core.specs import REGISTRY
 from perftui.core.units import Unit, format_bytes, format_value, natural_key
 from perftui.efficiency.recording import with_efficiency
@@ -58,17 +60,23 @@ class TimeRangeError(ValueError):
 def parse_time(text: str, start: float) -> float:
     """Seconds from the start of the recording (`90`, `1.5`), or an ISO time (naive = local time)."""
     try:
-        return start + float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds) or abs(seconds) > 1e10:
+            raise TimeRangeError(
+                f"cannot use time {clean(text, 40)!r}: give a finite number of seconds from the start"
+            )
+        return start + seconds
     iso = text.strip()
     if iso.endswith(("Z", "z")):
         iso = iso[:-1] + "+00:00"
     try:
         return datetime.fromisoformat(iso).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         raise TimeRangeError(
-            f"cannot read time {text!r}: give seconds from the start (e.g. 90) or an ISO time "
+            f"cannot read time {clean(text, 40)!r}: give seconds from the start (e.g. 90) or an ISO time "
             "(e.g. 2026-01-01T12:00:00Z)"
         ) from None
 

@@ -8,26 +8,26 @@ from pathlib import Path
 
 from perftui.report.compare import Comparison, MetricDelta, Side
 from perftui.report.render_json import _clean
-from perftui.report.text import duration, iso, pct
+from perftui.report.text import duration, iso, md, pct
 
 COMPARE_FORMAT = "perftui-compare"
 COMPARE_VERSION = 1
 
 
 def _row(header: Sequence[str]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return ["| " + " | ".join(md(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
 
 
 def _verdict(side: Side) -> str:
     if not side.dominant:
         return "—"
-    return f"{side.dominant} ({pct(side.shares.get(side.dominant, 0.0))})"
+    return f"{md(side.dominant)} ({pct(side.shares.get(side.dominant, 0.0))})"
 
 
 def _delta_cells(m: MetricDelta) -> list[str]:
     s = m.shown
     return [
-        m.key,
+        md(m.key),
         s["base_p50"],
         s["new_p50"],
         s.get("delta_p50", "—"),
@@ -36,7 +36,7 @@ def _delta_cells(m: MetricDelta) -> list[str]:
         s["new_mean"],
         s["base_p95"],
         s["new_p95"],
-        f"**{m.result}**" if m.result in ("improved", "regressed") else m.result,
+        f"**{m.result}**" if m.result in ("improved", "regressed") else md(m.result),
     ]
 
 
@@ -55,7 +55,7 @@ HEADER = (
 
 
 def render_compare_markdown(c: Comparison) -> str:
-    lines = [f"# perftui compare — {Path(c.base.file).name} → {Path(c.new.file).name}", ""]
+    lines = [f"# perftui compare — {md(Path(c.base.file).name)} → {md(Path(c.new.file).name)}", ""]
     counts = c.counts()
     if c.key_metrics:
         parts = [f"{counts[k]} {k}" for k in ("improved", "regressed", "unchanged") if counts.get(k)]
@@ -63,7 +63,7 @@ def render_compare_markdown(c: Comparison) -> str:
         lines += ["Key metrics: " + ", ".join(parts) + ".", ""]
     lines += ["## Runs", "", *_row(("", "base", "new"))]
     lines += [
-        f"| file | {Path(c.base.file).name} | {Path(c.new.file).name} |",
+        f"| file | {md(Path(c.base.file).name)} | {md(Path(c.new.file).name)} |",
         f"| start | {iso(c.base.start)} | {iso(c.new.start)} |",
         f"| duration | {duration(c.base.end - c.base.start)} | {duration(c.new.end - c.new.start)} |",
         f"| samples | {c.base.samples:,} | {c.new.samples:,} |",
@@ -74,7 +74,8 @@ def render_compare_markdown(c: Comparison) -> str:
     if verdicts:
         lines += ["### Share of time per verdict", "", *_row(("verdict", "base", "new"))]
         lines += [
-            f"| {v} | {pct(c.base.shares.get(v, 0.0))} | {pct(c.new.shares.get(v, 0.0))} |" for v in verdicts
+            f"| {md(v)} | {pct(c.base.shares.get(v, 0.0))} | {pct(c.new.shares.get(v, 0.0))} |"
+            for v in verdicts
         ]
         lines += [""]
     lines += ["## Key metrics", "", f"Noise rule: {c.noise_rule}", ""]
@@ -82,7 +83,7 @@ def render_compare_markdown(c: Comparison) -> str:
         lines += _row((*HEADER[:-1], "better", "result"))
         for m in c.key_metrics:
             cells = _delta_cells(m)
-            lines.append("| " + " | ".join([*cells[:-1], m.better or "", cells[-1]]) + " |")
+            lines.append("| " + " | ".join([*cells[:-1], md(m.better or ""), cells[-1]]) + " |")
         lines += [""]
     else:
         lines += ["Neither run holds a key metric.", ""]
@@ -91,7 +92,7 @@ def render_compare_markdown(c: Comparison) -> str:
     for m in c.metrics:
         by_source.setdefault(m.source, []).append(m)
     for source, rows in by_source.items():
-        lines += [f"### {source}", "", *_row(HEADER)]
+        lines += [f"### {md(source)}", "", *_row(HEADER)]
         lines += ["| " + " | ".join(_delta_cells(m)) + " |" for m in rows]
         lines += [""]
     return "\n".join(lines).rstrip() + "\n"

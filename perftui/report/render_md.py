@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from perftui.core.sanitize import clean
 from perftui.report.efficiency_text import TABLE_HEADER, summary_lines, table_rows
 from perftui.report.model import STAT_NAMES, Chart, Report, Table, TimelineRow
-from perftui.report.text import offset, pct, stat_header, time_range_lines
+from perftui.report.text import code, fence, md, offset, pct, stat_header, time_range_lines
 
 CHART_WIDTH = 78
 CHART_HEIGHT = 12
 
 
-def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ["| " + " | ".join(_esc(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows]
+    out = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     return out
 
 
@@ -30,7 +27,7 @@ def text_chart(chart: Chart, width: int = CHART_WIDTH, height: int = CHART_HEIGH
     fig.clear()
     fig.plot_size(width, height)
     fig.theme("clear")
-    fig.title(f"{chart.key} ({chart.unit or 'count'}), max {chart.shown_max}")
+    fig.title(clean(f"{chart.key} ({chart.unit or 'count'}), max {chart.shown_max}"))
     xs = list(chart.offsets) or [0.0]
     ys = list(chart.values) or [0.0]
     sig = fig.signal(xs, ys)
@@ -59,33 +56,33 @@ def _every(step: float | None) -> str:
 
 
 def _detail_table(t: Table) -> list[str]:
-    return [f"### {t.title}", "", *_table(t.columns, t.rows), ""]
+    return [f"### {md(t.title)}", "", *_table(t.columns, t.rows), ""]
 
 
 def render_markdown(report: Report, charts: bool = True) -> str:
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {md(report.title)}", ""]
     if report.source_file:
-        lines += [f"Recording: `{report.source_file}`", ""]
+        lines += [f"Recording: {code(report.source_file)}", ""]
     lines += ["## System", "", *_table(("", ""), report.system), ""]
     lines += ["## Time range", "", *[f"- {line}" for line in time_range_lines(report)], ""]
 
     d = report.diagnosis
     lines += ["## Diagnosis", ""]
     if d.dominant:
-        lines += [f"Dominant verdict: **{d.dominant}** ({pct(d.shares[d.dominant])} of the window)", ""]
-        lines += ["Share of time: " + ", ".join(f"{v} {pct(s)}" for v, s in d.shares.items()), ""]
+        lines += [f"Dominant verdict: **{md(d.dominant)}** ({pct(d.shares[d.dominant])} of the window)", ""]
+        lines += ["Share of time: " + ", ".join(f"{md(v)} {pct(s)}" for v, s in d.shares.items()), ""]
     if d.note:
-        lines += [f"_{d.note}_", ""]
+        lines += [f"_{md(d.note)}_", ""]
     if d.recomputed is not None:
         lines += _timeline(f"Timeline (recomputed from the recorded data{_every(d.step_s)})", d.recomputed)
     lines += _timeline("Timeline (as recorded)", d.recorded)
     if d.advice:
         lines += ["### What to do", ""]
         for a in d.advice:
-            lines += [f"**{a.verdict}** — {a.title}", ""]
-            lines += [f"- {s}" for s in a.suggestions]
+            lines += [f"**{md(a.verdict)}** — {md(a.title)}", ""]
+            lines += [f"- {md(s)}" for s in a.suggestions]
             if a.next_step:
-                lines += [f"- Next profiling step: `{a.next_step}`"]
+                lines += [f"- Next profiling step: {code(a.next_step)}"]
             lines += [""]
 
     if report.efficiency is not None:
@@ -97,13 +94,14 @@ def render_markdown(report: Report, charts: bool = True) -> str:
     if charts and report.charts:
         lines += ["## Charts", ""]
         for c in report.charts:
-            lines += ["```text", text_chart(c), "```", ""]
+            chart = text_chart(c)
+            lines += [fence(chart) + "text", chart, fence(chart), ""]
 
     lines += ["## Statistics by source", ""]
     for sec in report.sources:
-        lines += [f"### {sec.source}", ""]
+        lines += [f"### {md(sec.source)}", ""]
         if sec.available is False:
-            lines += [f"Unavailable: {sec.reason or 'no reason given'}", ""]
+            lines += [f"Unavailable: {md(sec.reason or 'no reason given')}", ""]
         if not sec.rows:
             if sec.available is not False:
                 lines += ["No samples in this window.", ""]

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
+from perftui.core.sanitize import TEXT_MAX, clean
 from perftui.report.model import Report
+
+_MD_SPECIAL = re.compile(r"([\\`<>|&]|\](?=[(\[:]))")
+
+
+def md(text: object) -> str:
+    """Text from a recording, safe inside Markdown: no control characters (`core.sanitize`), one
+    line, and every character that could start HTML, an entity, a link, an image, a code span
+    or a table cell backslash-escaped, so a viewer shows it literally."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(str(text), TEXT_MAX))
+
+
+def code(text: object) -> str:
+    """A Markdown code span of `text` (no control characters) that its backticks cannot end."""
+    body = clean(str(text), TEXT_MAX)
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    delim = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{delim}{pad}{body}{pad}{delim}"
+
+
+def fence(body: str) -> str:
+    """A code fence longer than any run of backticks in `body` (so `body` cannot close it)."""
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, ValueError, OSError):
+        return f"{ts!r} (not a valid time)"
 
 
 def offset(seconds: float) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from perftui.core.sanitize import clean
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.procfs import U32_MODULUS, ULONG_MODULUS, join, read_int, read_str, read_text
@@ -108,7 +109,7 @@ class DiskSampler(BaseSampler):
         def rate(field: str, value: int, wrap: float = ULONG_MODULUS, scale: float = 1.0) -> float | None:
             return self._rates.rate(f"{c.name}\0{field}", float(value), now, wrap=wrap, scale=scale)
 
-        p = f"disk.{c.name}."
+        p = f"disk.{clean(c.name)}."  # device-mapper and md names are the user's: shown clean
         r_ios = rate("rd_ios", c.rd_ios)
         w_ios = rate("wr_ios", c.wr_ios)
         r_ticks = rate("rd_ticks", c.rd_ticks, U32_MODULUS, 1e-3)
@@ -155,17 +156,17 @@ class DiskSampler(BaseSampler):
 
     def _describe(self, name: str, kind: str) -> dict[str, Any]:
         base = join(self._sys_root, "block", name.replace("/", "!"))
-        info: dict[str, Any] = {"name": name, "kind": kind}
+        info: dict[str, Any] = {"name": clean(name), "kind": kind}
         model = read_str(join(base, "device", "model"))
         if model:
-            info["model"] = model
+            info["model"] = clean(model)
         rotational = read_int(join(base, "queue", "rotational"))
         if rotational is not None:
             info["rotational"] = bool(rotational)
         if kind == "dm":
             dm_name = read_str(join(base, "dm", "name"))
             if dm_name:
-                info["dm_name"] = dm_name
+                info["dm_name"] = clean(dm_name)
         return info
 
     def details(self) -> Mapping[str, Any]:

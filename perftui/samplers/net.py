@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from perftui.core.sanitize import clean
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.procfs import (
@@ -107,8 +108,9 @@ class NetSampler(BaseSampler):
             if name == "lo" or (v[1] == 0 and v[9] == 0):
                 continue
             nics.append(name)
+            label = clean(name)  # a NIC can be renamed to hold escapes: keys and details show it clean
             for col, metric in _DEV_FIELDS.items():
-                key = f"net.{name}.{metric}"
+                key = f"net.{label}.{metric}"
                 seen.append(key)
                 out[key] = self._rates.rate(key, float(v[col]), now)
         if nics != self._nics:
@@ -146,7 +148,7 @@ class NetSampler(BaseSampler):
             ports_dir = join(self._ib_root, dev, "ports")
             for port in list_dir(ports_dir):
                 counters = join(ports_dir, port, "counters")
-                label = f"{dev}_p{port}"
+                label = clean(f"{dev}_p{port}")
                 found = False
                 for fname, metric in (
                     ("port_xmit_data", "tx_bytes_per_s"),
@@ -170,13 +172,13 @@ class NetSampler(BaseSampler):
 
     def _describe_nic(self, name: str) -> dict[str, Any]:
         base = join(self._sys_root, "class", "net", name)
-        info: dict[str, Any] = {"name": name}
+        info: dict[str, Any] = {"name": clean(name)}
         speed = read_int(join(base, "speed"))  # Mb/s; -1 or unreadable when unknown or link down
         if speed is not None and speed > 0:
             info["speed_bytes_per_s"] = speed * 1e6 / 8
         operstate = read_str(join(base, "operstate"))
         if operstate:
-            info["operstate"] = operstate
+            info["operstate"] = clean(operstate)
         return info
 
     def details(self) -> Mapping[str, Any]:

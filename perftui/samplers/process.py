@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 
 from perftui.core.details import ProcInfoDetail
+from perftui.core.sanitize import clean, clean_text
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Sampler, Values
 from perftui.samplers.pids import (
@@ -264,7 +265,7 @@ class ProcessSampler(BaseSampler):
                 state = proc.status()
                 ct = proc.create_time()
                 ppid = proc.ppid()
-                name = proc.name()
+                name = clean(proc.name())  # /proc/PID/comm is the process's own choice: no raw escapes
                 zombie = state == psutil.STATUS_ZOMBIE
                 cpu_s: float | None = None
                 rss: int | None = None
@@ -285,7 +286,7 @@ class ProcessSampler(BaseSampler):
             return None
         cmdline: list[str] = []
         with contextlib.suppress(psutil.Error):
-            cmdline = list(proc.cmdline())
+            cmdline = [clean_text(a) for a in proc.cmdline()]
         return {
             "pid": proc.pid,
             "ppid": ppid,
@@ -326,9 +327,9 @@ class ProcessSampler(BaseSampler):
         )
         with contextlib.suppress(psutil.Error, KeyError):
             p = psutil.Process(self.pid)
-            info["name"] = p.name()
-            info["cmdline"] = list(p.cmdline())
-            info["username"] = p.username()
+            info["name"] = clean(p.name())
+            info["cmdline"] = [clean_text(a) for a in p.cmdline()]
+            info["username"] = clean(p.username())
         return info
 
 

@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from perftui.core.sanitize import clean, clean_text
+
 INSTALL_HINT = "install it in perftui's environment with `pip install py-spy`"
 PTRACE_HINT = (
     "py-spy was refused ptrace on PID {pid}: run perftui as root, or as the same user with "
@@ -65,8 +67,8 @@ def parse_dump_json(text: str) -> list[ThreadSample]:
     for t in data:
         frames = [
             Frame(
-                str(f.get("name", "?")),
-                str(f.get("filename") or f.get("short_filename") or "?"),
+                clean(str(f.get("name", "?"))),
+                clean_text(str(f.get("filename") or f.get("short_filename") or "?")),
                 f.get("line"),
             )
             for f in t.get("frames") or []
@@ -80,7 +82,7 @@ def parse_dump_json(text: str) -> list[ThreadSample]:
             ThreadSample(
                 pid=pid,
                 tid=tid,
-                thread_name=str(name),
+                thread_name=clean(str(name)),
                 active=t.get("active"),
                 owns_gil=t.get("owns_gil"),
                 frames=frames,
@@ -91,6 +93,7 @@ def parse_dump_json(text: str) -> list[ThreadSample]:
 
 def _parse_raw_frame(text: str) -> Frame:
     # "name (file:line)" ; file may contain spaces and colons
+    text = clean_text(text)  # a function or file name is the traced program's: no raw escapes
     if text.endswith(")") and " (" in text:
         name, loc = text[:-1].split(" (", 1)
         fname, _, line = loc.rpartition(":")
@@ -134,7 +137,7 @@ def parse_raw(text: str, pid: int = 0) -> list[ThreadSample]:
         tname = ""
         thread = _raw_thread(parts[0])
         if thread is not None:
-            tid, tname = thread
+            tid, tname = thread[0], clean(thread[1])
             parts = parts[1:]
             if not tname:
                 tname = "MainThread" if tid == pid else f"thread {tid}"

@@ -6,11 +6,11 @@ truncated, corrupted, foreign (not SQLite, or SQLite but not ours) or newer-sche
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import sqlite3
+import stat
 import struct
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ import numpy as np
 
 from perftui.core.specs import REGISTRY
 from perftui.core.types import SourceStatus
+from perftui.store import tables
 from perftui.store.metric_store import MetricStore
 from perftui.store.ring import FloatArray
 from perftui.store.schema import (
@@ -29,8 +30,6 @@ from perftui.store.schema import (
     SCHEMA_VERSION,
     VerdictLike,
     VerdictRow,
-    decode_floats,
-    decode_indices,
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -135,7 +134,9 @@ class Recording:
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _in_force(items: list[Any], lo: float, hi: float, name: Any) -> list[Any]:
@@ -160,6 +161,8 @@ def _check_file(p: Path) -> None:
         raise RecordingError(f"{p}: {exc.strerror}") from None
     if p.is_dir():
         raise RecordingError(f"{p}: is a directory, not a perftui recording")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise RecordingError(f"{p}: not a regular file, not a perftui recording")
     if st.st_size == 0:
         raise RecordingError(f"{p}: empty file, not a perftui recording")
     try:
@@ -193,10 +196,14 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
         raise RecordingError(f"{p}: cannot open ({_line(exc)})") from None
     try:
         return _load(conn, p)
+    except tables.TooLarge as exc:
+        raise RecordingError(f"{p}: too large to read: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise RecordingError(f"{p}: corrupted or truncated recording ({_line(exc)})") from None
-    except (ValueError, zlib.error, json.JSONDecodeError, struct.error) as exc:
+    except (ValueError, TypeError, OverflowError, RecursionError, struct.error) as exc:
         raise RecordingError(f"{p}: corrupted recording ({_line(exc)})") from None
+    except MemoryError:
+        raise RecordingError(f"{p}: too large to load in the memory available") from None
     finally:
         conn.close()
 
@@ -223,71 +230,19 @@ def _load(conn: sqlite3.Connection, p: Path) -> Recording:
         raise RecordingError(f"{p}: corrupted recording ({first})")
     # One read transaction: a recorder compacting meanwhile (pending -> chunks) is seen before or after.
     conn.execute("BEGIN")
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    missing = REQUIRED_TABLES - tables
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = REQUIRED_TABLES - present
     if missing:
         raise RecordingError(f"{p}: corrupted recording (missing tables: {', '.join(sorted(missing))})")
 
-    meta = {name: json.loads(value) for name, value in conn.execute("SELECT name, value FROM meta")}
-    names: dict[int, str] = {}
-    units: dict[str, str] = {}
-    for kid, name, unit in conn.execute("SELECT id, name, unit FROM keys"):
-        names[int(kid)] = name
-        units[name] = unit
-
-    parts_ts: dict[int, list[FloatArray]] = {}
-    parts_vals: dict[int, list[FloatArray]] = {}
-    frames = {
-        int(fid): decode_floats(blob, int(n)) for fid, n, blob in conn.execute("SELECT id, n, ts FROM frames")
-    }
-    for kid, fid, n, idx_blob, vals_blob in conn.execute(
-        "SELECT key_id, frame_id, n, idx, vals FROM chunks ORDER BY key_id, frame_id"
-    ):
-        frame = frames.get(fid)
-        if frame is None:
-            raise ValueError(f"chunk refers to missing frame {fid}")
-        idx = decode_indices(idx_blob, n)
-        if idx.size and (idx[0] < 0 or idx[-1] >= frame.size):
-            raise ValueError(f"chunk positions outside frame {fid}")
-        parts_ts.setdefault(kid, []).append(frame[idx])
-        parts_vals.setdefault(kid, []).append(decode_floats(vals_blob, n))
-    pending = conn.execute("SELECT key_id, ts, value FROM pending ORDER BY key_id, ts").fetchall()
-    if pending:
-        arr = np.asarray(pending, dtype=np.float64)
-        kids = arr[:, 0].astype(np.int64)
-        bounds = np.flatnonzero(np.diff(kids)) + 1
-        for seg in np.split(np.arange(len(kids)), bounds):
-            kid = int(kids[seg[0]])
-            parts_ts.setdefault(kid, []).append(arr[seg, 1])
-            parts_vals.setdefault(kid, []).append(arr[seg, 2])
-
-    series: dict[str, tuple[FloatArray, FloatArray]] = {}
-    for kid, ts_parts in parts_ts.items():
-        if kid not in names:
-            raise ValueError(f"samples refer to unknown key id {kid}")
-        ts = np.concatenate(ts_parts)
-        vals = np.concatenate(parts_vals[kid])
-        if ts.size > 1 and bool(np.any(np.diff(ts) < 0)):
-            order = np.argsort(ts, kind="stable")
-            ts, vals = ts[order], vals[order]
-        series[names[kid]] = (ts, vals)
-
-    statuses = [
-        StatusChange(float(ts), src, bool(av), reason)
-        for ts, src, av, reason in conn.execute(
-            "SELECT ts, source, available, reason FROM status ORDER BY ts, rowid"
-        )
-    ]
-    details = [
-        DetailSnapshot(float(ts), name, json.loads(value))
-        for ts, name, value in conn.execute("SELECT ts, name, value FROM details ORDER BY ts, rowid")
-    ]
-    timeline = [
-        VerdictRow(float(ts), verdict, confidence, title, tuple(str(e) for e in json.loads(ev)))
-        for ts, verdict, confidence, title, ev in conn.execute(
-            "SELECT ts, verdict, confidence, title, evidence FROM timeline ORDER BY ts, rowid"
-        )
-    ]
+    limits = tables.LIMITS
+    budget = [limits.json_bytes]
+    meta = tables.read_meta(conn, budget, limits)
+    names, units = tables.read_keys(conn, limits)
+    series = tables.read_series(conn, names, limits)
+    statuses = [StatusChange(*row) for row in tables.read_status(conn, limits)]
+    details = [DetailSnapshot(*row) for row in tables.read_details(conn, budget, limits)]
+    timeline = [VerdictRow(*row) for row in tables.read_timeline(conn, budget, limits)]
     return Recording(p, meta, units, series, statuses, details, timeline)
 
 

@@ -65,6 +65,10 @@ def create_file(path: Path, force: bool = False) -> None:
             raise RecorderError(f"{path} already exists (use --force to overwrite it)")
         if stat.S_ISDIR(st.st_mode):
             raise RecorderError(f"{path} is a directory")
+        if not (
+            stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
+        ):  # --force never unlinks a FIFO or device
+            raise RecorderError(f"{path} is not a regular file: --force replaces only regular files")
         try:
             os.unlink(path)
             for suffix in SIDE_FILES:

@@ -104,10 +104,25 @@ def encode_floats(values: FloatArray) -> bytes:
     return zlib.compress(np.ascontiguousarray(planes).tobytes(), 6)
 
 
+def inflate(blob: bytes, size: int) -> npt.NDArray[np.uint8]:
+    """zlib-decompress `blob` to exactly `size` bytes and never more: a blob that would inflate
+    further (a zlib bomb in a crafted file) stops at `size` + 1 and is refused."""
+    if not isinstance(blob, bytes):
+        raise ValueError(f"a chunk is {type(blob).__name__}, not a blob")
+    d = zlib.decompressobj()
+    try:
+        raw = d.decompress(blob, size + 1)
+    except zlib.error as exc:
+        raise ValueError(f"a chunk does not inflate ({exc})") from None
+    if len(raw) != size or d.unconsumed_tail:
+        raise ValueError(
+            f"chunk holds {'more than ' if len(raw) > size else ''}{len(raw)} bytes, expected {size}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8)
+
+
 def decode_floats(blob: bytes, n: int) -> FloatArray:
-    raw = np.frombuffer(zlib.decompress(blob), dtype=np.uint8)
-    if raw.size != 8 * n:
-        raise ValueError(f"chunk holds {raw.size} bytes, expected {8 * n}")
+    raw = inflate(blob, 8 * n)
     x = np.ascontiguousarray(raw.reshape(8, n).T).view("<u8").reshape(n)
     bits = np.bitwise_xor.accumulate(x)
     return bits.view("<f8").astype(np.float64)
@@ -121,8 +136,6 @@ def encode_indices(idx: npt.NDArray[np.int64]) -> bytes:
 
 
 def decode_indices(blob: bytes, n: int) -> npt.NDArray[np.int64]:
-    raw = np.frombuffer(zlib.decompress(blob), dtype=np.uint8)
-    if raw.size != 4 * n:
-        raise ValueError(f"chunk holds {raw.size} index bytes, expected {4 * n}")
+    raw = inflate(blob, 4 * n)
     d = np.ascontiguousarray(raw.reshape(4, n).T).view("<u4").reshape(n)
     return np.cumsum(d.astype(np.int64))

@@ -3,11 +3,12 @@
 perftui uses a few of Textual's internals for speed: a compositor that redraws span by span
 (`textual._compositor`), a terminal driver whose input thread sleeps (`textual._xterm_parser`), a
 theme that is styled once at start (`App._watch_theme`, `App._refresh_truecolor_filter`,
-`App._validate_theme`). Every such name is used from here only. `PRIVATE_NAMES` lists each with the shape expected, and each
-feature's user checks `available(feature)` before it loads the module that needs it
-(perftui.ui.span_compositor, perftui.ui.driver): when a Textual release renames one, that feature
-falls back to stock Textual (slower, same picture) instead of failing; tests/ui/test_textual_compat.py
-fails for the renamed name so that the seam gets updated. This module imports nothing of perftui.
+`App._validate_theme`). Every such name is used from here only. `PRIVATE_NAMES` lists each with the
+shape expected, and each feature's user checks `available(feature)` before it loads the module that
+needs it (perftui.ui.span_compositor, perftui.ui.driver): when a Textual release renames one, that
+feature falls back to stock Textual (slower, same picture) instead of failing;
+tests/ui/test_textual_compat.py fails for the renamed name so that the seam gets updated. This
+module imports nothing of perftui.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from perftui.config import parse_toml, read_regular_file
+from perftui.core.sanitize import clean
 
 DEFAULT_THEME = "perftui-dark"
 COLOR_FIELDS = (
@@ -103,13 +100,17 @@ def parse_theme(path: Path, data: dict[str, Any]) -> Theme:
 
 
 def load_theme_file(path: Path) -> Theme:
+    name = clean(path.name)
+    try:  # a regular file of bounded size: a FIFO or /dev/zero named *.toml neither hangs nor fills memory
+        data = parse_toml(read_regular_file(path))
+    except OSError as exc:
+        raise ThemeError(f"{name}: cannot read ({clean(exc.strerror or str(exc))})") from None
+    except ValueError as exc:
+        raise ThemeError(f"{name}: not valid TOML ({clean(str(exc), 300)})") from None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path.name}: cannot read ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeError(f"{path.name}: not valid TOML ({exc})") from exc
-    return parse_theme(path, data)
+        return parse_theme(path, data)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:  # a value of the wrong shape
+        raise ThemeError(f"{name}: {clean(str(exc), 300) or type(exc).__name__}") from None
 
 
 def load_themes(dirs: Iterable[Path] | None = None) -> LoadedThemes:

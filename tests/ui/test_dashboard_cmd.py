@@ -35,7 +35,8 @@ def test_bad_values_exit_2(args: list[str], needle: str) -> None:
 
 def test_bad_type_is_a_usage_error() -> None:
     res = perftui("--interval", "fast")
-    assert res.returncode == 2 and "usage: perftui" in res.stderr
+    assert res.returncode == 2 and "(see `perftui --help`)" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_no_terminal_is_a_clear_error() -> None:

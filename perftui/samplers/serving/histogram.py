@@ -126,10 +126,13 @@ def share_over(h: Histogram | None, budget_s: float) -> tuple[float, float] | No
     n = h.counts[-1]
     surely_below = 0.0  # observations in buckets whose upper bound ≤ budget
     maybe_below = 0.0  # ... plus the bucket that straddles the budget
+    lower = 0.0
     for bound, c in zip(h.bounds, h.counts, strict=True):
         if bound <= budget_s:
-            surely_below = c
+            surely_below, lower = c, bound
         else:
-            maybe_below = c
+            maybe_below = (
+                c if lower < budget_s else surely_below
+            )  # a bucket starting at the budget is above it
             break
     return (max(0.0, (n - maybe_below) / n), max(0.0, (n - surely_below) / n))

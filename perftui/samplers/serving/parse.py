@@ -113,9 +113,9 @@ def readings(profile: Profile, scrape: Scrape) -> dict[str | None, Reading]:
         if name in ("kv_cache", "prefix_hit") and count > 1:  # shares average over engines; counts add
             out[key].gauges[name] /= count
     for name, cands in profile.histograms.items():
-        found = _first(scrape, cands)
+        found = _first(scrape, tuple(c + "_bucket" for c in cands))
         if found:
-            _histograms(profile, scrape, found, name, out)
+            _histograms(profile, scrape, found[: -len("_bucket")], name, out)
     for name, (dur, cnt) in profile.mean_counters.items():
         d, c = _first(scrape, (dur + "_total", dur)), _first(scrape, (cnt + "_total", cnt))
         if d and c:

@@ -1,0 +1,67 @@
+"""Bad endpoints: unreachable, 404, 401, not Prometheus, a huge body, a slow server; bad --serve values."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from perftui.samplers.serving_source import ScrapeError, ServeError, ServingSampler, normalize_url
+from tests.llm.llama_server import free_port
+from tests.serving.exporters import MetricsHTTPServer
+
+
+def test_unreachable() -> None:
+    s = ServingSampler(f"127.0.0.1:{free_port()}")
+    with pytest.raises(ScrapeError, match="unreachable"):
+        s.sample()
+
+
+@pytest.mark.parametrize(("status", "match"), [(404, "HTTP 404"), (401, "needs credentials")])
+def test_http_errors(status: int, match: str) -> None:
+    with MetricsHTTPServer(lambda: (status, b"no")) as srv, pytest.raises(ScrapeError, match=match):
+        ServingSampler(srv.url).sample()
+
+
+def test_not_prometheus_text() -> None:
+    html = b"<html><body>Welcome</body></html>\n"
+    with MetricsHTTPServer(lambda: (200, html)) as srv, pytest.raises(ScrapeError, match="not Prometheus"):
+        ServingSampler(srv.url).sample()
+
+
+def test_prometheus_text_of_no_known_server_lists_what_it_found() -> None:
+    body = b"# TYPE my_app_steps_total counter\nmy_app_steps_total 5\n"
+    with (
+        MetricsHTTPServer(lambda: (200, body)) as srv,
+        pytest.raises(ScrapeError, match="found: my_app_steps"),
+    ):
+        ServingSampler(srv.url).sample()
+
+
+def test_a_50_mb_body_is_capped() -> None:
+    big = b"vllm:num_requests_running 1\n" * (50 * 1024 * 1024 // 28)
+    with MetricsHTTPServer(lambda: (200, big)) as srv:
+        s = ServingSampler(srv.url, max_bytes=4 * 1024 * 1024)
+        with pytest.raises(ScrapeError, match="larger than 4 MiB"):
+            s.sample()
+
+
+def test_a_slow_server_times_out_within_a_second() -> None:
+    with MetricsHTTPServer(lambda: (200, b"vllm:num_requests_running 1\n"), delay_s=10.0) as srv:
+        s = ServingSampler(srv.url, timeout_s=10.0)  # asked for more: capped at 1 s
+        t0 = time.monotonic()
+        with pytest.raises(ScrapeError, match=r"within 1 s|timed out"):
+            s.sample()
+        assert time.monotonic() - t0 < 1.5
+
+
+@pytest.mark.parametrize("bad", ["", "ftp://x/metrics", "http://:80", "127.0.0.1:99999", "http://a b"])
+def test_malformed_serve_values(bad: str) -> None:
+    with pytest.raises(ServeError):
+        normalize_url(bad)
+
+
+def test_url_forms() -> None:
+    assert normalize_url("127.0.0.1:8000") == "http://127.0.0.1:8000/metrics"
+    assert normalize_url("http://localhost:30000/") == "http://localhost:30000/metrics"
+    assert normalize_url("https://h:9/custom") == "https://h:9/custom"

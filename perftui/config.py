@@ -7,6 +7,9 @@
     theme = "perftui-dark"
     gpu = true            # sample GPUs
 
+    [serving]             # inference servers to scrape (see perftui.commands.serving_args)
+    urls = ["http://127.0.0.1:8000/metrics"]
+
 CLI flags win over the file. An unknown key or a wrong type is an error that names the key.
 """
 
@@ -34,6 +37,7 @@ class Config:
     window: float = 60.0
     theme: str = "perftui-dark"
     gpu: bool = True
+    serving: Any = None  # the [serving] table as written; checked by perftui.commands.serving_args
 
     def merged(self, **overrides: Any) -> Config:
         """CLI flags on top: only values that were given (not None)."""
@@ -61,7 +65,10 @@ def validate(data: dict[str, Any], origin: str = "config") -> Config:
         if key not in known:
             raise ConfigError(f"{origin}: unknown key {key!r} (known: {', '.join(sorted(known))})")
         default = getattr(Config(), key)
-        if isinstance(default, bool):
+        if key == "serving":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: [serving] must be a table, not {value!r}")
+        elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(f"{origin}: {key!r} must be true or false, not {value!r}")
         elif isinstance(default, float):

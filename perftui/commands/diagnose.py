@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.commands.serving_args import add_serving_arguments, serving_checked
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
 from perftui.diagnosis.tracker import DiagnosisTracker
@@ -42,6 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    add_serving_arguments(p)
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -55,14 +57,19 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def watch(
-    duration: float, interval: float, gpu: bool = True, nvml: Any = None, pid: int | None = None
+    duration: float,
+    interval: float,
+    gpu: bool = True,
+    nvml: Any = None,
+    pid: int | None = None,
+    serving: Any = None,
 ) -> tuple[Diagnosis, DiagnosisTracker, MetricStore]:
     """Sample for `duration` seconds, feeding the tracker each interval; return the verdict to print."""
     window_s = min(duration, WINDOW_S)
     store = MetricStore(capacity=int(window_s / interval) * 2 + 64)  # the window, with room to spare
     tracker = DiagnosisTracker(hold_s=HOLD_S)
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid))
+        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid, serving=serving))
     )
     start = time.monotonic()
     runner.start()
@@ -93,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
     diagnosis, tracker, store = watch(
-        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None)
+        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), serving=serving
     )
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)

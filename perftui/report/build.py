@@ -23,6 +23,7 @@ from perftui.report.model import (
     TimelineRow,
 )
 from perftui.report.rediagnose import recompute, verdict_shares
+from perftui.report.serving import serving_tables
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
 from perftui.store.ring import FloatArray
@@ -315,6 +316,7 @@ def build_report(
         category_shares=tuple(sorted(shares_cat, key=lambda p: -p[1])),
         charts=_charts(part, float(start)),
         source_file=str(rec.path.name),
+        serving=serving_tables(part.series, float(end)),
     )
 
 

@@ -100,6 +100,7 @@ class Report:
     category_shares: tuple[tuple[str, float], ...] = ()  # (category, mean share %)
     charts: tuple[Chart, ...] = field(default_factory=tuple)
     source_file: str = ""
+    serving: tuple[Table, ...] = ()  # per inference server: latency vs budget, cost/efficiency
 
     @property
     def duration(self) -> float:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from perftui.core.cost import GpuPrice
+from perftui.core.cost import GpuPrice, per_joule_from_rates
 from perftui.core.slo import Budget, budgets_for
 from perftui.samplers.base import BaseSampler, Values
 from perftui.samplers.serving.compute import server_values
@@ -127,7 +127,9 @@ class ServingSampler(BaseSampler):
         clock: Callable[[], float] = time.monotonic,
         timeout_s: float = TIMEOUT_S,
         max_bytes: int = MAX_BODY_BYTES,
+        power: Callable[[], float | None] | None = None,
     ) -> None:
+        self._power = power  # all GPUs' board power (W): tokens per joule
         self.url = normalize_url(url)
         self.name = f"serving:{self.url}"
         self.interval = interval
@@ -191,11 +193,17 @@ class ServingSampler(BaseSampler):
             )
             out.update(vals)
             detail[sid] = det
+        self._efficiency(out)
         self._history.append((now, current))
         self._details[f"serve.{self.sid}"] = self._describe(
             profile, scrape, current.get(None), detail, budgets
         )
         return out
+
+    def _efficiency(self, out: Values) -> None:
+        watts = self._power() if self._power is not None else None
+        for key in [k for k in out if k.endswith(".gen_tokens_per_s")]:
+            out[key[: -len("gen_tokens_per_s")] + "tokens_per_joule"] = per_joule_from_rates(out[key], watts)
 
     def _describe(
         self,
@@ -219,6 +227,7 @@ class ServingSampler(BaseSampler):
             "families": len(scrape.families),
             "budgets": [b.describe() for b in budgets],
             "window_s": self.options.window_s,
+            "power": "all GPUs (which GPUs the server uses is not known)" if self._power else None,
             "models": detail,
         }
 
@@ -269,9 +278,11 @@ def discover_local(timeout_s: float = 0.5, probe: Callable[[str], str] | None = 
     return found
 
 
-def serving_samplers(interval: float, options: ServingOptions) -> list[ServingSampler]:
+def serving_samplers(
+    interval: float, options: ServingOptions, power: Callable[[], float | None] | None = None
+) -> list[ServingSampler]:
     """One sampler per `--serve`/config URL, plus the discovered local servers when asked."""
     urls = [normalize_url(u) for u in options.urls]
     if options.discover:
         urls += [u for u in discover_local() if u not in urls]
-    return [ServingSampler(u, interval, options) for u in dict.fromkeys(urls)]
+    return [ServingSampler(u, interval, options, power=power) for u in dict.fromkeys(urls)]

@@ -22,7 +22,15 @@ from perftui.core.cost import GpuPrice, per_joule_from_rates
 from perftui.core.slo import Budget, budgets_for
 from perftui.samplers.base import BaseSampler, Values
 from perftui.samplers.serving.compute import server_values
-from perftui.samplers.serving.parse import NotPrometheus, Reading, Scrape, generation, parse_body, readings
+from perftui.samplers.serving.parse import (
+    LabelCache,
+    NotPrometheus,
+    Reading,
+    Scrape,
+    generation,
+    parse_body,
+    readings,
+)
 from perftui.samplers.serving.profiles import Profile, detect, wanted_prefixes
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -141,6 +149,7 @@ class ServingSampler(BaseSampler):
         self.sid: str | None = None
         self._history: deque[tuple[float, dict[str | None, Reading]]] = deque()
         self._details: dict[str, Any] = {}
+        self._labels: LabelCache = {}
 
     def budgets(self) -> tuple[Budget, ...]:
         o = self.options
@@ -156,7 +165,7 @@ class ServingSampler(BaseSampler):
         body = fetch(self.url, self.timeout_s, self.max_bytes)
         now = self._clock()
         try:
-            scrape = parse_body(body, wanted_prefixes(self.profile))
+            scrape = parse_body(body, wanted_prefixes(self.profile), self._labels)
         except NotPrometheus as exc:
             raise ScrapeError(f"{self.url}: {exc}") from None
         if self.profile is None:
@@ -164,7 +173,7 @@ class ServingSampler(BaseSampler):
             if self.profile is None:
                 found = ", ".join(sorted(scrape.families)[:12]) or "no metrics"
                 raise ScrapeError(f"{self.url}: no known inference server's metrics (found: {found})")
-            scrape = parse_body(body, wanted_prefixes(self.profile))
+            scrape = parse_body(body, wanted_prefixes(self.profile), self._labels)
         profile = self.profile
         self.sid = self.sid or source_id(self.url, profile.server)
         current = readings(profile, scrape)

@@ -62,3 +62,15 @@ def test_triton_gives_means_only_and_says_so() -> None:
     assert ttft is not None and 0.0 < ttft <= 0.1
     d = s.details()[f"serve.{s.sid}"]
     assert any("means only" in n for n in d["notes"])
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_the_series_cache_gives_what_a_fresh_parse_gives(name: str) -> None:
+    body = (FIXTURES / name).read_text()
+    cache: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+    prefixes = wanted_prefixes(None)
+    first = parse_body(body, prefixes, cache)
+    assert cache  # every series seen once is remembered
+    changed = body.replace(" 1.0\n", " 7.0\n")  # new values, same series
+    assert parse_body(changed, prefixes, cache).samples == parse_body(changed, prefixes).samples
+    assert first.samples == parse_body(body, prefixes).samples

@@ -40,8 +40,13 @@ def family_of(sample_name: str) -> str:
     return sample_name
 
 
-def parse_body(text: str, prefixes: tuple[str, ...]) -> Scrape:
-    """Parse the lines whose sample name starts with one of `prefixes`; NotPrometheus for other text."""
+def parse_body(text: str, prefixes: tuple[str, ...], cache: LabelCache | None = None) -> Scrape:
+    """Parse the lines whose sample name starts with one of `prefixes`; NotPrometheus for other text.
+
+    `cache` (one per endpoint) remembers what the parser made of each `name{labels}` part: an
+    endpoint prints the same series every scrape, so from the second scrape on only the values
+    are new (read with float()), and prometheus_client parses just the series it has not seen.
+    """
     keep: list[str] = []
     families: set[str] = set()
     for n, line in enumerate(text.splitlines(), 1):
@@ -56,16 +61,56 @@ def parse_body(text: str, prefixes: tuple[str, ...]) -> Scrape:
         if not _NAME.fullmatch(name) or end == len(line):
             raise NotPrometheus(f"not Prometheus text (line {n}: {line[:60]!r})")
         families.add(family_of(name))
-        if name.startswith(prefixes):
+        if name.startswith(prefixes) and not name.endswith("_created"):
             keep.append(line)
     samples: dict[str, list[tuple[Labels, float]]] = {}
+    memo = cache if cache is not None else {}
+    fresh: list[tuple[str, str]] = []  # (series part, line) the parser has not seen
+    for line in keep:
+        cut = line.rfind("}") + 1 or line.find(" ")
+        series = line[:cut]
+        known = memo.get(series)
+        value = _value(line[cut:]) if known is not None else None
+        if known is None or value is None:
+            fresh.append((series, line))
+            continue
+        samples.setdefault(known[0], []).append((known[1], value))
+    if fresh:
+        _parse_fresh(fresh, memo, samples)
+    if len(memo) > MAX_CACHED_SERIES:
+        memo.clear()
+    return Scrape(samples, frozenset(families))
+
+
+LabelCache = dict[str, tuple[str, "Labels"]]
+MAX_CACHED_SERIES = 200_000
+
+
+def _value(rest: str) -> float | None:
+    parts = rest.split()
+    if not parts or len(parts) > 2:
+        return None
     try:
-        for fam in text_string_to_metric_families("\n".join(keep) + "\n"):
-            for s in fam.samples:
-                samples.setdefault(s.name, []).append((tuple(sorted(s.labels.items())), float(s.value)))
+        return float(parts[0])
+    except ValueError:
+        return None
+
+
+def _parse_fresh(
+    fresh: list[tuple[str, str]], memo: LabelCache, samples: dict[str, list[tuple[Labels, float]]]
+) -> None:
+    parsed: list[tuple[str, Labels, float]] = []
+    try:
+        for fam in text_string_to_metric_families("\n".join(line for _, line in fresh) + "\n"):
+            for smp in fam.samples:
+                parsed.append((smp.name, tuple(sorted(smp.labels.items())), float(smp.value)))
     except ValueError as exc:
         raise NotPrometheus(f"not Prometheus text ({str(exc)[:80]})") from None
-    return Scrape(samples, frozenset(families))
+    same = len(parsed) == len(fresh)  # one sample per line, in order: each series part maps to its sample
+    for i, (name, labels, value) in enumerate(parsed):
+        if same:
+            memo[fresh[i][0]] = (name, labels)
+        samples.setdefault(name, []).append((labels, value))
 
 
 @dataclass

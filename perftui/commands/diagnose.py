@@ -110,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration
         out["sources"] = _sources(store)
+        if store.keys("serve."):  # the inference servers' own numbers (--serve): one key per percentile
+            out["serving"] = {
+                "metrics": {k: store.latest(k) for k in sorted(store.keys("serve."))},
+                "servers": store.details("serve."),
+            }
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

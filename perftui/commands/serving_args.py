@@ -67,9 +67,10 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
     unknown = sorted(set(t) - _KEYS)
     if unknown:
         raise ServeError(f"[serving]: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
-    urls = list(t.get("urls") or [])
+    urls = t.get("urls") or []
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise ServeError("[serving]: urls must be a list of strings")
+    urls = list(urls)
     urls += list(getattr(args, "serve", None) or [])
     discover = bool(getattr(args, "serve_discover", False) or t.get("discover", False))
     if not urls and not discover:

@@ -82,3 +82,55 @@ def test_record_then_report_and_compare_show_serving(server: tuple[str, object],
     cmp = perftui("compare", str(out[0]), str(out[1]))
     assert cmp.returncode == 0, cmp.stderr
     assert "gen tok/s" in cmp.stdout or "gen_tokens_per_s" in cmp.stdout
+
+
+def test_diagnose_json_has_serve_keys(server: tuple[str, object]) -> None:
+    url, _ = server
+    stop = threading.Event()
+    t = threading.Thread(target=_load, args=(url, stop), daemon=True)
+    t.start()
+    try:
+        r = perftui("diagnose", "--json", "--no-gpu", "--duration", "2", "--interval", "0.5", "--serve", url)
+    finally:
+        stop.set()
+        t.join(30)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    metrics = data["serving"]["metrics"]
+    assert any(k.endswith(".gen_tokens_per_s") and v for k, v in metrics.items())
+    assert any(v["server"] == "llamacpp" for v in data["serving"]["servers"].values())
+
+
+def test_two_servers_are_discovered_and_kept_apart(server: tuple[str, object], tmp_path: Path) -> None:
+    from perftui.samplers.serving_source import ServingSampler, discover_local
+    from tests.llm.llama_server import build_llama_server, running_llama_server, write_tiny_model
+
+    url1, _ = server
+    model = write_tiny_model(tmp_path / "tiny2.gguf")
+    with running_llama_server(model, build_llama_server()) as (url2, _proc):
+        found = discover_local()
+        assert url1 + "/metrics" in found and url2 + "/metrics" in found
+        assert all(u.startswith("http://127.0.0.1:") for u in found)
+        sids = set()
+        for u in (url1, url2):
+            s = ServingSampler(u)
+            s.sample()
+            sids.add(s.sid)
+    assert len(sids) == 2
+
+
+def test_bad_serving_values_are_one_line_exit_2(tmp_path: Path) -> None:
+    for args in (
+        ("snapshot", "--serve", "ftp://x"),
+        ("diagnose", "--serve", "127.0.0.1:8000", "--slo", "fast"),
+        ("record", "--serve", "127.0.0.1:8000", "--slo-itl-p99", "-1", "-o", str(tmp_path / "x.db")),
+        ("--serve", "http://a b"),  # the dashboard: refused before any UI starts
+    ):
+        r = perftui(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert len([line for line in r.stderr.splitlines() if line.startswith("perftui: error")]) == 1
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[serving]\nurls = ["127.0.0.1:1"]\nslo = "chatbot"\ncolour = 1\n')
+    r = perftui("snapshot", env={"PERFTUI_CONFIG": str(cfg), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2 and "unknown key 'colour'" in r.stderr

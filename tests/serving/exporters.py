@@ -165,7 +165,7 @@ class ServerExporter:
 class MetricsHTTPServer:
     """A real HTTP server on 127.0.0.1: `respond()` gives (status, body) for each request."""
 
-    def __init__(self, respond: Callable[[], tuple[int, bytes]], delay_s: float = 0.0) -> None:
+    def __init__(self, respond: Callable[[], tuple[int, bytes]], delay_s: float = 0.0, port: int = 0) -> None:
         outer = self
         self.respond = respond
         self.delay_s = delay_s
@@ -189,7 +189,7 @@ class MetricsHTTPServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/metrics"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

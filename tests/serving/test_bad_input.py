@@ -65,3 +65,35 @@ def test_url_forms() -> None:
     assert normalize_url("127.0.0.1:8000") == "http://127.0.0.1:8000/metrics"
     assert normalize_url("http://localhost:30000/") == "http://localhost:30000/metrics"
     assert normalize_url("https://h:9/custom") == "https://h:9/custom"
+
+
+def test_a_slow_server_goes_stale_while_the_rest_goes_on() -> None:
+    from perftui.samplers.base import BaseSampler, Values
+    from perftui.samplers.runner import SamplerRunner
+    from perftui.store.metric_store import MetricStore
+    from tests.polling import wait_for
+
+    class Ticker(BaseSampler):
+        name = "ticker"
+        interval = 0.05
+        n = 0.0
+
+        def sample(self) -> Values:
+            self.n += 1
+            return {"cpu.util": self.n}
+
+    store = MetricStore(capacity=256)
+    with MetricsHTTPServer(lambda: (200, b"vllm:num_requests_running 1\n"), delay_s=10.0) as srv:
+        serving = ServingSampler(srv.url, interval=0.2)
+        runner = SamplerRunner(store, [serving, Ticker()])
+        runner.start()
+        try:
+
+            def stale() -> bool:
+                st = store.status(serving.name)
+                return st is not None and not st.available and "within 1 s" in (st.reason or "")
+
+            assert wait_for(stale, timeout=5.0)
+            assert wait_for(lambda: (store.latest("cpu.util") or 0) > 20, timeout=5.0)
+        finally:
+            runner.stop()

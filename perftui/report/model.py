@@ -111,4 +111,6 @@ class Report:
         d["duration"] = self.duration
         d["system"] = dict(self.system)
         d["category_shares"] = dict(self.category_shares)
+        if not self.serving:  # recordings without an inference server keep their JSON as it was
+            del d["serving"]
         return d

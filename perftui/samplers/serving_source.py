@@ -86,7 +86,7 @@ def fetch(url: str, timeout_s: float = TIMEOUT_S, max_bytes: int = MAX_BODY_BYTE
             while True:
                 if time.monotonic() > deadline:
                     raise ScrapeError(f"{url}: no complete answer within {timeout_s:g} s")
-                chunk = resp.read(min(1 << 20, max_bytes + 1 - size))
+                chunk = resp.read1(min(1 << 16, max_bytes + 1 - size))  # one recv: the deadline holds
                 if not chunk:
                     break
                 chunks.append(chunk)

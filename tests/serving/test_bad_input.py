@@ -97,3 +97,37 @@ def test_a_slow_server_goes_stale_while_the_rest_goes_on() -> None:
             assert wait_for(lambda: (store.latest("cpu.util") or 0) > 20, timeout=5.0)
         finally:
             runner.stop()
+
+
+def test_a_trickling_server_is_cut_at_the_deadline() -> None:
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    done = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = srv.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not done.wait(0.2):  # a byte every 200 ms: no single read ever times out
+            try:
+                conn.sendall(b"v")
+            except OSError:
+                break
+        conn.close()
+
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ScrapeError, match="within 1 s"):
+            ServingSampler(f"127.0.0.1:{port}").sample()
+        assert time.monotonic() - t0 < 1.6
+    finally:
+        done.set()
+        srv.close()
+        t.join(5)

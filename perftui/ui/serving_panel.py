@@ -20,9 +20,12 @@ _LAT = (("ttft", "TTFT"), ("itl", "ITL"), ("e2e", "e2e"), ("queue", "queue"))
 _Q = (("p50", "P50"), ("p95", "P95"), ("p99", "P99"), ("p999", "P99.9"))
 
 
-def serving_sids(store: MetricStore) -> list[str]:
-    """Server ids with data, servers first, then their per-model ids (`vllm-8000`, `vllm-8000-llama`)."""
-    return sorted({m.group(1) for k in store.keys("serve.") if (m := _SID.match(k))})
+def serving_sids(store: MetricStore, *, models: bool = True) -> list[str]:
+    """Ids with data: each server (`vllm-8000`) and, with `models`, its per-model ids (`vllm-8000-llama`)."""
+    sids = sorted({m.group(1) for k in store.keys("serve.") if (m := _SID.match(k))})
+    if models:
+        return sids
+    return [s for s in sids if store.detail(f"serve.{s}") is not None]
 
 
 def _server_detail(store: MetricStore, sid: str) -> dict[str, Any]:

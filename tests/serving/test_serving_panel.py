@@ -25,6 +25,7 @@ def test_panel_rows_budget_and_detail_table() -> None:
             exp.observe(ttft=0.45, itl=0.02, e2e=1.5, queue=0.01)
         runner.sample_once()
     (sid,) = serving_sids(store)
+    assert serving_sids(store, models=False) == [sid]
     content = serving_content(store, ViewCtx(now=time.time(), window=60, interval=1), sid)
     labels = {r.label: r for r in content.rows}
     assert {"QPS", "gen tok/s", "P99 TTFT", "P99 ITL", "KV cache"} <= set(labels)

@@ -94,7 +94,10 @@ def _build(dest: Path) -> None:
         sdist = next(work.glob("llama_cpp_python-*.tar.gz"))
         with tarfile.open(sdist) as tar:
             members = [m for m in tar.getmembers() if "/vendor/llama.cpp/" in m.name]
-            tar.extractall(work, members=members, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+                tar.extractall(work, members=members, filter="data")
+            else:  # pragma: no cover - older patch releases
+                tar.extractall(work, members=members)  # the members are PyPI sdist paths
         src = next(work.glob("llama_cpp_python-*/vendor/llama.cpp"))
         build = work / "build"
         subprocess.run(_cmake_args(src, build), check=True, stdout=subprocess.DEVNULL)

@@ -7,6 +7,9 @@
     theme = "perftui-dark"
     gpu = true            # sample GPUs
 
+    [serving]             # inference servers to scrape (see perftui.commands.serving_args)
+    urls = ["http://127.0.0.1:8000/metrics"]
+
 CLI flags win over the file. An unknown key or a wrong type is an error that names the key.
 The file must be a regular file of at most `MAX_FILE_BYTES` (a FIFO, a device such as /dev/zero or a
 directory is refused without blocking), valid UTF-8 TOML; any parser failure (deep nesting, a huge
@@ -103,6 +106,7 @@ class Config:
     window: float = DEFAULT_WINDOW
     theme: str = "perftui-dark"
     gpu: bool = True
+    serving: Any = None  # the [serving] table as written; checked by perftui.commands.serving_args
 
     def merged(self, **overrides: Any) -> Config:
         """CLI flags on top: only values that were given (not None)."""
@@ -138,7 +142,10 @@ def validate(data: dict[str, Any], origin: str = "config") -> Config:
         if key not in known:
             raise ConfigError(f"{origin}: unknown key {clean(key)!r} (known: {', '.join(sorted(known))})")
         default = getattr(Config(), key)
-        if isinstance(default, bool):
+        if key == "serving":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: [serving] must be a table, not {value!r}")
+        elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(f"{origin}: {key!r} must be true or false, not {_show(value)}")
         elif isinstance(default, float):

@@ -28,6 +28,9 @@ from perftui.core.limits import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dashboard (no COMMAND)")
     add_dashboard_flags(group, pid=True)
+    from perftui.commands.serving_args import add_serving_arguments
+
+    add_serving_arguments(parser)
 
 
 def add_dashboard_flags(group: Any, *, pid: bool) -> None:
@@ -119,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not pid_checked(args):
         return 2
+    from perftui.commands.serving_args import serving_checked
+
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
     record = getattr(args, "record", None)
     if record is not None and Path(record).exists():
         return _error(f"{record} already exists (choose another --record FILE)")
@@ -143,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
             recording = LiveRecording.start(Path(record), store, interval=interval)
         except RecorderError as exc:
             return _error(str(exc))
-    runner = SamplerRunner(store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid)))
+    runner = SamplerRunner(
+        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid, serving=serving))
+    )
     # Samplers start now, on a thread of their own (NVML's init can take a while): their first values
     # land while Textual is imported and starts, so the first frame already has them.
     import threading

@@ -23,6 +23,7 @@ from perftui.commands.common import (
     no_gpu,
     pid_checked,
 )
+from perftui.commands.serving_args import add_serving_arguments, serving_checked
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.redact import redact_text, redact_value
 from perftui.core.sanitize import clean_text
@@ -52,6 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    add_serving_arguments(p)
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -65,14 +67,19 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def watch(
-    duration: float, interval: float, gpu: bool = True, nvml: Any = None, pid: int | None = None
+    duration: float,
+    interval: float,
+    gpu: bool = True,
+    nvml: Any = None,
+    pid: int | None = None,
+    serving: Any = None,
 ) -> tuple[Diagnosis, DiagnosisTracker, MetricStore]:
     """Sample for `duration` seconds, feeding the tracker each interval; return the verdict to print."""
     window_s = min(duration, WINDOW_S)
     store = MetricStore(capacity=int(window_s / interval) * 2 + 64)  # the window, with room to spare
     tracker = DiagnosisTracker(hold_s=HOLD_S)
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid))
+        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid, serving=serving))
     )
     start = time.monotonic()
     runner.start()
@@ -102,13 +109,21 @@ def run(args: argparse.Namespace) -> int:
         return error(err)
     if not pid_checked(args):
         return 2
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
     diagnosis, tracker, store = watch(
-        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None)
+        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), serving=serving
     )
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration
         out["sources"] = _sources(store)
+        if store.keys("serve."):  # the inference servers' own numbers (--serve): one key per percentile
+            out["serving"] = {
+                "metrics": {k: store.latest(k) for k in sorted(store.keys("serve."))},
+                "servers": store.details("serve."),
+            }
         json.dump(redact_value(out), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

@@ -23,6 +23,7 @@ from perftui.commands.common import (
     no_gpu,
     pid_checked,
 )
+from perftui.commands.serving_args import add_serving_arguments, serving_checked
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
@@ -48,6 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    add_serving_arguments(p)
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
@@ -94,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
     path = Path(args.output) if args.output else Path(default_filename())
     store = MetricStore(capacity=max(64, int(4 * DIAGNOSIS_WINDOW_S / args.interval)))
     recorder = Recorder(path, store, meta=system_metadata(sys.argv, args.interval), force=args.force)
@@ -105,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     runner = SamplerRunner(
         store,
         build_samplers(
-            SamplerOptions(interval=args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None))
+            SamplerOptions(
+                interval=args.interval,
+                gpu=not no_gpu(args),
+                pid=getattr(args, "pid", None),
+                serving=serving,
+            )
         ),
     )
     stop = threading.Event()

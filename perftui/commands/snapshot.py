@@ -18,6 +18,7 @@ from perftui.commands.common import (
     no_gpu,
     pid_checked,
 )
+from perftui.commands.serving_args import add_serving_arguments, serving_checked
 from perftui.core.redact import redact_value
 from perftui.core.sanitize import clean, clean_text
 from perftui.core.specs import REGISTRY
@@ -39,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    add_serving_arguments(p)
 
 
 def host_facts() -> dict[str, Any]:
@@ -55,12 +57,18 @@ def host_facts() -> dict[str, Any]:
     }
 
 
-def collect(duration: float, gpu: bool = True, nvml: Any = None, pid: int | None = None) -> MetricStore:
+def collect(
+    duration: float, gpu: bool = True, nvml: Any = None, pid: int | None = None, serving: Any = None
+) -> MetricStore:
     """Two (or more) ticks of every source, `duration` seconds apart in total."""
     store = MetricStore(capacity=64)
     runner = SamplerRunner(
         store,
-        build_samplers(SamplerOptions(interval=duration, gpu=gpu, nvml=nvml, pid=pid, energy_period_s=0.0)),
+        build_samplers(
+            SamplerOptions(
+                interval=duration, gpu=gpu, nvml=nvml, pid=pid, energy_period_s=0.0, serving=serving
+            )
+        ),
     )
     try:
         runner.sample_once()
@@ -112,7 +120,10 @@ def run(args: argparse.Namespace) -> int:
         return error("--duration must be between 0 and 3600 seconds")
     if not pid_checked(args):
         return 2
-    store = collect(args.duration, gpu=not no_gpu(args), pid=getattr(args, "pid", None))
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
+    store = collect(args.duration, gpu=not no_gpu(args), pid=getattr(args, "pid", None), serving=serving)
     if args.json:
         json.dump(to_json(store), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")

@@ -35,6 +35,7 @@ from __future__ import annotations
 from perftui.diagnosis import advice as A
 from perftui.diagnosis import checks_gpu as G
 from perftui.diagnosis import checks_host as H
+from perftui.diagnosis import checks_serving as V
 from perftui.diagnosis import checks_stack as S
 from perftui.diagnosis.ruledef import Rule, Th
 
@@ -188,6 +189,17 @@ RULES: tuple[Rule, ...] = (
     Rule("host.idle", "idle", 10, (*_CPU, *_IO, *_GPU),
          {"cpu_idle": CPU_IDLE, "stall_mod": STALL_MOD, "gpu_idle": GPU_IDLE},
          H.host_idle, A.IDLE, A.DIAGNOSE_AGAIN),
+    # ---- inference servers' own numbers with the hardware (checks_serving.py has the sources) -----
+    Rule("serve.kv_bound", "memory-bound", 79, V.SERVING_SIGNALS,
+         {"kv": V.KV_FULL, "preempt": V.PREEMPT}, V.kv_bound, V.KV_CACHE, V.PROBE),
+    Rule("serve.queue_headroom", "cpu-bound", 74, V.SERVING_SIGNALS,
+         {"queue": V.QUEUE_SHARE, "headroom": V.GPU_HEADROOM}, V.queue_headroom, V.SCHEDULER, V.PROBE),
+    Rule("serve.decode_memory_bound", "memory-bound", 72, V.SERVING_SIGNALS,
+         {"dram": V.DRAM_NEAR_PEAK, "itl": V.ITL_FINE}, V.decode_memory_bound, V.DECODE, A.NCU),
+    Rule("serve.prefill_bound", "compute-bound", 71, V.SERVING_SIGNALS,
+         {"itl": V.ITL_FINE}, V.prefill_bound, V.PREFILL, V.PROBE),
+    Rule("serve.over_budget", "none", 65, V.SERVING_SIGNALS,
+         {"busy": V.UTIL_BUSY, "dram": V.DRAM_NEAR_PEAK}, V.over_budget, V.BUDGET, V.PROBE),
 )
 # fmt: on
 

@@ -27,6 +27,7 @@ from perftui.report.model import (
     TimelineRow,
 )
 from perftui.report.rediagnose import recompute, verdict_shares
+from perftui.report.serving import serving_tables
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
 from perftui.store.ring import FloatArray
@@ -327,6 +328,7 @@ def build_report(
         charts=_charts(part, float(start)),
         source_file=str(rec.path.name),
         efficiency=_efficiency(part, float(end) - float(start), efficiency),
+        serving=serving_tables(part.series, float(end)),
     )
 
 

@@ -52,6 +52,11 @@ DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
     # Attached process.
     ("proc.ctx_involuntary_per_s", "lower", "preemptions of the workload"),
     ("proc.runq_wait", "lower", "time the workload waited for a CPU"),
+    ("serve.*.ttft.p99_s", "lower", "P99 time to first token (serving)"),
+    ("serve.*.itl.p99_s", "lower", "P99 inter-token latency (serving)"),
+    ("serve.*.e2e.p99_s", "lower", "P99 end-to-end request latency (serving)"),
+    ("serve.*.gen_tokens_per_s", "higher", "generated tokens per second (serving)"),
+    ("serve.*.requests_per_s", "higher", "finished requests per second (serving)"),
     ("stack.share.compute", "higher", "share of samples doing the work itself"),
     ("stack.share.*", "lower", "share of samples waiting (data, sync, collectives, I/O, GIL)"),
 )

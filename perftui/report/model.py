@@ -103,6 +103,7 @@ class Report:
     charts: tuple[Chart, ...] = field(default_factory=tuple)
     source_file: str = ""
     efficiency: EfficiencySection | None = None  # TFLOP/s, MFU, energy, cost (None: no GPU, no tokens)
+    serving: tuple[Table, ...] = ()  # per inference server: latency vs budget, cost/efficiency
 
     @property
     def duration(self) -> float:
@@ -113,4 +114,6 @@ class Report:
         d["duration"] = self.duration
         d["system"] = dict(self.system)
         d["category_shares"] = dict(self.category_shares)
+        if not self.serving:  # recordings without an inference server keep their JSON as it was
+            del d["serving"]
         return d

@@ -145,6 +145,9 @@ def render_html(report: Report) -> str:
         elif sec.available is not False:
             out.append("<p class='muted'>No samples in this window.</p>")
 
+    if report.serving:
+        out.append("<h2>Serving</h2>")
+        out.extend(_detail(t) for t in report.serving)
     if report.processes:
         out.append("<h2>Top processes</h2>")
         out.extend(_detail(t) for t in report.processes)

@@ -109,6 +109,10 @@ def render_markdown(report: Report, charts: bool = True) -> str:
         body = [(r.key, r.label, str(r.count), *(r.shown[s] for s in STAT_NAMES)) for r in sec.rows]
         lines += [*_table(("metric", "what", "n", *stat_header()), body), ""]
 
+    if report.serving:
+        lines += ["## Serving", ""]
+        for t in report.serving:
+            lines += _detail_table(t)
     if report.processes:
         lines += ["## Top processes", ""]
         for t in report.processes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ class SamplerOptions:
     # energy counter read at most this often (a 2.5-4.7 ms NVML call on an H100); a two-tick
     # snapshot reads it on both ticks (0) so its average power is there
     energy_period_s: float | None = None
+    serving: Any = None  # a ServingOptions: scrape inference servers' /metrics (None: none)
 
 
 def build_samplers(options: SamplerOptions) -> list[Sampler]:
@@ -52,7 +53,33 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
                 stack_rate=options.stack_rate,
             )
         )
+    if options.serving is not None:
+        from perftui.samplers.serving_source import serving_samplers
+
+        power = _power_tap(gpu_list[0]) if gpu_list else None
+        samplers.extend(serving_samplers(options.interval, options.serving, power))
     return samplers
+
+
+def _power_tap(gpu: Sampler) -> Callable[[], float | None]:
+    """The GPUs' total board power from the GPU sampler's latest values (samplers never read the store):
+    its sample() is wrapped to keep them. Which GPUs a server uses is not known here: all of them."""
+    last: dict[str, float | None] = {}
+    inner = gpu.sample
+
+    def sample() -> dict[str, float | None]:
+        values = inner()
+        last.clear()
+        last.update(values)
+        return values
+
+    setattr(gpu, "sample", sample)  # noqa: B010 - an instance attribute over the method
+
+    def power() -> float | None:
+        watts = [v for k, v in last.items() if k.endswith(".power_w") and v is not None]
+        return sum(watts) if watts else None
+
+    return power
 
 
 def pid_error(pid: int | None) -> str | None:

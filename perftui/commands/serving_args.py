@@ -1,0 +1,129 @@
+"""`--serve`, `--slo`, `--slo-*-p99`, `--gpu-hour-cost` and the config's `[serving]` table -> ServingOptions.
+
+    [serving]
+    urls = ["http://127.0.0.1:8000/metrics"]   # like --serve (CLI URLs are added)
+    discover = true           # also find local servers (cmdline names one + listens on TCP; loopback only)
+    slo = "chatbot"           # like --slo; ttft_p99 / itl_p99 / e2e_p99 = "200ms" like --slo-*-p99
+    gpu_hour_cost = 2.5       # USD per GPU-hour, like --gpu-hour-cost
+    gpus = 1                  # GPUs the price applies to
+    window = 60               # seconds of the latency-quantile window
+    server = "generic"        # optional: force a profile; "generic" uses [serving.generic]
+    [serving.generic]         # perftui name -> the endpoint's sample name
+    e2e = "train_step_seconds"
+    requests = "train_samples_total"
+
+Errors a user can cause are one line (ServeError/SloError/CostError messages) and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from perftui.core.cost import CostError, parse_price
+from perftui.core.slo import SloError, parse_seconds, preset
+
+_KEYS = {"urls", "discover", "slo", "ttft_p99", "itl_p99", "e2e_p99", "gpu_hour_cost", "gpus", "window"}
+_KEYS |= {"server", "generic", "model_label"}
+
+
+def add_serving_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("serving (inference servers' /metrics)")
+    g.add_argument(
+        "--serve",
+        action="append",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="scrape this Prometheus endpoint of an inference server (repeatable; host:port or URL)",
+    )
+    g.add_argument(
+        "--serve-discover",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also find inference servers running on this host (probed once on 127.0.0.1)",
+    )
+    g.add_argument(
+        "--slo", metavar="NAME", default=argparse.SUPPRESS, help="latency budget preset (chatbot, …)"
+    )
+    for m in ("ttft", "itl", "e2e"):
+        g.add_argument(f"--slo-{m}-p99", metavar="S", default=argparse.SUPPRESS, help=f"P99 {m} budget")
+    g.add_argument("--gpu-hour-cost", metavar="USD", default=argparse.SUPPRESS, help="price of one GPU-hour")
+
+
+def _cfg_seconds(table: dict[str, Any], key: str) -> float | None:
+    v = table.get(key)
+    if v is None:
+        return None
+    return parse_seconds(str(v))
+
+
+def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = None) -> Any:
+    """ServingOptions from the CLI over `[serving]`; None when nothing asks for serving; ValueError else."""
+    from perftui.samplers.serving.profiles import generic_profile
+    from perftui.samplers.serving_source import ServeError, ServingOptions, normalize_url
+
+    t = dict(table or {})
+    unknown = sorted(set(t) - _KEYS)
+    if unknown:
+        raise ServeError(f"[serving]: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
+    urls = t.get("urls") or []
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise ServeError("[serving]: urls must be a list of strings")
+    urls = list(urls)
+    urls += list(getattr(args, "serve", None) or [])
+    discover = bool(getattr(args, "serve_discover", False) or t.get("discover", False))
+    if not urls and not discover:
+        return None
+    urls = [normalize_url(u) for u in urls]
+    slo = getattr(args, "slo", None) or t.get("slo")
+    if slo is not None:
+        preset(str(slo))
+    budgets = {}
+    for m in ("ttft", "itl", "e2e"):
+        cli = getattr(args, f"slo_{m}_p99", None)
+        budgets[m] = parse_seconds(cli) if cli is not None else _cfg_seconds(t, f"{m}_p99")
+    cost = getattr(args, "gpu_hour_cost", None) or t.get("gpu_hour_cost")
+    price = parse_price(str(cost)) if cost is not None else None
+    gpus, window = t.get("gpus", 1), t.get("window", 60.0)
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
+        raise ServeError(f"[serving]: gpus must be a whole number ≥ 1, not {gpus!r}")
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or not 5 <= window <= 3600:
+        raise ServeError(f"[serving]: window must be seconds between 5 and 3600, not {window!r}")
+    profile = None
+    if t.get("server") == "generic" or "generic" in t:
+        mapping = t.get("generic")
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise ServeError("[serving.generic] must map perftui names to metric names (strings)")
+        profile = generic_profile(mapping, model_label=t.get("model_label"))
+    elif t.get("server") is not None:
+        from perftui.samplers.serving.profiles import PROFILES
+
+        profile = next((p for p in PROFILES if p.server == t["server"]), None)
+        if profile is None:
+            known = ", ".join(dict.fromkeys(p.server for p in PROFILES))
+            raise ServeError(f"[serving]: unknown server {t['server']!r} (known: {known}, generic)")
+    return ServingOptions(
+        urls=urls,
+        slo=str(slo) if slo is not None else None,
+        ttft_p99_s=budgets["ttft"],
+        itl_p99_s=budgets["itl"],
+        e2e_p99_s=budgets["e2e"],
+        price=price,
+        gpus=gpus,
+        window_s=float(window),
+        discover=discover,
+        profile=profile,
+    )
+
+
+def serving_checked(args: argparse.Namespace) -> tuple[bool, Any]:
+    """(ok, ServingOptions or None); on a bad value one line on stderr and ok=False (exit 2)."""
+    from perftui.config import ConfigError, load_config
+
+    try:
+        table = load_config().serving
+        return True, serving_options(args, table)
+    except (ConfigError, SloError, CostError, ValueError) as exc:
+        print(f"perftui: error: {exc}", file=sys.stderr)
+        return False, None

@@ -1,0 +1,1 @@
+"""Pure parts of the serving source: server profiles, histogram quantiles, rates, SLO shares. No I/O."""

@@ -1,0 +1,184 @@
+"""The probe as a source: it runs its event loop in its own thread and feeds `probe.*` values into a
+MetricStore once a second, as a sampler does, so the dashboard, the recorder and the diagnosis read
+it like any other source.
+
+Per tick, over the requests that *completed* in it: `probe.requests_per_s`, `probe.errors_per_s`,
+`probe.tokens_per_s` (streams), `probe.in_flight`, and `probe.<metric>.<p50|p95|p99|p999>_s` for
+`latency` (plain HTTP) or `ttft`, `itl`, `e2e` (OpenAI streams). The detail `probe.table` holds the
+running percentiles of the whole run (refreshed every few ticks), and `probe.summary` the final one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from perftui.core.types import SourceStatus
+from perftui.probe.client import Load, Prober, RunInfo, Target
+from perftui.probe.results import RequestResult, Tally
+from perftui.store.metric_store import MetricStore
+
+SOURCE = "probe"
+PCTS: tuple[tuple[str, float], ...] = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("p999", 99.9))
+TABLE_EVERY_TICKS = 5
+
+
+def metric_names(streaming: bool) -> tuple[str, ...]:
+    return ("ttft", "itl", "e2e") if streaming else ("latency",)
+
+
+def _series(results: Sequence[RequestResult], streaming: bool) -> dict[str, list[float]]:
+    ok = [r for r in results if r.error is None]
+    if not streaming:
+        return {"latency": [r.latency for r in ok]}
+    return {
+        "ttft": [r.ttft for r in ok if r.ttft is not None],
+        "itl": [g for r in ok for g in r.gaps],
+        "e2e": [r.latency for r in ok],
+    }
+
+
+def tick_values(
+    results: Sequence[RequestResult], seconds: float, streaming: bool, in_flight: int
+) -> dict[str, float]:
+    """The `probe.*` values of one tick from the requests that completed in it."""
+    dt = max(seconds, 1e-9)
+    out: dict[str, float] = {
+        "probe.requests_per_s": len(results) / dt,
+        "probe.errors_per_s": sum(1 for r in results if r.error is not None) / dt,
+        "probe.in_flight": float(in_flight),
+    }
+    if streaming:
+        out["probe.tokens_per_s"] = sum(r.tokens for r in results if r.error is None) / dt
+    for name, values in _series(results, streaming).items():
+        if values:
+            qs = np.percentile(np.asarray(values), [q for _, q in PCTS])
+            for (p, _), v in zip(PCTS, qs, strict=False):
+                out[f"probe.{name}.{p}_s"] = float(v)
+    return out
+
+
+def running_table(results: Sequence[RequestResult], streaming: bool) -> dict[str, dict[str, float]]:
+    """Percentiles (no intervals: cheap) of every measured request so far, per metric."""
+    measured = [r for r in results if not r.warmup]
+    table: dict[str, dict[str, float]] = {}
+    for name, values in _series(measured, streaming).items():
+        if values:
+            v = np.asarray(values)
+            qs = np.percentile(v, [q for _, q in PCTS])
+            table[name] = {
+                "count": float(v.size),
+                **{p: float(x) for (p, _), x in zip(PCTS, qs, strict=False)},
+            }
+            table[name]["max"] = float(v.max())
+    return table
+
+
+class ProbeSource:
+    """start() runs the probe in a thread; stop() ends it early (what was measured is kept)."""
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        store: MetricStore | None,
+        target: Target,
+        load: Load,
+        *,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.target = target
+        self.load = load
+        self.interval = interval
+        self.streaming = target.api is not None
+        self.tally = Tally()
+        self.info = RunInfo()
+        self.error: str | None = None
+        self._clock = clock
+        self._prober: Prober | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
+        self._published = 0
+
+    # -- control (any thread) -------------------------------------------
+    def start(self) -> None:
+        self._prober = Prober(self.target, self.load, self.tally)
+        if self.store is not None:
+            self.store.set_status(SOURCE, SourceStatus.ok())
+        self._thread = threading.Thread(target=self._thread_main, name="perftui-probe", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop, prober = self._loop, self._prober
+        if loop is not None and prober is not None and not self._finished.is_set():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(prober.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    # -- the probe's thread ----------------------------------------------
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception as exc:  # reported, never a traceback in a thread
+            self.error = f"{type(exc).__name__}: {exc}"
+            if self.store is not None:
+                self.store.set_status(SOURCE, SourceStatus.unavailable(f"probe failed: {exc}"))
+        finally:
+            self._finished.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        assert self._prober is not None
+        publisher = asyncio.ensure_future(self._publish_loop())
+        try:
+            self.info = await self._prober.run()
+        finally:
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
+            self.publish(final=True)
+
+    async def _publish_loop(self) -> None:
+        last = time.perf_counter()
+        ticks = 0
+        while True:
+            await asyncio.sleep(self.interval - (time.perf_counter() - last) % self.interval)
+            now = time.perf_counter()
+            self.publish(seconds=now - last, table=ticks % TABLE_EVERY_TICKS == 0)
+            last = now
+            ticks += 1
+
+    def publish(self, seconds: float | None = None, *, table: bool = False, final: bool = False) -> None:
+        """Append one tick of values for the requests completed since the last one."""
+        if self.store is None:
+            return
+        results = self.tally.results
+        n = len(results)
+        new = results[self._published : n]
+        self._published = n
+        if seconds is not None:
+            self.store.append(
+                self._clock(), tick_values(new, seconds, self.streaming, self.tally.in_flight), source=SOURCE
+            )
+        if table or final:
+            self.store.set_detail("probe.table", running_table(results[:n], self.streaming))
+
+    def set_summary(self, summary: Mapping[str, Any]) -> None:
+        if self.store is not None:
+            self.store.set_detail("probe.summary", dict(summary))

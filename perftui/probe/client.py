@@ -129,6 +129,8 @@ class Prober:
                 tasks.update(workers)
             await self._drain(tasks)
             self.info.end = clock()
+            if self._stopping:
+                self.info.stopped = "interrupted"
         return self.info
 
     async def _drain(self, tasks: set[asyncio.Task[None]]) -> None:

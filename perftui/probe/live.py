@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from perftui.core.redact import redact_text
 from perftui.core.types import SourceStatus
 from perftui.probe.client import Load, Prober, RunInfo, Target
 from perftui.probe.results import RequestResult, Tally
@@ -108,12 +109,17 @@ class ProbeSource:
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._published = 0
+        self._last_tick = time.perf_counter()
 
     # -- control (any thread) -------------------------------------------
     def start(self) -> None:
         self._prober = Prober(self.target, self.load, self.tally)
         if self.store is not None:
             self.store.set_status(SOURCE, SourceStatus.ok())
+            mode = f"openai {self.target.api}" if self.target.api else self.target.method
+            self.store.set_detail(
+                "probe.target", {"url": redact_text(self.target.url), "load": self.load.label, "mode": mode}
+            )
         self._thread = threading.Thread(target=self._thread_main, name="perftui-probe", daemon=True)
         self._thread.start()
 
@@ -146,22 +152,24 @@ class ProbeSource:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         assert self._prober is not None
+        self._last_tick = time.perf_counter()
         publisher = asyncio.ensure_future(self._publish_loop())
         try:
             self.info = await self._prober.run()
         finally:
             publisher.cancel()
             await asyncio.gather(publisher, return_exceptions=True)
-            self.publish(final=True)
+            partial = time.perf_counter() - self._last_tick
+            self.publish(seconds=partial if len(self.tally.results) > self._published else None, final=True)
 
     async def _publish_loop(self) -> None:
-        last = time.perf_counter()
         ticks = 0
         while True:
-            await asyncio.sleep(self.interval - (time.perf_counter() - last) % self.interval)
+            elapsed = time.perf_counter() - self._last_tick
+            await asyncio.sleep(max(0.0, self.interval - elapsed))
             now = time.perf_counter()
-            self.publish(seconds=now - last, table=ticks % TABLE_EVERY_TICKS == 0)
-            last = now
+            self.publish(seconds=now - self._last_tick, table=ticks % TABLE_EVERY_TICKS == 0)
+            self._last_tick = now
             ticks += 1
 
     def publish(self, seconds: float | None = None, *, table: bool = False, final: bool = False) -> None:

@@ -18,6 +18,8 @@ from perftui.probe.client import Load, RunInfo
 from perftui.probe.results import RequestResult
 from perftui.probe.stats import Distribution, distribution
 
+LATE_WARNING_S = 0.005  # warn when the client's P99 lateness is over this
+LATE_WARNING_SHARE = 0.1  # ... and over this share of the median latency
 METRIC_LABELS = {
     "latency": "latency",
     "ttft": "time to first token",
@@ -146,7 +148,9 @@ def summarize(
     good = sum(1 for r in measured if _good(r, budgets)) if budgets else None
     late = np.array([r.lateness for r in measured]) if measured else np.zeros(1)
     warnings = [f"{METRIC_LABELS[k]}: {w}" for k, d in metrics.items() for w in d.warnings()]
-    if measured and float(np.percentile(late, 99)) > 0.001:
+    head = metrics.get("ttft" if streaming else "latency")
+    p50 = head.pct("p50").value if head is not None else 0.0
+    if measured and float(np.percentile(late, 99)) > max(LATE_WARNING_S, LATE_WARNING_SHARE * p50):
         warnings.append(
             f"the client fell behind its schedule (P99 {float(np.percentile(late, 99)) * 1e3:.1f} ms late); "
             "latency is still measured from the schedule"

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("perftui.commands.compare", "compare two recordings: what improved, what regressed"),
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
-    "probe": ("perftui.commands.probe", "load a server and measure its latency percentiles as users feel them"),
+    "probe": ("perftui.commands.probe", "load a server; its latency percentiles as users feel them"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

@@ -22,6 +22,7 @@ from perftui.report.model import (
     Table,
     TimelineRow,
 )
+from perftui.report.probe_section import probe_tables
 from perftui.report.rediagnose import recompute, verdict_shares
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
@@ -30,6 +31,8 @@ from perftui.store.schema import VerdictLike
 
 SOURCE_ORDER = ("gpu", "cpu", "memory", "membw", "psi", "disk", "net", "process", "stacks")
 CHART_KEYS = (
+    "probe.latency.p99_s",
+    "probe.ttft.p99_s",
     "gpu.*.util",
     "gpu.*.sm_active",
     "gpu.*.dram_bw_util",
@@ -315,6 +318,7 @@ def build_report(
         category_shares=tuple(sorted(shares_cat, key=lambda p: -p[1])),
         charts=_charts(part, float(start)),
         source_file=str(rec.path.name),
+        probe=probe_tables(rec.meta),
     )
 
 

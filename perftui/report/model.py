@@ -100,6 +100,7 @@ class Report:
     category_shares: tuple[tuple[str, float], ...] = ()  # (category, mean share %)
     charts: tuple[Chart, ...] = field(default_factory=tuple)
     source_file: str = ""
+    probe: tuple[Table, ...] = ()  # `perftui probe --record`: final percentiles per step
 
     @property
     def duration(self) -> float:
@@ -110,4 +111,6 @@ class Report:
         d["duration"] = self.duration
         d["system"] = dict(self.system)
         d["category_shares"] = dict(self.category_shares)
+        if not self.probe:
+            del d["probe"]  # only a probe's recording has the section
         return d

@@ -137,6 +137,9 @@ def render_html(report: Report) -> str:
         elif sec.available is not False:
             out.append("<p class='muted'>No samples in this window.</p>")
 
+    if report.probe:
+        out.append("<h2>Probe (client-side latency, from each request's scheduled send)</h2>")
+        out.extend(_detail(t) for t in report.probe)
     if report.processes:
         out.append("<h2>Top processes</h2>")
         out.extend(_detail(t) for t in report.processes)

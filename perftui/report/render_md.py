@@ -104,6 +104,10 @@ def render_markdown(report: Report, charts: bool = True) -> str:
         body = [(r.key, r.label, str(r.count), *(r.shown[s] for s in STAT_NAMES)) for r in sec.rows]
         lines += [*_table(("metric", "what", "n", *stat_header()), body), ""]
 
+    if report.probe:
+        lines += ["## Probe (client-side latency, from each request's scheduled send)", ""]
+        for t in report.probe:
+            lines += _detail_table(t)
     if report.processes:
         lines += ["## Top processes", ""]
         for t in report.processes:

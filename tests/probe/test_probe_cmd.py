@@ -109,6 +109,14 @@ def test_ctrl_c_prints_and_records_what_was_measured(server: Server, tmp_path: P
     raw = rec.read_bytes()
     assert b"hunter2-secret" not in raw and b"also-secret" not in raw
     assert server.headers == [] and server.requests >= 30
+    report = perftui("report", str(rec), "--no-diagnosis", timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert "## Probe (client-side latency" in report.stdout and "P99 (95% CI)" in report.stdout
+    assert "interrupted" in report.stdout and "probe.latency.p99_s" in report.stdout
+    assert "hunter2" not in report.stdout and "also-secret" not in report.stdout
+    cmp = perftui("compare", str(rec), str(rec), timeout=60)
+    assert cmp.returncode == 0, cmp.stderr
+    assert "probe.latency.p99_s" in cmp.stdout
 
 
 def test_headers_reach_the_server(server: Server, tmp_path: Path) -> None:

@@ -132,3 +132,31 @@ def test_headers_reach_the_server(server: Server, tmp_path: Path) -> None:
     assert server.headers[0]["Authorization"] == "Bearer tok"
     assert server.headers[0]["Content-Type"] == "application/json"
     assert "tok" not in r.stdout
+
+
+def test_progress_line_on_a_terminal(server: Server) -> None:
+    import os
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "perftui", "probe", f"{server.url}/delay/1", "--rate", "20",
+         "--duration", "1.5"],
+        stdout=subprocess.PIPE, stderr=child_fd, stdin=subprocess.DEVNULL, text=True, cwd=ROOT,
+    )  # fmt: skip
+    os.close(child_fd)
+    seen = b""
+    try:
+        while b"P99 latency" not in seen:
+            chunk = os.read(main_fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        os.close(main_fd)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert b"probe 20 req/s: sent " in seen and b"errors 0" in seen and b"P99 latency" in seen
+    assert "P50 (95% CI)" in out and "\x1b" not in out  # the table goes to stdout, the line to the terminal

@@ -42,11 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     oa = p.add_argument_group("OpenAI-compatible streaming")
     oa.add_argument(
         "--openai",
-        nargs="?",
-        const="auto",
-        choices=("auto", "completions", "chat"),
-        help="stream /v1/completions or /v1/chat/completions (auto: from the URL's path)",
+        action="store_true",
+        help="stream an OpenAI-compatible endpoint: the URL's path, or /v1/completions when it has none",
     )
+    oa.add_argument("--chat", action="store_true", help="with --openai and no path: /v1/chat/completions")
     oa.add_argument("--model", default="default", help="the request's model field")
     oa.add_argument("--input-tokens", type=int, default=32, metavar="N", help="synthetic prompt length")
     oa.add_argument("--output-tokens", type=int, default=64, metavar="N", help="max_tokens per request")

@@ -52,13 +52,13 @@ def _url(text: str, openai: str | None) -> tuple[str, Api | None]:
         return text, None
     path = parts.path.rstrip("/")
     api: Api
-    if openai in ("completions", "chat"):
+    if path.endswith("/chat/completions"):
+        api = "chat"
+    elif path.endswith("/completions"):
+        api = "completions"
+    else:  # a base URL (`http://host:8080` or `…/v1`): the endpoint is added
         api = "chat" if openai == "chat" else "completions"
-    else:
-        api = "chat" if path.endswith("/chat/completions") else "completions"
-    if not path.endswith(("/completions", "/chat/completions")):
-        path = path[: -len("/v1")] if path.endswith("/v1") else path
-        path += PATHS[api]
+        path = (path[: -len("/v1")] if path.endswith("/v1") else path) + PATHS[api]
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), api
 
 
@@ -155,7 +155,9 @@ def _positive(name: str, value: int) -> int:
 
 def build_plan(args: argparse.Namespace) -> Plan:
     """Check everything and read every file; OptionError (one line) when something is wrong."""
-    url, api = _url(args.url, args.openai)
+    if args.chat and not args.openai:
+        raise OptionError("--chat needs --openai")
+    url, api = _url(args.url, ("chat" if args.chat else "auto") if args.openai else None)
     loads = _loads(args)
     headers = _headers(args)
     body: bytes | None = None

@@ -21,6 +21,8 @@ def _rate(x: float) -> str:
 def summary_lines(s: Summary, target: str) -> list[str]:
     out = [f"perftui probe {target} — {s.load}"]
     offered = f" of {_rate(s.offered_rps)} offered" if s.offered_rps is not None else ""
+    if s.scheduled_rps is not None and s.offered_rps and abs(s.scheduled_rps / s.offered_rps - 1) > 0.05:
+        offered += f" (this run's Poisson draw: {_rate(s.scheduled_rps)})"
     out.append(
         f"  {s.duration_s:.1f} s measured; sent {s.sent:,}, completed {s.completed:,}, ok {s.succeeded:,}; "
         f"achieved {_rate(s.achieved_rps)} req/s{offered}"

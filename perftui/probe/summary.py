@@ -32,6 +32,7 @@ METRIC_LABELS = {
 class Summary:
     load: str
     offered_rps: float | None  # open loop only
+    scheduled_rps: float | None  # the schedule's own rate over this run (Poisson varies around offered)
     concurrency: int | None
     streaming: bool
     duration_s: float
@@ -63,6 +64,7 @@ class Summary:
         return {
             "load": self.load,
             "offered_rps": self.offered_rps,
+            "scheduled_rps": self.scheduled_rps,
             "concurrency": self.concurrency,
             "streaming": self.streaming,
             "duration_s": self.duration_s,
@@ -101,6 +103,14 @@ def _good(r: RequestResult, budgets: tuple[Budget, ...]) -> bool:
         if value is None or value > b.p99_s:
             return False
     return True
+
+
+def _scheduled_rate(measured: list[RequestResult], info: RunInfo, load: Load) -> float | None:
+    """Requests due per second over the measured part: what the Poisson draw actually offered."""
+    if load.rate is None or not measured:
+        return None
+    span = max(r.scheduled for r in measured) - info.measure_start + 1.0 / load.rate
+    return len(measured) / span if span > 0 else None
 
 
 def summarize(
@@ -158,6 +168,7 @@ def summarize(
     return Summary(
         load=load.label,
         offered_rps=load.rate,
+        scheduled_rps=_scheduled_rate(measured, info, load),
         concurrency=load.concurrency,
         streaming=streaming,
         duration_s=duration,

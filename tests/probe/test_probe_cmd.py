@@ -160,3 +160,31 @@ def test_progress_line_on_a_terminal(server: Server) -> None:
     assert proc.returncode == 0
     assert b"probe 20 req/s: sent " in seen and b"errors 0" in seen and b"P99 latency" in seen
     assert "P50 (95% CI)" in out and "\x1b" not in out  # the table goes to stdout, the line to the terminal
+
+
+@pytest.mark.parametrize(
+    ("path", "extra", "api_path"),
+    [
+        ("", [], "/v1/completions"),
+        ("/v1", ["--chat"], "/v1/chat/completions"),
+        ("/v1/chat/completions", [], "/v1/chat/completions"),
+    ],
+)
+def test_openai_endpoint_from_the_url(server: Server, path: str, extra: list[str], api_path: str) -> None:
+    r = perftui(
+        "probe",
+        "--openai",
+        *extra,
+        f"{server.url}{path}",
+        "--requests",
+        "2",
+        "--output-tokens",
+        "3",
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["target"].endswith(api_path)
+    assert out["steps"][0]["tokens"] == 6 and out["steps"][0]["tokens_source"] == "usage"
+    chat = api_path.endswith("chat/completions")
+    assert all(("messages" in b) == chat for b in server.bodies)

@@ -4,6 +4,7 @@ measured; --record writes probe.* series beside the hardware; headers never reac
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -135,7 +136,6 @@ def test_headers_reach_the_server(server: Server, tmp_path: Path) -> None:
 
 
 def test_progress_line_on_a_terminal(server: Server) -> None:
-    import os
     import pty
 
     main_fd, child_fd = pty.openpty()
@@ -188,3 +188,11 @@ def test_openai_endpoint_from_the_url(server: Server, path: str, extra: list[str
     assert out["steps"][0]["tokens"] == 6 and out["steps"][0]["tokens_source"] == "usage"
     chat = api_path.endswith("chat/completions")
     assert all(("messages" in b) == chat for b in server.bodies)
+
+
+def test_without_aiohttp_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "aiohttp.py").write_text("raise ImportError('hidden for the test')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    r = perftui("probe", "http://127.0.0.1:9/", "--requests", "1", env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "perftui: error: the probe needs aiohttp: pip install 'perftui[probe]'"

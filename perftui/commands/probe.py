@@ -88,9 +88,20 @@ class _Recording:
             self.store, build_samplers(SamplerOptions(interval=args.interval, gpu=not args.no_gpu))
         )
         self.runner.start()
+        from perftui.commands.record import _Tracker  # the same live diagnosis `record` writes
+
+        self.tracker = _Tracker()
+        self._next_diagnosis = time.monotonic()
+
+    def step(self) -> None:
+        """The diagnosis timeline, updated about once a second."""
+        if time.monotonic() >= self._next_diagnosis:
+            self.tracker.step(self.store, self.recorder)
+            self._next_diagnosis = time.monotonic() + 1.0
 
     def close(self, probe_meta: dict[str, Any]) -> str | None:
         self.runner.stop()
+        self.tracker.step(self.store, self.recorder)
         self.recorder.set_meta("probe", probe_meta)
         self.recorder.close()
         return self.recorder.error
@@ -156,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
             started = time.monotonic()
             source.start()
             while not source.wait(0.5 if tty else 0.2):
+                if rec is not None:
+                    rec.step()
                 if stop.is_set():
                     source.stop()
                     break

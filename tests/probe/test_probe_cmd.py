@@ -104,6 +104,7 @@ def test_ctrl_c_prints_and_records_what_was_measured(server: Server, tmp_path: P
     recording = open_recording(rec)
     assert any(k.startswith("cpu.") for k in recording.series)  # the hardware sources
     assert "probe.requests_per_s" in recording.series and "probe.latency.p99_s" in recording.series
+    assert recording.timeline  # the live diagnosis, as `perftui record` writes it
     meta = recording.meta["probe"]
     assert meta["interrupted"] is True and meta["steps"][0]["completed"] >= 30
     assert meta["steps"][0]["metrics"]["latency"]["p99"]["value"] >= 0.005

@@ -21,6 +21,18 @@ DURATION_HELP = "measured seconds per step, after the warm-up (default 10)"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("url", metavar="URL", help="the target (only this one is sent requests)")
+    add_load_arguments(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print the results as JSON")
+    out.add_argument("--record", metavar="FILE", help="also record the probe and every hardware source")
+    out.add_argument("--force", action="store_true", help="overwrite the --record FILE")
+    out.add_argument("--interval", type=float, default=1.0, metavar="S", help="hardware sampling interval")
+    out.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
+
+
+def add_load_arguments(p: argparse.ArgumentParser) -> None:
+    """The load, request and budget options (for `perftui probe`, and for the dashboard's `--probe URL`:
+    `perftui.probe.options.build_plan` reads them with `args.url` set to the URL)."""
     load = p.add_argument_group("load")
     load.add_argument("--rate", metavar="QPS[,QPS…]", help="open loop at QPS requests/s; a list sweeps")
     load.add_argument("--concurrency", metavar="N[,N…]", help="closed loop with N workers; a list sweeps")
@@ -57,12 +69,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     slo.add_argument("--slo-ttft-p99", metavar="T", help="P99 time-to-first-token budget (e.g. 200ms)")
     slo.add_argument("--slo-itl-p99", metavar="T", help="P99 inter-token budget")
     slo.add_argument("--slo-e2e-p99", metavar="T", help="P99 end-to-end latency budget")
-    out = p.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print the results as JSON")
-    out.add_argument("--record", metavar="FILE", help="also record the probe and every hardware source")
-    out.add_argument("--force", action="store_true", help="overwrite the --record FILE")
-    out.add_argument("--interval", type=float, default=1.0, metavar="S", help="hardware sampling interval")
-    out.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
 
 
 def _error(message: str) -> int:

@@ -70,3 +70,25 @@ def test_panel_before_any_request() -> None:
     content = probe_content(MetricStore(), ViewCtx(time.time(), 60, 1))
     assert content.rows == [] and "waiting" in content.notices[0][0]
     assert probe_detail_lines(MetricStore()) == ["no requests completed yet"]
+
+
+def test_the_dashboard_wiring_in_miniature(server: Server) -> None:
+    """What `perftui --probe URL [probe options]` does: the same options, a plan, a source, the panel."""
+    import argparse
+
+    from perftui.commands.probe import add_load_arguments
+    from perftui.probe.options import build_plan
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--probe", metavar="URL")
+    add_load_arguments(parser)
+    args = parser.parse_args(["--probe", f"{server.url}/delay/1", "--rate", "30", "--duration", "1.2"])
+    args.url = args.probe
+    plan = build_plan(args)
+    store = MetricStore()
+    src = ProbeSource(store, plan.target, plan.loads[0])
+    src.start()
+    assert src.wait(10)
+    src.stop()
+    content = probe_content(store, ViewCtx(time.time(), 60, 1))
+    assert content.title.endswith("30 req/s") and content.rows and not content.notices

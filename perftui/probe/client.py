@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 try:
     import aiohttp
@@ -148,18 +149,23 @@ class Prober:
         return self.info
 
     async def _drain(self, tasks: set[asyncio.Task[None]]) -> None:
-        while tasks and not self._stopping:
-            assert self._wake is not None
-            waker = asyncio.ensure_future(self._wake.wait())
-            done, _ = await asyncio.wait({*tasks, waker}, return_when=asyncio.FIRST_COMPLETED)
+        """Wait for the requests in flight (each bounded by the timeout) unless stopped."""
+        assert self._wake is not None
+        pending = set(tasks)  # no task is added any more
+        if pending and not self._stopping:
+            everything: asyncio.Future[Any] = asyncio.gather(*pending, return_exceptions=True)
+            waker: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({everything, waker}, return_when=asyncio.FIRST_COMPLETED)
             waker.cancel()
-            tasks.difference_update(done)
-        if tasks:
+            if everything.done():
+                return
+        pending = {t for t in pending if not t.done()}
+        if pending:
             self.info.stopped = "interrupted"
             self.info.cancelled = self.tally.in_flight
-            for t in tasks:
+            for t in pending:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _measured_enough(self, due: float) -> bool:
         """True when a request due at `due` would be past the run's bounds."""

@@ -109,6 +109,7 @@ class ProbeSource:
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._published = 0
+        self._stop_requested = False
         self._last_tick = time.perf_counter()
 
     # -- control (any thread) -------------------------------------------
@@ -124,6 +125,7 @@ class ProbeSource:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._stop_requested = True  # seen by the loop if it has not started yet
         loop, prober = self._loop, self._prober
         if loop is not None and prober is not None and not self._finished.is_set():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
@@ -152,6 +154,8 @@ class ProbeSource:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         assert self._prober is not None
+        if self._stop_requested:
+            self._prober.stop()
         self._last_tick = time.perf_counter()
         publisher = asyncio.ensure_future(self._publish_loop())
         try:

@@ -223,6 +223,11 @@ class Prober:
                 r = await self._plain(due)
             else:
                 r = await self._stream(due)
+        except Exception as exc:  # anything else (an SSE line over aiohttp's limit): counted, never lost
+            protocol = isinstance(exc, aiohttp.http_exceptions.HttpProcessingError)
+            kind = MALFORMED if protocol and self.target.api is not None else OTHER
+            text = " ".join(str(exc).split())
+            r = RequestResult(due, due, clock(), kind, f"{type(exc).__name__}: {text}"[:160])
         finally:
             tally.in_flight -= 1
         r.warmup = warm

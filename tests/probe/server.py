@@ -6,7 +6,7 @@ Routes, each with a behaviour the tests know exactly:
 - `/stall`: answers at once, except that requests arriving in the stall window wait until it ends;
 - `/hang`: never answers;
 - `/v1/completions`, `/v1/chat/completions`: an OpenAI-style SSE stream of `max_tokens` content
-  chunks `gap_ms` apart (query `gap_ms`, `usage=0|1`, `mode=ok|cut|malformed`); a chat stream
+  chunks `gap_ms` apart (query `gap_ms`, `usage=0|1`, `mode=ok|cut|malformed|huge`); a chat stream
   starts with a role-only chunk, as llama-server's does.
 """
 
@@ -104,6 +104,9 @@ class Server:
                 assert request.transport is not None
                 request.transport.close()
                 return resp
+            if q.get("mode") == "huge" and i == n // 2:
+                await resp.write(b"data: " + b"x" * 1_000_000 + b"\n\n")
+                continue
             if q.get("mode") == "malformed" and i == n // 2:
                 await resp.write(b"data: {not json\n\n")
                 continue

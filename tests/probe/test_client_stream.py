@@ -72,6 +72,14 @@ def test_malformed_sse_is_a_malformed_stream(server: Server) -> None:
     assert "not JSON" in s.error_examples["malformed stream"]
 
 
+def test_an_oversized_sse_line_is_an_error_not_a_lost_request(server: Server) -> None:
+    load = Load(rate=10, arrivals="constant", requests=2)
+    tally, info = probe(_target(server, query="gap_ms=2&mode=huge"), load)
+    s = summarize(tally.results, info, load, streaming=True)
+    assert s.completed == 2 and s.errors == {"malformed stream": 2}, s.error_examples
+    assert "LineTooLong" in s.error_examples["malformed stream"]
+
+
 def test_a_404_stream_is_an_http_error(server: Server) -> None:
     bodies = BodyMaker("completions")
     target = Target(f"{server.url}/status/404", "POST", {}, None, "completions", bodies)

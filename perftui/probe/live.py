@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from perftui.core.redact import redact_text
 from perftui.core.types import SourceStatus
@@ -65,20 +66,37 @@ def tick_values(
     return out
 
 
-def running_table(results: Sequence[RequestResult], streaming: bool) -> dict[str, dict[str, float]]:
-    """Percentiles (no intervals: cheap) of every measured request so far, per metric."""
-    measured = [r for r in results if not r.warmup]
-    table: dict[str, dict[str, float]] = {}
-    for name, values in _series(measured, streaming).items():
-        if values:
-            v = np.asarray(values)
+class RunningTable:
+    """Percentiles (no intervals: cheap) of every measured request so far, per metric. Values are
+    kept as numpy chunks as they arrive, so a refresh costs one concatenate and one partition, not
+    a pass over every request object (which would stall the probe's loop in a long run)."""
+
+    def __init__(self, streaming: bool) -> None:
+        self.streaming = streaming
+        self._chunks: dict[str, list[npt.NDArray[np.float64]]] = {}
+
+    def add(self, results: Sequence[RequestResult]) -> None:
+        measured = [r for r in results if not r.warmup]
+        for name, values in _series(measured, self.streaming).items():
+            if values:
+                self._chunks.setdefault(name, []).append(np.asarray(values, dtype=np.float64))
+
+    def table(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for name, chunks in self._chunks.items():
+            v = np.concatenate(chunks)
+            self._chunks[name] = [v]
             qs = np.percentile(v, [q for _, q in PCTS])
-            table[name] = {
-                "count": float(v.size),
-                **{p: float(x) for (p, _), x in zip(PCTS, qs, strict=False)},
-            }
-            table[name]["max"] = float(v.max())
-    return table
+            out[name] = {"count": float(v.size), **{p: float(x) for (p, _), x in zip(PCTS, qs, strict=True)}}
+            out[name]["max"] = float(v.max())
+        return out
+
+
+def running_table(results: Sequence[RequestResult], streaming: bool) -> dict[str, dict[str, float]]:
+    """The running table of `results` at once (the progress line's last requests)."""
+    t = RunningTable(streaming)
+    t.add(results)
+    return t.table()
 
 
 class ProbeSource:
@@ -109,6 +127,7 @@ class ProbeSource:
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()
         self._published = 0
+        self._table = RunningTable(self.streaming)
         self._stop_requested = False
         self._last_tick = time.perf_counter()
 
@@ -188,8 +207,9 @@ class ProbeSource:
             self.store.append(
                 self._clock(), tick_values(new, seconds, self.streaming, self.tally.in_flight), source=SOURCE
             )
+        self._table.add(new)
         if table or final:
-            self.store.set_detail("probe.table", running_table(results[:n], self.streaming))
+            self.store.set_detail("probe.table", self._table.table())
 
     def set_summary(self, summary: Mapping[str, Any]) -> None:
         if self.store is not None:

@@ -105,3 +105,19 @@ def test_probe_keys_have_specs() -> None:
     for key in ("probe.latency.p999_s", "probe.itl.p50_s", "probe.e2e.p95_s", "probe.tokens_per_s"):
         spec = REGISTRY.get(key)
         assert spec is not None and spec.source == "probe"
+
+
+def test_running_table_in_batches_equals_all_at_once() -> None:
+    from perftui.probe.live import RunningTable
+
+    lat = np.random.default_rng(5).exponential(0.02, 3000)
+    results = [RequestResult(0.0, 0.0, float(x)) for x in lat]
+    results[0].warmup = True  # left out
+    t = RunningTable(streaming=False)
+    for i in range(0, 3000, 700):
+        t.add(results[i : i + 700])
+        t.table()
+    table = t.table()["latency"]
+    assert table["count"] == 2999
+    assert table["p99"] == pytest.approx(float(np.percentile(lat[1:], 99)))
+    assert table["max"] == pytest.approx(float(lat[1:].max()))

@@ -53,18 +53,23 @@ def test_stream_timing_usage_and_server_counters_agree(llama: str, api: Api) -> 
     tally, info = probe(Target(llama + path, "POST", {}, None, api, bodies), load)
     s = summarize(tally.results, info, load, streaming=True)
     assert s.succeeded == REQUESTS, (s.errors, s.error_examples)
-    # usage is what the server says; the content chunks counted agree with it (one token a chunk)
-    assert s.tokens_source == "usage" and s.tokens == REQUESTS * OUT_TOKENS
-    for r in tally.results:
-        assert r.tokens_from_usage and len(r.gaps) + 1 == OUT_TOKENS
-        assert r.ttft is not None and 0 < r.ttft < r.latency
+    # usage is what the server says (a chat reply may end before max_tokens at a stop string). The
+    # content chunks counted match it one token a chunk, except that a stream may hold a token back
+    # while it could still start a stop string and send it with the next: fewer chunks, never more
+    # (which is why the probe prefers usage).
+    assert s.tokens_source == "usage"
+    chunks = [len(r.gaps) + 1 for r in tally.results]
+    for r, n in zip(tally.results, chunks, strict=True):
+        assert r.tokens_from_usage and r.ttft is not None and 0 < r.ttft < r.latency
+        assert 1 <= r.tokens <= OUT_TOKENS and r.tokens - 3 <= n <= r.tokens
+    assert s.tokens >= REQUESTS * OUT_TOKENS // 2
     ttft, itl, e2e = s.metrics["ttft"], s.metrics["itl"], s.metrics["e2e"]
-    assert itl.count == REQUESTS * (OUT_TOKENS - 1)
+    assert itl.count == sum(chunks) - REQUESTS
     assert 0 < ttft.pct("p50").value < e2e.pct("p50").value < 10
     assert 0 < itl.pct("p50").value < e2e.pct("p50").value
     after = _metrics(llama)
     predicted = after["llamacpp:tokens_predicted_total"] - before.get("llamacpp:tokens_predicted_total", 0)
-    assert predicted == s.tokens  # the server generated exactly what the probe counted
+    assert predicted == s.tokens  # the server generated exactly what the probe's usage says
     prompt = after["llamacpp:prompt_tokens_total"] - before.get("llamacpp:prompt_tokens_total", 0)
     assert prompt >= REQUESTS * 24  # every prompt was evaluated: cache_prompt false, prompts differ
     assert after["llamacpp:requests_processing"] == 0 and after["llamacpp:requests_deferred"] == 0

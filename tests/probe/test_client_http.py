@@ -26,11 +26,12 @@ def test_percentiles_match_the_injected_latencies(server: Server) -> None:
     s = summarize(tally.results, info, load, streaming=False)
     d = s.metrics["latency"]
     assert s.succeeded == 100 and not s.errors
-    # 90 % take 10 ms, 10 % take 50 ms: P50 ≈ 10 ms, P95 and P99 ≈ 50 ms (plus the loopback's cost)
-    assert 0.010 <= d.pct("p50").value < 0.025
-    assert 0.050 <= d.pct("p95").value < 0.070
-    assert 0.050 <= d.pct("p99").value < 0.075
-    assert 0.010 <= d.mean < 0.030
+    # 90 % take 10 ms, 10 % take 50 ms: P50 ≈ 10 ms, P95 and P99 ≈ 50 ms, plus the loopback's cost
+    # and the server thread's share of this process (a loaded CI box adds a few ms)
+    assert 0.010 <= d.pct("p50").value < 0.030
+    assert 0.050 <= d.pct("p95").value < 0.090
+    assert 0.050 <= d.pct("p99").value < 0.100
+    assert 0.014 <= d.mean < 0.040  # the truth: 0.9 × 10 + 0.1 × 50 = 14 ms
     p50 = d.pct("p50")
     assert p50.lo <= p50.value <= p50.hi
     assert not d.pct("p999").enough and any("P99.9" in w for w in s.warnings)

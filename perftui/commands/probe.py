@@ -229,4 +229,9 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"perftui: probe failed: {failure}", file=sys.stderr)
         return 1
-    return 130 if signals else 0
+    if signals:
+        return 130
+    if any(st.completed and not st.succeeded for st in steps):
+        print("perftui: probe: no request succeeded in at least one step (see errors)", file=sys.stderr)
+        return 1
+    return 0

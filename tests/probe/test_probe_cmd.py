@@ -69,6 +69,12 @@ def test_json_output_and_goodput(server: Server) -> None:
     assert step["metrics"]["latency"]["p99"]["ci_low"] <= step["metrics"]["latency"]["p99"]["value"]
 
 
+def test_every_request_failing_exits_1(server: Server) -> None:
+    r = perftui("probe", f"{server.url}/status/503", "--requests", "3", "--rate", "20")
+    assert r.returncode == 1
+    assert "errors: http 503 ×3" in r.stdout and "no request succeeded" in r.stderr
+
+
 def test_sweep_prints_the_knee(server: Server) -> None:
     r = perftui(
         "probe", f"{server.url}/delay/2", "--rate", "10,20", "--requests", "10", "--slo-e2e-p99", "1s",

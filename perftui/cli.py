@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scaling": ("perftui.commands.scaling", "scaling across runs: throughput per GPU, efficiency, overhead"),
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
+    "probe": ("perftui.commands.probe", "load a server; its latency percentiles as users feel them"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

@@ -71,7 +71,7 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-class _Tracker:
+class RecordingDiagnosis:
     """The diagnosis tracker, fed from the live store; perftui.diagnosis.timeline_log writes it."""
 
     def __init__(self, recorder: Recorder) -> None:
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, _on_signal)
     tty = sys.stderr.isatty()
-    tracker = _Tracker(recorder)
+    tracker = RecordingDiagnosis(recorder)
     started = time.monotonic()
     try:
         runner.start()

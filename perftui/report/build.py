@@ -26,6 +26,7 @@ from perftui.report.model import (
     Table,
     TimelineRow,
 )
+from perftui.report.probe_section import probe_tables
 from perftui.report.rediagnose import recompute, verdict_shares
 from perftui.report.serving import serving_tables
 from perftui.store.metric_store import compute_stats
@@ -35,6 +36,8 @@ from perftui.store.schema import VerdictLike
 
 SOURCE_ORDER = ("gpu", "cpu", "memory", "membw", "psi", "disk", "net", "process", "stacks")
 CHART_KEYS = (
+    "probe.latency.p99_s",
+    "probe.ttft.p99_s",
     "gpu.*.util",
     "gpu.*.sm_active",
     "gpu.*.dram_bw_util",
@@ -329,6 +332,7 @@ def build_report(
         source_file=str(rec.path.name),
         efficiency=_efficiency(part, float(end) - float(start), efficiency),
         serving=serving_tables(part.series, float(end)),
+        probe=probe_tables(rec.meta),
     )
 
 

@@ -49,6 +49,9 @@ DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
     ("net.*.tx_errors_per_s", "lower", "transmit errors"),
     ("net.*.rx_drops_per_s", "lower", "received packets dropped"),
     ("net.*.tx_drops_per_s", "lower", "sent packets dropped"),
+    # Probe (client side): latency percentiles and failed requests are worse when higher.
+    ("probe.*.p*_s", "lower", "latency as the probe's requests felt it"),
+    ("probe.errors_per_s", "lower", "probe requests that failed"),
     # Attached process.
     ("proc.ctx_involuntary_per_s", "lower", "preemptions of the workload"),
     ("proc.runq_wait", "lower", "time the workload waited for a CPU"),

@@ -104,6 +104,7 @@ class Report:
     source_file: str = ""
     efficiency: EfficiencySection | None = None  # TFLOP/s, MFU, energy, cost (None: no GPU, no tokens)
     serving: tuple[Table, ...] = ()  # per inference server: latency vs budget, cost/efficiency
+    probe: tuple[Table, ...] = ()  # `perftui probe --record`: final percentiles per step
 
     @property
     def duration(self) -> float:
@@ -116,4 +117,6 @@ class Report:
         d["category_shares"] = dict(self.category_shares)
         if not self.serving:  # recordings without an inference server keep their JSON as it was
             del d["serving"]
+        if not self.probe:
+            del d["probe"]  # only a probe's recording has the section
         return d

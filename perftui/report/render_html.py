@@ -148,6 +148,9 @@ def render_html(report: Report) -> str:
     if report.serving:
         out.append("<h2>Serving</h2>")
         out.extend(_detail(t) for t in report.serving)
+    if report.probe:
+        out.append("<h2>Probe (client-side latency, from each request's scheduled send)</h2>")
+        out.extend(_detail(t) for t in report.probe)
     if report.processes:
         out.append("<h2>Top processes</h2>")
         out.extend(_detail(t) for t in report.processes)

@@ -113,6 +113,10 @@ def render_markdown(report: Report, charts: bool = True) -> str:
         lines += ["## Serving", ""]
         for t in report.serving:
             lines += _detail_table(t)
+    if report.probe:
+        lines += ["## Probe (client-side latency, from each request's scheduled send)", ""]
+        for t in report.probe:
+            lines += _detail_table(t)
     if report.processes:
         lines += ["## Top processes", ""]
         for t in report.processes:

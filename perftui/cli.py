@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scaling": ("perftui.commands.scaling", "scaling across runs: throughput per GPU, efficiency, overhead"),
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
+    "exporter": ("perftui.commands.exporter", "serve metrics, diagnosis and source status to Prometheus"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

@@ -1,0 +1,205 @@
+"""A real Prometheus (Debian's package) scrapes two perftui exporters (one `--compat dcgm` over the
+fake NVML's 8-GPU scenario, one host-only subprocess), a real node_exporter and a dcgm-exporter body
+(fixture), all on 127.0.0.1; the series are read back through Prometheus's HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perftui.commands.exporter import serve
+from tests.fakes.fake_nvml import make_fake_nvml
+from tests.polling import wait_for
+
+PROMETHEUS = shutil.which("prometheus")
+NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "dcgm" / "dcgm-exporter-4.2.3-4.1.3-h100x2.txt"
+
+pytestmark = pytest.mark.skipif(
+    PROMETHEUS is None or NODE_EXPORTER is None,
+    reason="needs Debian's prometheus and prometheus-node-exporter (.ci/run installs them)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Fixture(http.server.BaseHTTPRequestHandler):
+    body = FIXTURE.read_bytes()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@dataclass
+class Stack:
+    prom_url: str = ""
+    targets: dict[str, str] = field(default_factory=dict)  # job -> host:port
+    procs: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        url = f"{self.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+        with urllib.request.urlopen(url, timeout=5) as r:
+            doc = json.load(r)
+        assert doc["status"] == "success", doc
+        return list(doc["data"]["result"])
+
+
+def _start_host_exporter(stack: Stack) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "perftui",
+            "exporter",
+            "--no-gpu",
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "0.5",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    stack.procs.append(proc)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()  # "perftui: serving http://127.0.0.1:PORT/metrics ..."
+    m = re.search(r"http://(127\.0\.0\.1:\d+)/metrics", line)
+    assert m, line
+    stack.targets["perftui_host"] = m.group(1)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    st = Stack()
+    stop = threading.Event()
+    ready: list[str] = []
+    args = argparse.Namespace(
+        listen="127.0.0.1:0", interval=0.5, compat="dcgm", web_config=None, no_gpu=False
+    )
+    gpu_thread = threading.Thread(
+        target=serve,
+        args=(args,),
+        kwargs={"nvml": make_fake_nvml("8gpu", realtime=True), "stop": stop, "on_ready": ready.append},
+        daemon=True,
+    )
+    fixture = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fixture)
+    threading.Thread(target=fixture.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    try:
+        gpu_thread.start()
+        _start_host_exporter(st)
+        assert wait_for(lambda: bool(ready), timeout=15)
+        st.targets["perftui_dcgm"] = ready[0].split("//", 1)[1].split("/", 1)[0]
+        st.targets["dcgm_fixture"] = f"127.0.0.1:{fixture.server_address[1]}"
+        node = f"127.0.0.1:{_free_port()}"
+        st.targets["node"] = node
+        assert NODE_EXPORTER is not None and PROMETHEUS is not None
+        st.procs.append(
+            subprocess.Popen(
+                [
+                    *(NODE_EXPORTER, f"--web.listen-address={node}", "--collector.disable-defaults"),
+                    *("--collector.cpu", "--collector.meminfo", "--collector.loadavg"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        jobs = "".join(
+            f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n"
+            for job, target in st.targets.items()
+        )
+        cfg = tmp_path / "prometheus.yml"
+        cfg.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
+        prom = f"127.0.0.1:{_free_port()}"
+        st.prom_url = f"http://{prom}"
+        st.procs.append(
+            subprocess.Popen(
+                [
+                    *(PROMETHEUS, f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'data'}"),
+                    *(f"--web.listen-address={prom}", "--log.level=warn"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=tmp_path,
+            )
+        )
+        yield st
+    finally:
+        stop.set()
+        for p in st.procs:
+            p.terminate()
+        for p in st.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        fixture.shutdown()
+        fixture.server_close()
+        gpu_thread.join(10)
+
+
+def _all_up(st: Stack) -> bool:
+    try:
+        up = st.query("up")
+    except OSError:
+        return False
+    return {r["metric"]["job"] for r in up if r["value"][1] == "1"} == set(st.targets)
+
+
+def test_prometheus_scrapes_perftui_node_exporter_and_dcgm_fixture(stack: Stack) -> None:
+    assert wait_for(lambda: _all_up(stack), timeout=25, step=0.25), (
+        stack.query("up") if stack.prom_url else None
+    )
+    # the dcgm-compatible exporter: 8 GPUs under dcgm-exporter's names and labels
+    assert wait_for(lambda: len(stack.query('DCGM_FI_PROF_SM_ACTIVE{job="perftui_dcgm"}')) == 8, timeout=10)
+    util = stack.query('DCGM_FI_DEV_GPU_UTIL{job="perftui_dcgm"}')
+    assert sorted(int(r["metric"]["gpu"]) for r in util) == list(range(8))
+    ratios = stack.query('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{job="perftui_dcgm"}')
+    assert all(0.0 <= float(r["value"][1]) <= 1.0 for r in ratios)
+    fb = stack.query('DCGM_FI_DEV_FB_USED{job="perftui_dcgm",gpu="7"}')
+    assert len(fb) == 1 and 0 < float(fb[0]["value"][1]) < 81920  # MiB of an 80 GiB card
+    # same label names as the real dcgm-exporter's body (less its driver-version label)
+    ours = set(util[0]["metric"]) - {"__name__", "job", "instance"}
+    theirs = set(stack.query('DCGM_FI_DEV_GPU_UTIL{job="dcgm_fixture"}')[0]["metric"])
+    assert ours == theirs - {"__name__", "job", "instance", "DCGM_FI_DRIVER_VERSION"}
+    # a dashboard query written for dcgm-exporter spans both
+    by_host = stack.query("count by (Hostname) (DCGM_FI_DEV_GPU_TEMP)")
+    assert sorted(int(r["value"][1]) for r in by_host) == [2, 8]
+    # perftui's own names and the diagnosis, from both perftui exporters
+    for job in ("perftui_dcgm", "perftui_host"):
+        assert wait_for(lambda j=job: stack.query(f'sum(perftui_diagnosis_verdict{{job="{j}"}})'), timeout=10)
+        assert stack.query(f'sum(perftui_diagnosis_verdict{{job="{job}"}})')[0]["value"][1] == "1"
+        assert stack.query(f'perftui_cpu_util_ratio{{job="{job}"}}')
+    assert len(stack.query('perftui_gpu_power_watts{job="perftui_dcgm"}')) == 8
+    assert not stack.query('perftui_gpu_power_watts{job="perftui_host"}')
+    assert stack.query('perftui_source_up{job="perftui_host",source="gpu"}') == []  # --no-gpu: no source
+    # the real node_exporter
+    assert stack.query('node_cpu_seconds_total{job="node",mode="idle"}')
+    assert stack.query('node_memory_MemAvailable_bytes{job="node"}')

@@ -23,7 +23,7 @@ from perftui.store.metric_store import MetricStore
 
 STALE_GRACE_S = 1.0
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
-_GPU_KEY = re.compile(r"^gpu\.(\d+)\.")
+_GPU_INFO = re.compile(r"^gpu\.(\d+)\.info$")
 
 
 def _reason_label(reason: str | None) -> str:
@@ -50,34 +50,48 @@ class StoreCollector(Collector):
         self._clock = clock
 
     # -- perftui's own metrics -------------------------------------------
-    def _gpu_labels(self, index: str) -> tuple[str, str]:
-        info = self.store.detail(f"gpu.{index}.info") or {}
-        return str(info.get("uuid") or ""), str(info.get("name") or "")
+    def _gpu_info(self) -> GaugeMetricFamily:
+        """Static GPU facts once per GPU (join on `gpu`), not on every series: cheaper to scrape."""
+        fam = GaugeMetricFamily(
+            PREFIX + "gpu_info",
+            "1 per GPU; its static facts as labels (join on host and gpu)",
+            labels=["host", "gpu", "uuid", "model", "pci_bus_id"],
+        )
+        for key, info in sorted(self.store.details("gpu.").items()):
+            m = _GPU_INFO.match(key)
+            if m and isinstance(info, dict):
+                fam.add_metric(
+                    [
+                        self.host,
+                        m.group(1),
+                        str(info.get("uuid") or ""),
+                        str(info.get("name") or ""),
+                        str(info.get("pci_bus_id") or ""),
+                    ],
+                    1.0,
+                )
+        return fam
 
     def _metric_families(self) -> Iterator[GaugeMetricFamily]:
         families: dict[str, tuple[GaugeMetricFamily, tuple[str, ...]]] = {}
-        gpu_extra: dict[str, tuple[str, str]] = {}
+        host = self.host
         for key in sorted(self.store.keys()):
             value = self.store.latest(key)
             if value is None or math.isnan(value):
                 continue
             pn: PromName = prom_name(key)
-            names = tuple(n for n, _ in pn.labels)
-            values = tuple(v for _, v in pn.labels)
-            if names[:1] == ("gpu",):
-                extra = gpu_extra.get(values[0])
-                if extra is None:
-                    extra = gpu_extra[values[0]] = self._gpu_labels(values[0])
-                names, values = (*names, "uuid", "model"), values + extra
-            names, values = ("host", *names), (self.host, *values)
             entry = families.get(pn.name)
             if entry is None:
+                names = ("host", *(n for n, _ in pn.labels))
                 entry = families[pn.name] = (GaugeMetricFamily(pn.name, pn.help, labels=names), names)
-            elif entry[1] != names:
+            elif len(entry[1]) != len(pn.labels) + 1 or entry[1][1:] != tuple(n for n, _ in pn.labels):
                 continue  # two keys for one name with different labels: the first one wins
-            entry[0].add_metric(values, value * pn.scale)
+            entry[0].add_metric((host, *(v for _, v in pn.labels)), value * pn.scale)
         for fam, _ in families.values():
             yield fam
+        info = self._gpu_info()
+        if info.samples:
+            yield info
 
     # -- source status ---------------------------------------------------
     def _status_families(self, now: float) -> Iterator[GaugeMetricFamily]:

@@ -29,8 +29,17 @@ def test_gpu_metrics_carry_units_host_and_gpu_labels() -> None:
     assert len(power) == 8
     assert _value(power, gpu="3") == pytest.approx(store.latest("gpu.3.power_w"))
     s = next(s for s in power if s.labels["gpu"] == "5")
+    assert s.labels == {"host": "node7", "gpu": "5"}
     info = store.detail("gpu.5.info")
-    assert s.labels == {"host": "node7", "gpu": "5", "uuid": info["uuid"], "model": info["name"]}
+    facts = next(s for s in got["perftui_gpu_info"] if s.labels["gpu"] == "5")
+    assert facts.value == 1.0 and len(got["perftui_gpu_info"]) == 8
+    assert facts.labels == {
+        "host": "node7",
+        "gpu": "5",
+        "uuid": info["uuid"],
+        "model": info["name"],
+        "pci_bus_id": info["pci_bus_id"],
+    }
     # percentages become ratios, MHz become hertz
     util = _value(got["perftui_gpu_util_ratio"], gpu="0")
     assert util == pytest.approx(store.latest("gpu.0.util") / 100) and 0 <= util <= 1

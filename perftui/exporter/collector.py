@@ -55,7 +55,7 @@ class StoreCollector(Collector):
         fam = GaugeMetricFamily(
             PREFIX + "gpu_info",
             "1 per GPU; its static facts as labels (join on host and gpu)",
-            labels=["host", "gpu", "uuid", "model", "pci_bus_id"],
+            labels=["host", "gpu", "uuid", "model", "pci_bus_id", "tier"],
         )
         for key, info in sorted(self.store.details("gpu.").items()):
             m = _GPU_INFO.match(key)
@@ -67,6 +67,7 @@ class StoreCollector(Collector):
                         str(info.get("uuid") or ""),
                         str(info.get("name") or ""),
                         str(info.get("pci_bus_id") or ""),
+                        str(self.store.detail(f"gpu.{m.group(1)}.tier") or ""),
                     ],
                     1.0,
                 )

@@ -39,6 +39,7 @@ def test_gpu_metrics_carry_units_host_and_gpu_labels() -> None:
         "uuid": info["uuid"],
         "model": info["name"],
         "pci_bus_id": info["pci_bus_id"],
+        "tier": "gpm",  # the signal tier the diagnosis's confidence rests on
     }
     # percentages become ratios, MHz become hertz
     util = _value(got["perftui_gpu_util_ratio"], gpu="0")

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +24,10 @@ from typing import Any
 import pytest
 
 from perftui.commands.exporter import serve
+from perftui.diagnosis.model import VERDICT_CLASSES
+from perftui.exporter.dcgm import MIB
+from perftui.fleet.prometheus_api import PrometheusApi, PrometheusError
+from perftui.fleet.prometheus_source import discover_nodes, fetch_node, node_diagnosis
 from tests.fakes.fake_nvml import make_fake_nvml
 from tests.polling import wait_for
 
@@ -95,8 +100,9 @@ def _start_host_exporter(stack: Stack) -> None:
     stack.targets["perftui_host"] = m.group(1)
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp_path = tmp_path_factory.mktemp("prometheus")
     st = Stack()
     stop = threading.Event()
     ready: list[str] = []
@@ -124,7 +130,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             subprocess.Popen(
                 [
                     *(NODE_EXPORTER, f"--web.listen-address={node}", "--collector.disable-defaults"),
-                    *("--collector.cpu", "--collector.meminfo", "--collector.loadavg"),
+                    *("--collector.cpu", "--collector.meminfo", "--collector.loadavg", "--collector.uname"),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -203,3 +209,45 @@ def test_prometheus_scrapes_perftui_node_exporter_and_dcgm_fixture(stack: Stack)
     # the real node_exporter
     assert stack.query('node_cpu_seconds_total{job="node",mode="idle"}')
     assert stack.query('node_memory_MemAvailable_bytes{job="node"}')
+
+
+def test_fleet_source_reads_nodes_and_windows_back_for_a_verdict_per_node(stack: Stack) -> None:
+    assert wait_for(lambda: _all_up(stack), timeout=25, step=0.25)
+    api = PrometheusApi(stack.prom_url)
+    assert wait_for(lambda: len(discover_nodes(api)) == 2, timeout=10)
+    nodes = {n.name: n for n in discover_nodes(api)}
+    here = socket.gethostname()
+    # the two perftui exporters and node_exporter run here: one node; the fixture is another
+    assert set(nodes) == {here, "gpu-node-01"}
+    assert nodes[here].kinds == {"perftui", "dcgm", "node"} and len(nodes[here].instances) == 3
+    assert nodes["gpu-node-01"].kinds == {"dcgm"} and nodes["gpu-node-01"].up
+    assert discover_nodes(api, '{job="dcgm_fixture"}')[0].name == "gpu-node-01"
+    assert wait_for(lambda: len(stack.query("perftui_gpu_power_watts")) == 8, timeout=10)
+    end = time.time()
+    local = fetch_node(api, nodes[here], end - 10, end, 1.0)
+    assert sorted(local.store.keys("gpu.") and {k.split(".")[1] for k in local.store.keys("gpu.")}) == [
+        str(i) for i in range(8)
+    ]
+    assert local.store.detail("gpu.3.tier") == "gpm"
+    assert local.store.detail("gpu.3.info")["name"] == "NVIDIA H100 80GB HBM3"
+    power = local.store.latest("gpu.3.power_w")
+    assert power is not None and power > 0
+    util = local.store.latest("gpu.0.util")  # back in perftui's unit (%), not the exported ratio
+    assert util is not None and util > 1.0
+    assert local.store.latest("cpu.util") is not None
+    diag = node_diagnosis(local.store, 10.0)
+    assert diag.verdict in VERDICT_CLASSES and diag.confidence in ("high", "medium", "low")
+    remote = fetch_node(api, nodes["gpu-node-01"], end - 10, end, 1.0)
+    assert remote.store.latest("gpu.0.util") == 98.0
+    assert remote.store.latest("gpu.0.sm_active") == pytest.approx(91.2345)
+    assert remote.store.latest("gpu.0.mem_used_bytes") == 77412 * MIB
+    assert remote.store.latest("gpu.0.mem_total_bytes") == (77412 + 3145) * MIB
+    assert remote.store.detail("gpu.1.tier") == "gpm"
+    assert any("no node_exporter" in n for n in remote.notes)
+    verdict = node_diagnosis(remote.store, 10.0)
+    assert verdict.verdict in VERDICT_CLASSES and verdict.verdict != "none", verdict
+    # the failures a user meets, each one line
+    with pytest.raises(PrometheusError, match="does not look like a Prometheus"):
+        PrometheusApi(f"http://{stack.targets['node']}").query("up")
+    with pytest.raises(PrometheusError, match="bad_data"):
+        api.query("up{")

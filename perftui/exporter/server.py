@@ -125,9 +125,9 @@ class ExporterServer:
         ssl_context: ssl.SSLContext | None = None,
         auth: Callable[[str | None], bool] | None = None,
     ) -> None:
-        app: WsgiApp = make_wsgi_app(registry)
+        app: WsgiApp = routed(make_wsgi_app(registry))
         if auth is not None:
-            app = with_auth(app, auth)
+            app = with_auth(app, auth)  # every path, as exporter-toolkit does
         self.tls = ssl_context is not None
         try:
             family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -140,7 +140,7 @@ class ExporterServer:
             raise _bind_error(host, port, exc) from exc
         if ssl_context is not None:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
-        self.httpd.set_app(routed(app))
+        self.httpd.set_app(app)
         self._thread: threading.Thread | None = None
 
     @property

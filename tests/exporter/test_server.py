@@ -198,6 +198,7 @@ def test_tls_and_basic_auth_from_a_web_config_file(tmp_path: Path) -> None:
         assert url.startswith("https://127.0.0.1:")
         ctx = ssl.create_default_context(cafile=str(crt))
         assert _get(url, context=ctx)[0] == 401
+        assert _get(url.replace("/metrics", "/"), context=ctx)[0] == 401  # every path is guarded
         for user, pw, want in (("alice", "wrong", 401), ("bob", "s3cret", 401), ("alice", "s3cret", 200)):
             req = urllib.request.Request(url)
             req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode())

@@ -84,33 +84,31 @@ def serve(
             return _error(str(exc))
     window = diagnosis_window_s(args.interval)
     store = MetricStore(capacity=capacity_for(2 * window, args.interval))
-    samplers = build_samplers(
-        SamplerOptions(
-            interval=args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), nvml=nvml
-        )
-    )
     diagnosis = LiveDiagnosis(store, window, period=max(1.0, args.interval))
     collector = StoreCollector(
         store,
         host=socket.gethostname(),
         compat_dcgm=args.compat == "dcgm",
         diagnosis=lambda: diagnosis.current,
-        intervals={s.name: s.interval for s in samplers},
     )
     try:
         server = ExporterServer(
             host, port, LiveExporter.registry_for(collector), ssl_context=ssl_context, auth=auth
         )
     except ListenError as exc:
-        for sampler in samplers:
-            sampler.close()
-        return _error(str(exc))
+        return _error(str(exc))  # before any sampler (NVML) has started
     if not is_loopback(host):
         print(
             f"perftui: warning: serving on {host}, reachable from other machines"
             + ("" if auth else " without authentication (see --web-config)"),
             file=sys.stderr,
         )
+    samplers = build_samplers(
+        SamplerOptions(
+            interval=args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), nvml=nvml
+        )
+    )
+    collector.intervals = {s.name: s.interval for s in samplers}
     exporter = LiveExporter(store, SamplerRunner(store, samplers), server, collector, diagnosis)
     stop = stop or threading.Event()
     previous: dict[signal.Signals, Any] = {}

@@ -46,7 +46,7 @@ class StoreCollector(Collector):
         self.host = host
         self.compat_dcgm = compat_dcgm
         self._diagnosis = diagnosis
-        self._intervals = dict(intervals or {})
+        self.intervals = dict(intervals or {})  # source -> sampling interval (stale after it + grace)
         self._clock = clock
 
     # -- perftui's own metrics -------------------------------------------
@@ -119,7 +119,7 @@ class StoreCollector(Collector):
                 continue
             ago = max(0.0, now - last)
             age.add_metric([self.host, source], ago)
-            interval = self._intervals.get(source)
+            interval = self.intervals.get(source)
             overdue = interval is not None and ago > interval + STALE_GRACE_S
             late = (status.reason or "").startswith("stale:")
             stale.add_metric([self.host, source], 1.0 if (overdue or late) else 0.0)

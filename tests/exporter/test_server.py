@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -210,3 +211,43 @@ def test_tls_and_basic_auth_from_a_web_config_file(tmp_path: Path) -> None:
         assert _get(url, context=ctx)[0] == 401  # and it still serves afterwards
     finally:
         server.stop()
+
+
+def test_the_command_serves_promtool_clean_metrics_and_stops_cleanly_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "perftui",
+            "exporter",
+            "--no-gpu",
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "0.2",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("perftui: serving http://127.0.0.1:"), line
+        url = line.split()[2]
+        assert wait_for(lambda: "perftui_cpu_util_ratio" in _get(url)[1], timeout=10)
+        body = _get(url)[1]
+        got = samples(body)
+        assert {s.labels["source"] for s in got["perftui_source_up"]} >= {"cpu", "memory"}
+        if shutil.which("promtool"):
+            from tests.exporter.helpers import promtool_problems
+
+            rc, out = promtool_problems(body)
+            assert rc == 0, out
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

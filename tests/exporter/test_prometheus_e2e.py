@@ -195,6 +195,20 @@ def test_prometheus_scrapes_perftui_node_exporter_and_dcgm_fixture(stack: Stack)
     ours = set(util[0]["metric"]) - {"__name__", "job", "instance"}
     theirs = set(stack.query('DCGM_FI_DEV_GPU_UTIL{job="dcgm_fixture"}')[0]["metric"])
     assert ours == theirs - {"__name__", "job", "instance", "DCGM_FI_DRIVER_VERSION"}
+    # the panels of NVIDIA's dcgm-exporter Grafana dashboard (grafana.com 12239), with its
+    # `instance` and `gpu` template variables
+    inst = stack.targets["perftui_dcgm"]
+    for metric in (
+        "DCGM_FI_DEV_GPU_TEMP",
+        "DCGM_FI_DEV_POWER_USAGE",
+        "DCGM_FI_DEV_SM_CLOCK * 1000000",
+        "DCGM_FI_DEV_GPU_UTIL",
+        "DCGM_FI_DEV_FB_USED",
+        "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+    ):
+        name, _, rest = metric.partition(" ")
+        assert len(stack.query(f'{name}{{instance=~"{inst}", gpu=~".*"}} {rest}')) == 8, metric
+    assert len(stack.query("group by (instance) (DCGM_FI_DEV_GPU_TEMP)")) == 2  # its instance variable
     # a dashboard query written for dcgm-exporter spans both
     by_host = stack.query("count by (Hostname) (DCGM_FI_DEV_GPU_TEMP)")
     assert sorted(int(r["value"][1]) for r in by_host) == [2, 8]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
+import os
 import re
 import shutil
 import socket
@@ -27,7 +28,7 @@ from perftui.commands.exporter import serve
 from perftui.diagnosis.model import VERDICT_CLASSES
 from perftui.exporter.dcgm import MIB
 from perftui.fleet.prometheus_api import PrometheusApi, PrometheusError
-from perftui.fleet.prometheus_source import discover_nodes, fetch_node, node_diagnosis
+from perftui.fleet.prometheus_source import Node, Target, discover_nodes, fetch_node, node_diagnosis
 from tests.fakes.fake_nvml import make_fake_nvml
 from tests.polling import wait_for
 
@@ -58,6 +59,12 @@ class _Fixture(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
+
+
+class _FixtureNewLabel(_Fixture):
+    """The same body as dcgm-exporter writes it after 4.5.3-4.8.2: the host label is `hostname`."""
+
+    body = FIXTURE.read_bytes().replace(b'Hostname="gpu-node-01"', b'hostname="gpu-node-02"')
 
 
 @dataclass
@@ -117,12 +124,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     fixture = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fixture)
     threading.Thread(target=fixture.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    fixture_new = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FixtureNewLabel)
+    threading.Thread(target=fixture_new.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     try:
         gpu_thread.start()
         _start_host_exporter(st)
         assert wait_for(lambda: bool(ready), timeout=15)
         st.targets["perftui_dcgm"] = ready[0].split("//", 1)[1].split("/", 1)[0]
         st.targets["dcgm_fixture"] = f"127.0.0.1:{fixture.server_address[1]}"
+        st.targets["dcgm_fixture_new"] = f"127.0.0.1:{fixture_new.server_address[1]}"
         node = f"127.0.0.1:{_free_port()}"
         st.targets["node"] = node
         assert NODE_EXPORTER is not None and PROMETHEUS is not None
@@ -168,6 +178,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 p.wait(5)
         fixture.shutdown()
         fixture.server_close()
+        fixture_new.shutdown()
+        fixture_new.server_close()
         gpu_thread.join(10)
 
 
@@ -208,10 +220,10 @@ def test_prometheus_scrapes_perftui_node_exporter_and_dcgm_fixture(stack: Stack)
     ):
         name, _, rest = metric.partition(" ")
         assert len(stack.query(f'{name}{{instance=~"{inst}", gpu=~".*"}} {rest}')) == 8, metric
-    assert len(stack.query("group by (instance) (DCGM_FI_DEV_GPU_TEMP)")) == 2  # its instance variable
+    assert len(stack.query("group by (instance) (DCGM_FI_DEV_GPU_TEMP)")) == 3  # its instance variable
     # a dashboard query written for dcgm-exporter spans both
     by_host = stack.query("count by (Hostname) (DCGM_FI_DEV_GPU_TEMP)")
-    assert sorted(int(r["value"][1]) for r in by_host) == [2, 8]
+    assert sorted(int(r["value"][1]) for r in by_host) == [2, 2, 8]  # the `hostname` one: no Hostname
     # perftui's own names and the diagnosis, from both perftui exporters
     for job in ("perftui_dcgm", "perftui_host"):
         assert wait_for(lambda j=job: stack.query(f'sum(perftui_diagnosis_verdict{{job="{j}"}})'), timeout=10)
@@ -228,11 +240,11 @@ def test_prometheus_scrapes_perftui_node_exporter_and_dcgm_fixture(stack: Stack)
 def test_fleet_source_reads_nodes_and_windows_back_for_a_verdict_per_node(stack: Stack) -> None:
     assert wait_for(lambda: _all_up(stack), timeout=25, step=0.25)
     api = PrometheusApi(stack.prom_url)
-    assert wait_for(lambda: len(discover_nodes(api)) == 2, timeout=10)
+    assert wait_for(lambda: len(discover_nodes(api)) == 3, timeout=10)
     nodes = {n.name: n for n in discover_nodes(api)}
     here = socket.gethostname()
     # the two perftui exporters and node_exporter run here: one node; the fixture is another
-    assert set(nodes) == {here, "gpu-node-01"}
+    assert set(nodes) == {here, "gpu-node-01", "gpu-node-02"}  # `Hostname` and `hostname` both read
     assert nodes[here].kinds == {"perftui", "dcgm", "node"} and len(nodes[here].instances) == 3
     assert nodes["gpu-node-01"].kinds == {"dcgm"} and nodes["gpu-node-01"].up
     assert discover_nodes(api, '{job="dcgm_fixture"}')[0].name == "gpu-node-01"
@@ -260,6 +272,23 @@ def test_fleet_source_reads_nodes_and_windows_back_for_a_verdict_per_node(stack:
     assert any("no node_exporter" in n for n in remote.notes)
     verdict = node_diagnosis(remote.store, 10.0)
     assert verdict.verdict in VERDICT_CLASSES and verdict.verdict != "none", verdict
+    # a node with node_exporter alone: host signals from PromQL rates
+    bare = Node("bare", [Target("node", stack.targets["node"], True)], {"node"})
+
+    def scraped_thrice() -> bool:  # a rate needs two samples in its range
+        got = stack.query('count_over_time(node_load1{job="node"}[30s])')
+        return bool(got) and float(got[0]["value"][1]) >= 3
+
+    assert wait_for(scraped_thrice, timeout=15, step=0.25)
+    end = time.time()
+    host_only = fetch_node(api, bare, end - 10, end, 1.0)
+    cpu = host_only.store.latest("cpu.util")
+    assert cpu is not None and 0.0 <= cpu <= 100.0
+    used = host_only.store.latest("mem.used_pct")
+    assert used is not None and 0.0 < used < 100.0
+    assert host_only.store.latest("cpu.cores") == float(os.cpu_count() or 0)
+    assert not host_only.store.keys("gpu.")
+    assert node_diagnosis(host_only.store, 10.0).verdict in VERDICT_CLASSES
     # the failures a user meets, each one line
     with pytest.raises(PrometheusError, match="does not look like a Prometheus"):
         PrometheusApi(f"http://{stack.targets['node']}").query("up")

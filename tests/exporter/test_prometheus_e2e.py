@@ -28,6 +28,7 @@ from perftui.commands.exporter import serve
 from perftui.diagnosis.model import VERDICT_CLASSES
 from perftui.exporter.dcgm import MIB
 from perftui.fleet.prometheus_api import PrometheusApi, PrometheusError
+from perftui.fleet.prometheus_rows import fetch_rows
 from perftui.fleet.prometheus_source import Node, Target, discover_nodes, fetch_node, node_diagnosis
 from tests.fakes.fake_nvml import make_fake_nvml
 from tests.polling import wait_for
@@ -289,6 +290,21 @@ def test_fleet_source_reads_nodes_and_windows_back_for_a_verdict_per_node(stack:
     assert host_only.store.latest("cpu.cores") == float(os.cpu_count() or 0)
     assert not host_only.store.keys("gpu.")
     assert node_diagnosis(host_only.store, 10.0).verdict in VERDICT_CLASSES
+    # the fleet's rows: a few instant queries over every node at once
+    rows = fetch_rows(api, list(nodes.values()))
+    gpu_util = sorted(k for k in rows[here].values if k.startswith("gpu.") and k.endswith(".util"))
+    assert gpu_util == [f"gpu.{i}.util" for i in range(8)]
+    assert 1.0 < rows[here].values["gpu.0.util"] <= 100.0  # perftui's unit again (%)
+    assert rows[here].verdict in VERDICT_CLASSES and rows[here].confidence in ("high", "medium", "low")
+    assert 0.0 <= rows[here].values["cpu.util"] <= 100.0
+    for name in ("gpu-node-01", "gpu-node-02"):
+        row = rows[name]
+        assert row.values["gpu.0.util"] == 98.0 and row.values["gpu.1.power_w"] == 148.102
+        assert row.values["gpu.0.mem_total_bytes"] == (77412 + 3145) * MIB
+        assert row.values["gpu.0.sm_active"] == pytest.approx(91.2345)
+        assert row.verdict is None  # dcgm-exporter publishes none: the window's engine gives it
+    assert fetch_rows(api, list(nodes.values()), '{job="dcgm_fixture"}')["gpu-node-01"].values
+    assert not fetch_rows(api, list(nodes.values()), '{job="dcgm_fixture"}')["gpu-node-02"].values
     # the failures a user meets, each one line
     with pytest.raises(PrometheusError, match="does not look like a Prometheus"):
         PrometheusApi(f"http://{stack.targets['node']}").query("up")

@@ -8,7 +8,11 @@
    --runs. The subprocess samples the host only (`--no-gpu`: no driver on a CI VM); the GPU tick's
    own cost is benchmarks/gpu_tick.py's.
 
-    .venv/bin/python benchmarks/bench_exporter.py [--scrapes 300] [--duration 60] [--runs 3]
+3. Fleet rows (`--fleet N`): a real Prometheus (Debian's package) scrapes N dcgm-exporter bodies
+   (the fixture, one Hostname each) every 5 s; the data side of the Prometheus-fed fleet view
+   (`discover_nodes` + `fetch_rows` every 5 s) is timed with the calling thread's CPU clock.
+
+    .venv/bin/python benchmarks/bench_exporter.py [--scrapes 300] [--duration 60] [--runs 3] [--fleet 100]
 """
 
 from __future__ import annotations
@@ -122,8 +126,13 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=5.0, help="sampling interval")
     ap.add_argument("--scrape-interval", type=float, default=15.0)
     ap.add_argument("--skip-cpu", action="store_true")
+    ap.add_argument("--fleet", type=int, default=0, metavar="N", help="also time the fleet rows for N nodes")
     a = ap.parse_args()
     bench_scrape(a.scrapes)
+    if a.fleet:
+        from bench_fleet_rows import bench_fleet_rows  # beside this file
+
+        bench_fleet_rows(a.fleet, refreshes=6, every=5.0)
     if not a.skip_cpu:
         runs = [one_cpu_run(a.duration, a.warmup, a.interval, a.scrape_interval) for _ in range(a.runs)]
         shown = ", ".join(f"{r:.3f}" for r in runs)

@@ -17,13 +17,12 @@ from prometheus_client.registry import Collector
 
 from perftui import __version__
 from perftui.diagnosis.model import VERDICT_CLASSES, Diagnosis
-from perftui.exporter.dcgm import dcgm_families
+from perftui.exporter.dcgm import dcgm_families, gpu_indices
 from perftui.exporter.names import PREFIX, PromName, prom_name
 from perftui.store.metric_store import MetricStore
 
 STALE_GRACE_S = 1.0
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
-_GPU_INFO = re.compile(r"^gpu\.(\d+)\.info$")
 
 
 def _reason_label(reason: str | None) -> str:
@@ -57,17 +56,18 @@ class StoreCollector(Collector):
             "1 per GPU; its static facts as labels (join on host and gpu)",
             labels=["host", "gpu", "uuid", "model", "pci_bus_id", "tier"],
         )
-        for key, info in sorted(self.store.details("gpu.").items()):
-            m = _GPU_INFO.match(key)
-            if m and isinstance(info, dict):
+        # by index from the keys: iterating the details dict would race a sampler adding one
+        for index in gpu_indices(self.store):
+            info = self.store.detail(f"gpu.{index}.info")
+            if isinstance(info, dict):
                 fam.add_metric(
                     [
                         self.host,
-                        m.group(1),
+                        str(index),
                         str(info.get("uuid") or ""),
                         str(info.get("name") or ""),
                         str(info.get("pci_bus_id") or ""),
-                        str(self.store.detail(f"gpu.{m.group(1)}.tier") or ""),
+                        str(self.store.detail(f"gpu.{index}.tier") or ""),
                     ],
                     1.0,
                 )
@@ -76,7 +76,7 @@ class StoreCollector(Collector):
     def _metric_families(self) -> Iterator[GaugeMetricFamily]:
         families: dict[str, tuple[GaugeMetricFamily, tuple[str, ...]]] = {}
         host = self.host
-        for key in sorted(self.store.keys()):
+        for key in self.store.keys(""):  # sorted, copied under the store's key lock
             value = self.store.latest(key)
             if value is None or math.isnan(value):
                 continue

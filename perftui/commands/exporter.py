@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import socket
 import sys
@@ -44,6 +45,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    serving = _serving_args()
+    if serving is not None:
+        serving.add_serving_arguments(p)  # --serve URL: the serving source's `serve.*` keys
+
+
+def _serving_args() -> Any:
+    """The serving source's shared flags (`--serve`, `--slo`, …) where this build has them."""
+    try:
+        return importlib.import_module("perftui.commands.serving_args")
+    except ModuleNotFoundError:
+        return None
 
 
 def _error(message: str) -> int:
@@ -82,6 +94,14 @@ def serve(
             ssl_context, auth = config.ssl_context(), config.authenticator()
         except WebConfigError as exc:
             return _error(str(exc))
+    extra: dict[str, Any] = {}
+    serving_args = _serving_args()
+    if serving_args is not None:
+        ok, serving = serving_args.serving_checked(args)
+        if not ok:
+            return 2
+        if serving is not None:
+            extra["serving"] = serving
     window = diagnosis_window_s(args.interval)
     store = MetricStore(capacity=capacity_for(2 * window, args.interval))
     diagnosis = LiveDiagnosis(store, window, period=max(1.0, args.interval))
@@ -105,7 +125,11 @@ def serve(
         )
     samplers = build_samplers(
         SamplerOptions(
-            interval=args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), nvml=nvml
+            interval=args.interval,
+            gpu=not no_gpu(args),
+            pid=getattr(args, "pid", None),
+            nvml=nvml,
+            **extra,
         )
     )
     collector.intervals = {s.name: s.interval for s in samplers}

@@ -57,6 +57,12 @@ def test_malformed_listen_is_one_line_exit_2() -> None:
     _one_line_exit_2(perftui("exporter", "--no-gpu", "--listen", "nonsense", timeout=30), "--listen")
 
 
+def test_bad_interval_and_compat_are_exit_2() -> None:
+    _one_line_exit_2(perftui("exporter", "--no-gpu", "--interval", "0", timeout=30), "--interval")
+    done = perftui("exporter", "--compat", "nvidia-smi", timeout=30)
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
 def test_address_in_use_is_one_line_exit_2() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

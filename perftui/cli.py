@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
     "probe": ("perftui.commands.probe", "load a server; its latency percentiles as users feel them"),
+    "exporter": ("perftui.commands.exporter", "serve metrics, diagnosis and source status to Prometheus"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

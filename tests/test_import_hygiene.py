@@ -53,6 +53,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "psutil",
         "pynvml",
     ),
+    # a face: reads the store and the diagnosis, never a sampler (a scrape must not block on NVML)
+    "exporter": ("perftui.samplers", "perftui.report", "perftui.ui", "perftui.commands", "textual", "pynvml"),
 }
 
 

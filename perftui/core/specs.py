@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from perftui.core import specs_gpu, specs_host, specs_proc
+from perftui.core import specs_cgroup, specs_gpu, specs_host, specs_proc
 from perftui.core.spec import MetricSpec
 from perftui.core.units import Unit, format_value
 
@@ -65,7 +65,7 @@ class SpecRegistry:
 
 def _build() -> SpecRegistry:
 
-    return SpecRegistry([*specs_host.SPECS, *specs_gpu.SPECS, *specs_proc.SPECS])
+    return SpecRegistry([*specs_host.SPECS, *specs_gpu.SPECS, *specs_proc.SPECS, *specs_cgroup.SPECS])
 
 
 REGISTRY = _build()

@@ -103,9 +103,10 @@ def identify(path: str) -> CgroupIdentity:
     container = ""
     runtime = ""
     unit = ""
+    if parts[-1].startswith("libpod-conmon-"):  # podman's monitor process, not the container
+        cid = parts[-1][len("libpod-conmon-") :].removesuffix(".scope")
+        return CgroupIdentity("podman-conmon", f"podman conmon {cid[:12]}", unit=parts[-1])
     for comp in parts:
-        if comp.startswith("libpod-conmon-"):
-            continue  # podman's monitor process, not the container
         pm = _POD.match(comp)
         if pm and ("kubepods" in path):
             pod_uid = pm.group(1).replace("_", "-").lower()

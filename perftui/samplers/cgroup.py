@@ -142,9 +142,12 @@ class CgroupSampler(BaseSampler):
             self._note = f"cgroup of process {self.pid} disappeared"
             self._attached = None
             return {}
-        self._note = ""
         self._published = dict(self._groups)
-        return self._values(slug, raw, now)
+        out = self._values(slug, raw, now)
+        d = dirs.cpu_dir or dirs.memory_dir
+        denied = d is not None and not any(v is not None for v in out.values()) and _denied(d)
+        self._note = f"no permission to read {d}: run perftui as a user who may" if denied else ""
+        return out
 
     def _sample_box(self, now: float) -> Values:
         # it shares the host thread's tick: the box-wide pass skips ticks to run at most every 2 s
@@ -170,12 +173,12 @@ class CgroupSampler(BaseSampler):
         scored.sort(key=lambda t: -t[0])
         out: Values = {}
         pub: dict[str, dict[str, Any]] = {}
-        for score, slug, raw in scored[: self._top]:
-            if score <= 0 and pub:
-                break
+        for rank, (_score, slug, raw) in enumerate(scored):
+            # every candidate's counters advance its rates (a cgroup entering the top K has them)
             vals = self._values(slug, raw, now)
-            out.update(vals)
-            pub[slug] = self._groups[slug]
+            if rank < self._top:
+                out.update(vals)
+                pub[slug] = self._groups[slug]
         self._published = pub
         self._note = "" if self._cands else "no container, pod or limited cgroup found"
         return out
@@ -349,6 +352,19 @@ class Deltas:
         if prev is None or value < prev:
             return None
         return value - prev
+
+
+def _denied(d: str) -> bool:
+    """Whether the cgroup's files are refused to this user (tried, as os.access checks the real uid)."""
+    for name in ("cpu.stat", "memory.current", "memory.usage_in_bytes"):
+        try:
+            with open(os.path.join(d, name), "rb"):
+                return False
+        except PermissionError:
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def _walk(top: str) -> list[str]:

@@ -75,7 +75,7 @@ SHARE = STALL  # [TB] stack-sample share >= 20 %
 SHARE_MOD = STALL_MOD  # [TB] 5-20 %
 SHARE_MAJOR = Th(50.0, 5.0)  # [PT] most samples: "the process spends its time here"
 IDLE_SHARE = Th(80.0, 5.0)  # [PT] the attached process sleeps/waits in >= 80 % of samples
-CG_THROTTLED = Th(25.0, 5.0)  # [KMIX] a cgroup throttled in > 25 % of its CPU quota periods (median)
+CG_THROTTLED = Th(25.0, 5.0)  # [PT]+[KMIX] its alert line (> 25 % of CFS periods throttled), on the median
 CG_AT_LIMIT = Th(90.0, 3.0)  # [PT] within 10 % of its limit; counts only with limit hits or stalls (page
 #                              cache fills any cgroup to its limit harmlessly)
 CG_OOM = Th(1.0)  # [PT] one OOM kill in the window is evidence enough

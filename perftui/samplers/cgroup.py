@@ -157,24 +157,26 @@ class CgroupSampler(BaseSampler):
         if self._walked_at is None or now - self._walked_at >= REDISCOVER_S:
             self._discover()
             self._walked_at = now
-        scored: list[tuple[float, str, Raw]] = []
+        scored: list[tuple[float, str, Raw, CgroupDirs]] = []
         gone: list[str] = []
         for slug, _ident, dirs, _path in self._cands:
-            raw = dirs.read(limits=False, psi=False)
+            raw = dirs.read(limits=False, events=False)
             if raw.gone:
                 gone.append(slug)
                 continue
             lim = self._limits.get(slug)
             if lim is not None:
                 raw.quota_cores, raw.mem_limit, raw.mem_high = lim.quota_cores, lim.mem_limit, lim.mem_high
-            scored.append((self._score(slug, raw, now), slug, raw))
+            scored.append((self._score(slug, raw, now), slug, raw, dirs))
         if gone:
             self._cands = [c for c in self._cands if c[0] not in gone]
         scored.sort(key=lambda t: -t[0])
         out: Values = {}
         pub: dict[str, dict[str, Any]] = {}
-        for rank, (_score, slug, raw) in enumerate(scored):
-            # every candidate's counters advance its rates (a cgroup entering the top K has them)
+        for rank, (_score, slug, raw, dirs) in enumerate(scored):
+            if rank < self._top:  # events and PSI only for the published ones
+                dirs.read_events(raw)
+            # every candidate's CPU counters advance its rates (a cgroup entering the top K has them)
             vals = self._values(slug, raw, now)
             if rank < self._top:
                 out.update(vals)
@@ -268,7 +270,7 @@ class CgroupSampler(BaseSampler):
         seen: set[str] = set()
         for rel in rels:
             dirs = self._dirs_for_rel(rel)
-            raw = dirs.read(limits=True, psi=False)
+            raw = dirs.read(limits=True, events=False)
             ident = identify(rel)
             limited = raw.quota_cores is not None or raw.mem_limit is not None or raw.mem_high is not None
             if ident.kind == "cgroup" and not limited:

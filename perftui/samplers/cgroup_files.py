@@ -176,11 +176,32 @@ class CgroupDirs:
     def memory_dir(self) -> str | None:
         return self.v2 or self.memory
 
-    def read(self, *, limits: bool = True, psi: bool = True) -> Raw:
-        return read_v2(self.v2, limits, psi) if self.v2 else read_v1(self, limits)
+    def read(self, *, limits: bool = True, psi: bool = True, events: bool = True) -> Raw:
+        raw = read_v2(self.v2, limits) if self.v2 else read_v1(self, limits)
+        if events and not raw.gone:
+            self.read_events(raw, psi)
+        return raw
+
+    def read_events(self, r: Raw, psi: bool = True) -> None:
+        """Memory events (limit hits, OOM kills) and PSI: the box-wide pass reads them only for
+        the cgroups it publishes."""
+        if self.v2:
+            ev = parse_kv(read_small(self.v2 + "/memory.events"))
+            r.mem_limit_events, r.mem_high_events, r.oom_kills = (
+                ev.get("max"),
+                ev.get("high"),
+                ev.get("oom_kill"),
+            )
+            if psi:
+                for res in ("cpu", "memory", "io"):
+                    for kind, total in parse_psi_totals(read_small(f"{self.v2}/{res}.pressure")).items():
+                        r.psi_us[f"{res}.{kind}"] = total
+        elif self.memory:
+            r.mem_limit_events = parse_limit(read_small(self.memory + "/memory.failcnt"))
+            r.oom_kills = parse_kv(read_small(self.memory + "/memory.oom_control")).get("oom_kill")
 
 
-def read_v2(d: str, limits: bool = True, psi: bool = True) -> Raw:
+def read_v2(d: str, limits: bool = True) -> Raw:
     r = Raw()
     stat = read_small(d + "/cpu.stat")
     if stat is None and not os.path.isdir(d):
@@ -199,12 +220,6 @@ def read_v2(d: str, limits: bool = True, psi: bool = True) -> Raw:
         r.mem_limit = parse_limit(read_small(d + "/memory.max"))
         r.mem_high = parse_limit(read_small(d + "/memory.high"))
     r.mem_used = parse_limit(read_small(d + "/memory.current"))
-    ev = parse_kv(read_small(d + "/memory.events"))
-    r.mem_limit_events, r.mem_high_events, r.oom_kills = ev.get("max"), ev.get("high"), ev.get("oom_kill")
-    if psi:
-        for res in ("cpu", "memory", "io"):
-            for kind, total in parse_psi_totals(read_small(f"{d}/{res}.pressure")).items():
-                r.psi_us[f"{res}.{kind}"] = total
     return r
 
 
@@ -232,8 +247,5 @@ def read_v1(dirs: CgroupDirs, limits: bool = True) -> Raw:
         r.mem_used = parse_limit(used)
         if limits:
             r.mem_limit = parse_limit(read_small(dirs.memory + "/memory.limit_in_bytes"))
-        fail = parse_limit(read_small(dirs.memory + "/memory.failcnt"))
-        r.mem_limit_events = fail
-        r.oom_kills = parse_kv(read_small(dirs.memory + "/memory.oom_control")).get("oom_kill")
     r.gone = not found
     return r

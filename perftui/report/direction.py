@@ -49,6 +49,12 @@ DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
     ("net.*.tx_errors_per_s", "lower", "transmit errors"),
     ("net.*.rx_drops_per_s", "lower", "received packets dropped"),
     ("net.*.tx_drops_per_s", "lower", "sent packets dropped"),
+    # Container limits (cgroups): throttling, limit hits and OOM kills are worse.
+    ("cgroup.*.throttled_pct", "lower", "share of CPU quota periods throttled"),
+    ("cgroup.*.throttled_s_per_s", "lower", "time the container's tasks waited for their quota"),
+    ("cgroup.*.oom_kills", "lower", "processes killed at the memory limit"),
+    ("cgroup.*.mem_limit_events", "lower", "reclaim forced by the memory limit"),
+    ("cgroup.*.psi_*", "lower", "the container's tasks stalled on CPU, I/O or memory"),
     # Attached process.
     ("proc.ctx_involuntary_per_s", "lower", "preemptions of the workload"),
     ("proc.runq_wait", "lower", "time the workload waited for a CPU"),

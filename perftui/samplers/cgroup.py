@@ -335,6 +335,11 @@ class CgroupSampler(BaseSampler):
         return {
             "cgroup.mode": self._mounts.mode,
             "cgroup.groups": self._published,
+            # the same as rows (report tables take lists of rows)
+            "cgroup.limits": [
+                {"name": name, "label": g["label"], "kind": g["kind"], "dir": g["cpu_dir"] or g["memory_dir"]}
+                for name, g in self._published.items()
+            ],
             "cgroup.attached": self._attached,
             "cgroup.note": self._note,
             "cgroup.self": self.self_facts(),

@@ -165,3 +165,23 @@ def test_memory_limit_verdict(memory_rereader: int, attach: bool) -> None:
     )
     assert any("forced reclaim" in e for e in f["evidence"])
     assert result["findings"][0]["rule"] == "cgroup.memory_limit"
+
+
+def test_recording_report_and_compare_carry_the_limits(quota_spinner: int, tmp_path: Path) -> None:
+    """Metrics flow through the store into the recording; the report has the cgroup rows, the limits
+    table and the verdict; compare judges throttling as a key metric (lower is better)."""
+    rec = tmp_path / "rec.sqlite"
+    out = perftui(
+        "record", "--duration", "5", "--no-gpu", "--pid", str(quota_spinner), "-o", str(rec), timeout=90
+    )
+    assert out.returncode == 0, out.stderr
+    rep = perftui("report", str(rec), "--format", "json", timeout=90)
+    assert rep.returncode == 0, rep.stderr
+    text = rep.stdout
+    assert ".throttled_pct" in text and "cgroup.limits" in text
+    assert "cpu-bound by its CPU quota" in text
+    cmp = perftui("compare", str(rec), str(rec), "--format", "json", timeout=90)
+    assert cmp.returncode == 0, cmp.stderr
+    deltas = json.loads(cmp.stdout)
+    flat = json.dumps(deltas)
+    assert re.search(r'"cgroup\.perftui-test-[0-9a-f]+\.throttled_pct"', flat)

@@ -185,3 +185,14 @@ def test_recording_report_and_compare_carry_the_limits(quota_spinner: int, tmp_p
     deltas = json.loads(cmp.stdout)
     flat = json.dumps(deltas)
     assert re.search(r'"cgroup\.perftui-test-[0-9a-f]+\.throttled_pct"', flat)
+
+
+def test_snapshot_json_keys(quota_spinner: int) -> None:
+    out = perftui("snapshot", "--json", "--no-gpu", "--pid", str(quota_spinner), timeout=60)
+    assert out.returncode == 0, out.stderr
+    snap = json.loads(out.stdout)
+    name = snap["details"]["cgroup.attached"]
+    assert name.startswith("perftui-test-")
+    assert snap["details"]["cgroup.mode"] in ("v1", "v2", "hybrid")
+    assert "in_container" in snap["details"]["cgroup.self"]
+    assert snap["metrics"][f"cgroup.{name}.cpu_quota_cores"]["value"] == pytest.approx(0.2)

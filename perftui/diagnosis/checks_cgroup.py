@@ -62,6 +62,11 @@ def _subject(w: DiagnosisWindow, name: str) -> str:
     return "proc" if w.detail("cgroup.attached") == name else f"cgroup.{name}"
 
 
+def _share_nonzero(w: DiagnosisWindow, key: str) -> float:
+    v = w.values(key)
+    return float((v > 0).mean()) if v.size else 0.0
+
+
 def _window_sum(w: DiagnosisWindow, key: str) -> float:
     v = w.values(key)
     return float(v.sum()) if v.size else 0.0
@@ -128,7 +133,10 @@ def memory_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         if kills:
             ev.append(f"{kills:.0f} OOM kills in the window")
         conf = "high" if kills or r.th["stall"].ge(stall) else "medium"
-        score = strength(used_pct or 0.0, r.th["at_limit"].value, 100) + (1.0 if kills else 0.0)
+        # reclaim at the limit in most ticks is the strongest sign: the limit, not the reads it
+        # causes (refaults from disk, a process seen in file reads), is the cause
+        steady = _share_nonzero(w, p + "mem_limit_events") >= 0.5
+        score = 1.0 if steady or kills else strength(used_pct or 0.0, r.th["at_limit"].value, 100)
         if best is None or score > best[0]:
             best = (score, name, ev, conf)
     if best is None:
@@ -136,7 +144,7 @@ def memory_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     score, name, ev, conf = best
     title = ev[0].replace(": at ", " memory-bound at ", 1)
     subject = _subject(w, name)
-    base = r.base + 8 if subject == "proc" else None
+    base = r.base + 12 if subject == "proc" else None  # above the attached process's own I/O stacks
     v2 = w.detail("cgroup.mode") == "v2"
     f = {"path": _dir(w, name, "memory_dir"), "memfile": "memory.events" if v2 else "memory.stat"}
     return [

@@ -103,3 +103,16 @@ def test_oom_kills_in_the_window_are_evidence_alone() -> None:
     )
     assert len(got) == 1 and "2 OOM kills in the window" in got[0].evidence
     assert got[0].confidence == "high" and got[0].fmt["memfile"] == "memory.stat"
+
+
+def test_limit_reclaim_outranks_the_attached_process_file_reads() -> None:
+    """A process re-reading files under a small limit shows as reading files in its stacks: the
+    limit evicting its page cache is the cause, and ranks first."""
+    p = f"cgroup.{DOCKER}."
+    vals = _memory(
+        100.0, **{p + "mem_limit_events": 500.0, "stack.share.disk_read": 95.0, "stack.samples": 100.0}
+    )
+    fs = findings(vals, {**GROUPS, "cgroup.attached": DOCKER})
+    rules = [f.rule for f in fs]
+    assert "stack.disk_read" in rules
+    assert rules[0] == "cgroup.memory_limit" and fs[0].subject == "proc"

@@ -59,6 +59,20 @@ SPECS: list[MetricSpec] = [
         "times usage went over memory.high since the previous sample",
         label="high events",
     ),
+    _m(
+        "io_read_bytes_per_s",
+        Unit.BYTES_PER_S,
+        "bytes the cgroup read from block devices",
+        rate=True,
+        label="io read",
+    ),
+    _m(
+        "io_write_bytes_per_s",
+        Unit.BYTES_PER_S,
+        "bytes the cgroup wrote to block devices",
+        rate=True,
+        label="io write",
+    ),
     *[
         _m(
             f"psi_{res}_{kind}_pct",

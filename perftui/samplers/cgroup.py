@@ -37,7 +37,7 @@ def dirs_for(m: Mounts, proc_cgroup_text: str) -> tuple[CgroupDirs, str]:
     lines = parse_proc_cgroup(proc_cgroup_text)
     if m.v1_controller("cpu") or m.v1_controller("memory"):
         got: dict[str, str | None] = {}
-        for ctrl in ("cpu", "cpuacct", "memory"):
+        for ctrl in ("cpu", "cpuacct", "memory", "blkio"):
             mp = m.v1.get(ctrl)
             p = path_for(lines, ctrl) if mp else None
             # the root cgroup of a controller has no limit and counts the whole box: not read
@@ -47,7 +47,8 @@ def dirs_for(m: Mounts, proc_cgroup_text: str) -> tuple[CgroupDirs, str]:
         paths = [q for q in (path_for(lines, "cpu"), path_for(lines, "memory")) if q and q != "/"]
         named = [q for q in paths if identify(q).is_container]
         path = (named or paths or ["/"])[0]
-        return CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"]), path
+        dirs = CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"])
+        return dirs, path
     if m.v2:
         p = path_for(lines, "") or "/"
         if p == "/" or p == m.v2_root:
@@ -243,6 +244,10 @@ class CgroupSampler(BaseSampler):
         ):
             if v is not None:
                 out[p + key] = self._deltas.delta(p + key, v)
+        if raw.io_read is not None:
+            out[p + "io_read_bytes_per_s"] = r.rate(p + "ior", raw.io_read, now)
+        if raw.io_write is not None:
+            out[p + "io_write_bytes_per_s"] = r.rate(p + "iow", raw.io_write, now)
         for res_kind, total in raw.psi_us.items():
             res, kind = res_kind.split(".")
             rate = r.rate(p + "psi" + res_kind, total, now, scale=100.0 / 1e6)
@@ -288,11 +293,13 @@ class CgroupSampler(BaseSampler):
         m = self._mounts
         if m.v1_controller("cpu") or m.v1_controller("memory"):
             got: dict[str, str | None] = {}
-            for ctrl in ("cpu", "cpuacct", "memory"):
+            for ctrl in ("cpu", "cpuacct", "memory", "blkio"):
                 mp = m.v1.get(ctrl)
                 d = os.path.normpath(mp[0] + "/" + rel) if mp else None
                 got[ctrl] = d if d and os.path.isdir(d) else None
-            return CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"])
+            return CgroupDirs(
+                cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"]
+            )
         assert m.v2 is not None
         return CgroupDirs(v2=os.path.normpath(m.v2 + "/" + rel))
 

@@ -140,6 +140,37 @@ def parse_psi_totals(text: str | None) -> dict[str, float]:
     return out
 
 
+def parse_io_stat(text: str | None) -> tuple[float | None, float | None]:
+    """v2 io.stat (`MAJ:MIN rbytes=.. wbytes=.. ...` per device) -> bytes read, written (all devices)."""
+    if text is None:
+        return None, None
+    rd = wr = 0.0
+    for line in text.splitlines():
+        for item in line.split()[1:]:
+            k, _, v = item.partition("=")
+            if k in ("rbytes", "wbytes") and v.isdigit():
+                if k == "rbytes":
+                    rd += float(v)
+                else:
+                    wr += float(v)
+    return rd, wr
+
+
+def parse_blkio(text: str | None) -> tuple[float | None, float | None]:
+    """v1 blkio.throttle.io_service_bytes (`MAJ:MIN Read N` ...) -> bytes read, written."""
+    if text is None:
+        return None, None
+    rd = wr = 0.0
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            if parts[1] == "Read":
+                rd += float(parts[2])
+            elif parts[1] == "Write":
+                wr += float(parts[2])
+    return rd, wr
+
+
 @dataclass
 class Raw:
     """One read of one cgroup: counters (cumulative) and levels, in SI units (s, bytes)."""
@@ -155,6 +186,8 @@ class Raw:
     mem_limit_events: float | None = None  # v2 memory.events max; v1 memory.failcnt
     mem_high_events: float | None = None
     oom_kills: float | None = None
+    io_read: float | None = None  # bytes, cumulative (v2 io.stat; v1 blkio io_service_bytes)
+    io_write: float | None = None
     psi_us: dict[str, float] = field(default_factory=dict)  # "cpu.some" -> total µs
     gone: bool = False  # every file missing: the cgroup was removed
 
@@ -167,6 +200,7 @@ class CgroupDirs:
     cpu: str | None = None  # v1
     cpuacct: str | None = None  # v1
     memory: str | None = None  # v1
+    blkio: str | None = None  # v1
 
     @property
     def cpu_dir(self) -> str | None:
@@ -196,9 +230,13 @@ class CgroupDirs:
                 for res in ("cpu", "memory", "io"):
                     for kind, total in parse_psi_totals(read_small(f"{self.v2}/{res}.pressure")).items():
                         r.psi_us[f"{res}.{kind}"] = total
-        elif self.memory:
+            r.io_read, r.io_write = parse_io_stat(read_small(self.v2 + "/io.stat"))
+            return
+        if self.memory:
             r.mem_limit_events = parse_limit(read_small(self.memory + "/memory.failcnt"))
             r.oom_kills = parse_kv(read_small(self.memory + "/memory.oom_control")).get("oom_kill")
+        if self.blkio:
+            r.io_read, r.io_write = parse_blkio(read_small(self.blkio + "/blkio.throttle.io_service_bytes"))
 
 
 def read_v2(d: str, limits: bool = True) -> Raw:

@@ -31,12 +31,12 @@ def test_kubernetes_ids_in_full() -> None:
 def test_v1_lines_and_controller_paths() -> None:
     text = (FIXTURES / "v1" / "proc" / "4242" / "cgroup").read_text()
     lines = parse_proc_cgroup(text + "garbage\n12:x:no-slash\n")
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert path_for(
         lines,
         "cpu",
     ) and path_for(lines, "cpu") == path_for(lines, "memory")
-    assert path_for(lines, "blkio") is None  # no such v1 line and no v2 line
+    assert path_for(lines, "cpuset") is None  # no such v1 line and no v2 line
     ident = container_of(text)
     assert ident is not None and ident.label == "docker 3f2a9c1b2d4e"
 

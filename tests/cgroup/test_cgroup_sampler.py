@@ -61,6 +61,8 @@ def test_v2_docker_attached(tmp_path: Path) -> None:
     bump(d / "cpu.stat", "throttled_usec", 700_000)
     bump(d / "memory.events", "max", 4)
     bump(d / "memory.events", "oom_kill", 1)
+    io = (d / "io.stat").read_text().replace("rbytes=1048576", "rbytes=2097152")
+    (d / "io.stat").write_text(io)
     clock.t += 1.0
     v = s.sample()
     assert v[p + "throttled_pct"] == pytest.approx(90.0)
@@ -68,6 +70,7 @@ def test_v2_docker_attached(tmp_path: Path) -> None:
     assert v[p + "throttled_s_per_s"] == pytest.approx(0.7)
     assert (v[p + "mem_limit_events"], v[p + "oom_kills"], v[p + "mem_high_events"]) == (4, 1, 0)
     assert v[p + "psi_memory_some_pct"] == 0.0
+    assert (v[p + "io_read_bytes_per_s"], v[p + "io_write_bytes_per_s"]) == (1048576, 0)
     det = s.details()
     assert det["cgroup.attached"] == DOCKER and det["cgroup.mode"] == "v2"
     info = det["cgroup.groups"][DOCKER]
@@ -127,11 +130,14 @@ def test_v1_and_hybrid(case: str, tmp_path: Path) -> None:
     bump(cg / "cpu/docker" / D64 / "cpu.stat", "throttled_time", 500_000_000)
     bump(cg / "cpuacct/docker" / D64 / "cpuacct.usage", "", 200_000_000)
     bump(cg / "memory/docker" / D64 / "memory.failcnt", "", 3)
+    blk = cg / "blkio/docker" / D64 / "blkio.throttle.io_service_bytes"
+    blk.write_text(blk.read_text().replace("Write 2097152", "Write 3145728"))
     clock.t += 1.0
     v = s.sample()
     assert v[p + "throttled_pct"] == 100.0 and v[p + "throttled_s_per_s"] == pytest.approx(0.5)
     assert v[p + "cpu_used_cores"] == pytest.approx(0.2) and v[p + "mem_limit_events"] == 3
     assert s.details()["cgroup.mode"] == case
+    assert (v[p + "io_read_bytes_per_s"], v[p + "io_write_bytes_per_s"]) == (0, 1048576)
     # the sshd unit has no limit (-1 quota, the v1 "unlimited" value) and is still a candidate by name
     box, _r, c2 = _sampler(case, tmp_path / "box", None)
     box.sample()

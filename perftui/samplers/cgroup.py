@@ -257,29 +257,28 @@ class CgroupSampler(BaseSampler):
     # -- discovery ---------------------------------------------------------------------------------
     def _discover(self) -> None:
         m = self._mounts
-        trees: dict[str, str] = {}
-        if m.v1_controller("cpu") or m.v1_controller("memory"):
-            for ctrl in ("cpu", "memory"):
-                if ctrl in m.v1:
-                    trees[ctrl] = m.v1[ctrl][0]
-        elif m.v2:
-            trees["v2"] = m.v2
+        v1 = m.v1_controller("cpu") or m.v1_controller("memory")
+        trees = {c: m.v1[c][0] for c in ("cpu", "memory") if c in m.v1} if v1 else {"v2": m.v2 or ""}
+        present: dict[str, set[str]] = {}
         rels: dict[str, None] = {}
-        for top in trees.values():
-            for rel in _walk(top):
+        for ctrl, top in trees.items():
+            found = _walk(top)[:MAX_CANDIDATES]
+            present[ctrl] = set(found)
+            for rel in found:
                 rels.setdefault(rel, None)
-                if len(rels) >= MAX_CANDIDATES:
-                    break
         cands: list[tuple[str, CgroupIdentity, CgroupDirs, str]] = []
         limits: dict[str, Raw] = {}
         seen: set[str] = set()
-        for rel in rels:
-            dirs = self._dirs_for_rel(rel)
-            raw = dirs.read(limits=True, events=False)
+        known = {c[3]: c[2] for c in self._cands}
+        for rel in list(rels)[:MAX_CANDIDATES]:
+            dirs = known.get(rel) or self._dirs_for_rel(rel, present, extra=False)
+            raw = dirs.read_limits()
             ident = identify(rel)
             limited = raw.quota_cores is not None or raw.mem_limit is not None or raw.mem_high is not None
             if ident.kind == "cgroup" and not limited:
                 continue
+            if rel not in known and v1:
+                dirs = self._dirs_for_rel(rel, present, extra=True)  # cpuacct, blkio: candidates only
             slug = ident.slug
             if slug in seen:
                 slug = f"{slug}~{len(seen)}"
@@ -289,19 +288,19 @@ class CgroupSampler(BaseSampler):
             self._groups[slug] = self._group_info(ident, dirs, rel)
         self._cands, self._limits = cands, limits
 
-    def _dirs_for_rel(self, rel: str) -> CgroupDirs:
+    def _dirs_for_rel(self, rel: str, present: Mapping[str, set[str]], extra: bool) -> CgroupDirs:
         m = self._mounts
-        if m.v1_controller("cpu") or m.v1_controller("memory"):
-            got: dict[str, str | None] = {}
-            for ctrl in ("cpu", "cpuacct", "memory", "blkio"):
-                mp = m.v1.get(ctrl)
-                d = os.path.normpath(mp[0] + "/" + rel) if mp else None
-                got[ctrl] = d if d and os.path.isdir(d) else None
-            return CgroupDirs(
-                cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"]
-            )
-        assert m.v2 is not None
-        return CgroupDirs(v2=os.path.normpath(m.v2 + "/" + rel))
+        if "v2" in present:
+            return CgroupDirs(v2=os.path.normpath((m.v2 or "") + "/" + rel))
+        got: dict[str, str | None] = {}
+        for ctrl in ("cpu", "memory", "cpuacct", "blkio"):
+            mp = m.v1.get(ctrl)
+            d = os.path.normpath(mp[0] + "/" + rel) if mp else None
+            if ctrl in present:
+                got[ctrl] = d if rel in present[ctrl] else None
+            else:
+                got[ctrl] = d if extra and d and os.path.isdir(d) else None
+        return CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"])
 
     @staticmethod
     def _group_info(ident: CgroupIdentity, dirs: CgroupDirs, path: str) -> dict[str, Any]:

@@ -216,6 +216,25 @@ class CgroupDirs:
             self.read_events(raw, psi)
         return raw
 
+    def read_limits(self) -> Raw:
+        """Only the limits (the tree walk's filter): CPU quota, memory.max / memory.high."""
+        r = Raw()
+        if self.v2:
+            quota, period = parse_cpu_max(read_small(self.v2 + "/cpu.max"))
+            if quota is not None and period:
+                r.quota_cores = quota / period
+            r.mem_limit = parse_limit(read_small(self.v2 + "/memory.max"))
+            r.mem_high = parse_limit(read_small(self.v2 + "/memory.high"))
+            return r
+        if self.cpu:
+            q = parse_limit(read_small(self.cpu + "/cpu.cfs_quota_us"))
+            if q is not None and q > 0:
+                p = parse_limit(read_small(self.cpu + "/cpu.cfs_period_us"))
+                r.quota_cores = q / p if p else None
+        if self.memory:
+            r.mem_limit = parse_limit(read_small(self.memory + "/memory.limit_in_bytes"))
+        return r
+
     def read_events(self, r: Raw, psi: bool = True) -> None:
         """Memory events (limit hits, OOM kills) and PSI: the box-wide pass reads them only for
         the cgroups it publishes."""

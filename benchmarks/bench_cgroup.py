@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perftui.samplers.cgroup import CgroupSampler, load_mounts
+from perftui.samplers.cgroup import CgroupSampler
 from perftui.samplers.cgroup_files import Mounts
+from perftui.samplers.cgroup_tree import load_mounts
 
 
 class Clock:

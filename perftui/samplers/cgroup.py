@@ -16,62 +16,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from perftui.core.cgroup_names import CgroupIdentity, identify, parse_proc_cgroup, path_for
+from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
-from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, parse_mountinfo, read_small, resolve
+from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
+from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
 REDISCOVER_S = 10.0  # the cgroup tree is walked again this often (new containers)
 TOP = 6  # cgroups published per box-wide pass
-MAX_DEPTH = 7
 MAX_CANDIDATES = 2000
-
-
-def load_mounts(proc_root: str = "/proc") -> Mounts:
-    return parse_mountinfo(read_small(f"{proc_root}/self/mountinfo") or "")
-
-
-def dirs_for(m: Mounts, proc_cgroup_text: str) -> tuple[CgroupDirs, str]:
-    """A process's cgroup directories and its path (the memory one where they differ)."""
-    lines = parse_proc_cgroup(proc_cgroup_text)
-    if m.v1_controller("cpu") or m.v1_controller("memory"):
-        got: dict[str, str | None] = {}
-        for ctrl in ("cpu", "cpuacct", "memory", "blkio"):
-            mp = m.v1.get(ctrl)
-            p = path_for(lines, ctrl) if mp else None
-            # the root cgroup of a controller has no limit and counts the whole box: not read
-            at_root = p is None or p == "/" or (mp is not None and p == mp[1])
-            got[ctrl] = resolve(mp[0], mp[1], p) if mp and p is not None and not at_root else None
-        # one name where the controllers' paths differ: a container's, else the CPU one, else memory
-        paths = [q for q in (path_for(lines, "cpu"), path_for(lines, "memory")) if q and q != "/"]
-        named = [q for q in paths if identify(q).is_container]
-        path = (named or paths or ["/"])[0]
-        dirs = CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"])
-        return dirs, path
-    if m.v2:
-        p = path_for(lines, "") or "/"
-        if p == "/" or p == m.v2_root:
-            return CgroupDirs(), p
-        return CgroupDirs(v2=resolve(m.v2, m.v2_root, p)), p
-    return CgroupDirs(), "/"
-
-
-def own_container(proc_root: str = "/proc", fs_root: str = "/") -> tuple[bool, str]:
-    """Whether perftui runs inside a container, and the sign that says so (for the header)."""
-    for marker, what in ((".dockerenv", "Docker"), ("run/.containerenv", "Podman")):
-        if os.path.exists(os.path.join(fs_root, marker)):
-            return True, f"{what} container (/{marker} exists)"
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return True, "Kubernetes pod (KUBERNETES_SERVICE_HOST is set)"
-    for ln in parse_proc_cgroup(read_small(f"{proc_root}/self/cgroup") or ""):
-        ident = identify(ln.path)
-        if ident.is_container:
-            return True, f"{ident.label} (from /proc/self/cgroup)"
-    env = os.environ.get("container")  # noqa: SIM112 - systemd-nspawn/podman set lower-case
-    if env:
-        return True, f"{env} container ($container is set)"
-    return False, "no container signs (/.dockerenv, /run/.containerenv, container cgroup path)"
 
 
 class CgroupSampler(BaseSampler):
@@ -146,8 +100,8 @@ class CgroupSampler(BaseSampler):
         self._published = dict(self._groups)
         out = self._values(slug, raw, now)
         d = dirs.cpu_dir or dirs.memory_dir
-        denied = d is not None and not any(v is not None for v in out.values()) and _denied(d)
-        self._note = f"no permission to read {d}: run perftui as a user who may" if denied else ""
+        refused = d is not None and not any(v is not None for v in out.values()) and denied(d)
+        self._note = f"no permission to read {d}: run perftui as a user who may" if refused else ""
         return out
 
     def _sample_box(self, now: float) -> Values:
@@ -262,7 +216,7 @@ class CgroupSampler(BaseSampler):
         present: dict[str, set[str]] = {}
         rels: dict[str, None] = {}
         for ctrl, top in trees.items():
-            found = _walk(top)[:MAX_CANDIDATES]
+            found = walk(top)[:MAX_CANDIDATES]
             present[ctrl] = set(found)
             for rel in found:
                 rels.setdefault(rel, None)
@@ -365,44 +319,6 @@ class Deltas:
         if prev is None or value < prev:
             return None
         return value - prev
-
-
-def _denied(d: str) -> bool:
-    """Whether the cgroup's files are refused to this user (tried, as os.access checks the real uid)."""
-    for name in ("cpu.stat", "memory.current", "memory.usage_in_bytes"):
-        try:
-            with open(os.path.join(d, name), "rb"):
-                return False
-        except PermissionError:
-            return True
-        except OSError:
-            continue
-    return False
-
-
-def _walk(top: str) -> list[str]:
-    """Relative paths of every cgroup under `top` (depth-limited), without the root."""
-    out: list[str] = []
-    stack: list[tuple[str, str, int]] = [(top, "", 0)]
-    while stack:
-        d, rel, depth = stack.pop()
-        if depth >= MAX_DEPTH:
-            continue
-        try:
-            it = os.scandir(d)
-        except OSError:
-            continue  # no permission, or removed while walking
-        with it:
-            for e in it:
-                try:
-                    if not e.is_dir(follow_symlinks=False):
-                        continue
-                except OSError:
-                    continue
-                r = f"{rel}/{e.name}"
-                out.append(r)
-                stack.append((e.path, r, depth + 1))
-    return out
 
 
 def cgroup_sampler(interval: float, pid: int | None) -> CgroupSampler:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from perftui.samplers.cgroup import load_mounts
+from perftui.samplers.cgroup_tree import load_mounts
 from tests.cli_run import perftui
 from tests.polling import wait_for
 

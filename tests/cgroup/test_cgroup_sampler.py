@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from perftui.samplers.cgroup import CgroupSampler, dirs_for, own_container
+from perftui.samplers.cgroup import CgroupSampler
 from perftui.samplers.cgroup_files import parse_mountinfo
+from perftui.samplers.cgroup_tree import dirs_for, own_container
 from tests.cgroup.fixture_tree import bump, tree
 
 DOCKER = "docker-3f2a9c1b2d4e"

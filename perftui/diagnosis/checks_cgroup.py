@@ -9,6 +9,7 @@ cgroup sampler; the detail `cgroup.groups` gives each name's label and directori
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from perftui.diagnosis.ruledef import Hit, Rule, strength
@@ -30,8 +31,11 @@ MEMORY_LIMIT = (
     "Reduce the resident set: smaller batches, fewer workers, no per-worker dataset copies",
     "Set memory.high a little below memory.max so the kernel reclaims before OOM kills",
 )
+# {path}: the directory from the sampler's detail `cgroup.groups`; a window without it gets a shell
+# expression that finds the directory by the name's distinctive part (still a command that runs)
 CAT_CPU_STAT = "cat {path}/cpu.stat"
 CAT_MEMORY = "cat {path}/{memfile}"
+_HEX12 = re.compile(r"-([0-9a-f]{12})$")
 
 
 def _groups(w: DiagnosisWindow) -> dict[str, Any]:
@@ -51,11 +55,21 @@ def label(w: DiagnosisWindow, name: str) -> str:
     return name
 
 
-def _dir(w: DiagnosisWindow, name: str, which: str) -> str:
+def _dir(w: DiagnosisWindow, name: str, which: str, file: str) -> str:
     info = _groups(w).get(name)
     if isinstance(info, dict) and isinstance(info.get(which), str) and info[which]:
         return str(info[which])
-    return f"/sys/fs/cgroup/<{name}>"
+    base = name.split("~", 1)[0]
+    m = _HEX12.search(base)
+    if "-ctr-" in base:
+        frag = base.split("-ctr-", 1)[1]
+    elif m:
+        frag = m.group(1)
+    elif base.startswith("pod-"):
+        frag = base[4:]
+    else:
+        frag = base.rsplit("_", 1)[-1]
+    return f"$(dirname \"$(find /sys/fs/cgroup -path '*{frag}*' -name {file} | head -1)\")"
 
 
 def _subject(w: DiagnosisWindow, name: str) -> str:
@@ -90,7 +104,8 @@ def cpu_quota(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     idle = c.cores * (1 - c.util / 100) if c.cores and c.util is not None else None
     where = f" while the host has {idle:.1f} idle cores" if idle is not None else ""
     at = f" at {quota:.2g} CPU" if quota is not None else ""
-    ev = [f"{label(w, name)}: throttled in {pct(share)} of its quota periods{at}{where}"]
+    host = f"; host CPU {pct(c.util)} across {c.cores} cores" if c.util is not None and c.cores else ""
+    ev = [f"{label(w, name)}: throttled in {pct(share)} of its quota periods (median){host}"]
     if used is not None and quota:
         ev.append(f"using {used:.2f} of its {quota:.2g} CPU quota ({pct(100 * used / quota)})")
     tps = w.median(p + "throttled_s_per_s")
@@ -103,7 +118,7 @@ def cpu_quota(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     subject = _subject(w, name)
     s = strength(share, r.th["throttled"].value, 100)
     base = r.base + 8 if subject == "proc" else None  # the attached workload's own limit
-    path = _dir(w, name, "cpu_dir")
+    path = _dir(w, name, "cpu_dir", "cpu.stat")
     return [Hit(subject, title, tuple(ev), "high", s, base=base, fmt={"path": path})]
 
 
@@ -146,7 +161,8 @@ def memory_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     subject = _subject(w, name)
     base = r.base + 12 if subject == "proc" else None  # above the attached process's own I/O stacks
     v2 = w.detail("cgroup.mode") == "v2"
-    f = {"path": _dir(w, name, "memory_dir"), "memfile": "memory.events" if v2 else "memory.stat"}
+    memfile = "memory.events" if v2 else "memory.stat"
+    f = {"path": _dir(w, name, "memory_dir", memfile), "memfile": memfile}
     return [
         Hit(
             subject,

@@ -152,6 +152,8 @@ def test_quota_throttling_verdict(quota_spinner: int, attach: bool) -> None:
     assert "cpu-bound by its CPU quota: throttled in" in f["title"] and "at 0.2 CPU" in f["title"]
     assert "idle cores" in f["title"]
     assert f["next_step"].startswith("cat ") and f["next_step"].endswith("/cpu.stat")
+    shown = subprocess.run(["bash", "-c", f["next_step"]], capture_output=True, text=True, timeout=30)
+    assert shown.returncode == 0 and "nr_throttled" in shown.stdout, shown.stderr  # the real file
     assert result["findings"][0]["rule"] == "cgroup.cpu_quota"  # the verdict, not "nothing is saturated"
 
 
@@ -164,6 +166,8 @@ def test_memory_limit_verdict(memory_rereader: int, attach: bool) -> None:
         r"memory-bound at \d+ % of its 32(\.0)? MiB limit; the host has [\d.]+ GiB free", f["title"]
     )
     assert any("forced reclaim" in e for e in f["evidence"])
+    shown = subprocess.run(["bash", "-c", f["next_step"]], capture_output=True, text=True, timeout=30)
+    assert shown.returncode == 0 and re.search(r"^(max|cache) \d+", shown.stdout, re.M), shown.stderr
     assert result["findings"][0]["rule"] == "cgroup.memory_limit"
 
 

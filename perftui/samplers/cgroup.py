@@ -3,10 +3,11 @@
 With `--pid`: the attached process's cgroup, every tick. Without: the busiest cgroups on the box
 (containers, pods, systemd units and slices with a limit), at most every 2 s: one pass reads each
 candidate's counters, and the `TOP` most relevant (throttled, near a memory limit, then busiest) are
-published. Keys: `cgroup.<name>.<metric>`, `<name>` the cgroup in the user's terms
-(`docker-3f2a9c1b2d4e`, `pod-7c1e2a3b-ctr-…`, `nginx.service`); the detail `cgroup.groups` maps each
-name to its label, kind and directories. The detail `cgroup.self` says whether perftui itself runs in
-a container (its /proc view is then the container's) and its own limits.
+published (sticky: one stays while it ranks in the top 2×TOP). Keys: `cgroup.<name>.<metric>`,
+`<name>` the cgroup in the user's terms (`docker-3f2a9c1b2d4e`, `pod-7c1e2a3b-ctr-…`,
+`nginx.service`); the detail `cgroup.groups` maps each name to its label, kind and directories.
+The detail `cgroup.self` says whether perftui itself runs in a container (its /proc view is then
+the container's) and its own limits.
 """
 
 from __future__ import annotations
@@ -128,17 +129,29 @@ class CgroupSampler(BaseSampler):
         scored.sort(key=lambda t: -t[0])
         out: Values = {}
         pub: dict[str, dict[str, Any]] = {}
-        for rank, (_score, slug, raw, dirs) in enumerate(scored):
-            if rank < self._top:  # events and PSI only for the published ones
+        chosen = self._choose([slug for _s, slug, _r, _d in scored])
+        for _score, slug, raw, dirs in scored:
+            if slug in chosen:  # events and PSI only for the published ones
                 dirs.read_events(raw)
             # every candidate's CPU counters advance its rates (a cgroup entering the top K has them)
             vals = self._values(slug, raw, now)
-            if rank < self._top:
+            if slug in chosen:
                 out.update(vals)
                 pub[slug] = self._groups[slug]
         self._published = pub
         self._note = "" if self._cands else "no container, pod or limited cgroup found"
         return out
+
+    def _choose(self, ranked: list[str]) -> set[str]:
+        """The top K, sticky: a published cgroup stays while it ranks in the top 2K, so the set (and
+        the store's keys) does not churn when cgroups of similar load swap places."""
+        keep = [n for n in ranked[: 2 * self._top] if n in self._published][: self._top]
+        chosen = set(keep)
+        for n in ranked:
+            if len(chosen) >= self._top:
+                break
+            chosen.add(n)
+        return chosen
 
     def _score(self, slug: str, raw: Raw, now: float) -> float:
         """Throttled first, then near a memory limit, then CPU use; cumulative counters kept for

@@ -225,3 +225,25 @@ def test_own_container_markers(tmp_path: Path) -> None:
     (tmp_path / "run" / ".containerenv").write_text("")
     inside, why = own_container(str(tmp_path / "proc"), str(tmp_path))
     assert inside and "Podman" in why
+
+
+def test_box_wide_set_is_sticky(tmp_path: Path) -> None:
+    """With room for one, the published cgroup stays while it ranks in the top two."""
+    root, mounts = tree("v2_docker", tmp_path)
+    clock = Clock()
+    s = CgroupSampler(1.0, proc_root=str(root / "proc"), mounts=mounts, clock=clock, top=1)
+    base = root / "sys/fs/cgroup/system.slice"
+    first = [base / f"docker-{D64}.scope", base / "nginx.service", base / "docker.service"]
+    (first[0] / "memory.current").write_text("1000\n")  # not near its limit: ranked by CPU alone
+
+    def tick(busy: dict[Path, int]) -> set[str]:
+        for d, usec in busy.items():
+            bump(d / "cpu.stat", "usage_usec", usec)
+        clock.t += 2
+        s.sample()
+        return set(s.details()["cgroup.groups"])
+
+    s.sample()
+    assert tick({first[1]: 900_000, first[2]: 100_000}) == {"nginx.service"}
+    assert tick({first[1]: 500_000, first[2]: 600_000}) == {"nginx.service"}  # second: stays
+    assert tick({first[2]: 600_000, first[0]: 500_000}) == {"docker.service"}  # out of the top 2

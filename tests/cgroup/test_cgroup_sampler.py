@@ -247,3 +247,18 @@ def test_box_wide_set_is_sticky(tmp_path: Path) -> None:
     assert tick({first[1]: 900_000, first[2]: 100_000}) == {"nginx.service"}
     assert tick({first[1]: 500_000, first[2]: 600_000}) == {"nginx.service"}  # second: stays
     assert tick({first[2]: 600_000, first[0]: 500_000}) == {"docker.service"}  # out of the top 2
+
+
+def test_registered_in_every_command() -> None:
+    from perftui.samplers.factory import SamplerOptions, build_samplers
+
+    for pid in (None, os.getpid()):
+        samplers = build_samplers(SamplerOptions(gpu=False, pid=pid))
+        try:
+            found = [s for s in samplers if s.name == "cgroup"]
+            assert len(found) == 1
+            cg = found[0]
+            assert isinstance(cg, CgroupSampler) and cg.pid == pid and cg.thread_group == "host"
+        finally:
+            for s in samplers:
+                s.close()

@@ -13,8 +13,8 @@ from types import FrameType
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.exporter.server import DEFAULT_LISTEN, ListenError, is_loopback, parse_listen
-from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL
 
 DEFAULT_INTERVAL = 2.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from perftui.core import specs_gpu, specs_host, specs_probe, specs_proc, specs_serving
+from perftui.core import specs_cgroup, specs_gpu, specs_host, specs_probe, specs_proc, specs_serving
 from perftui.core.spec import MetricSpec
 from perftui.core.units import Unit, format_value
 
@@ -66,7 +66,14 @@ class SpecRegistry:
 def _build() -> SpecRegistry:
 
     return SpecRegistry(
-        [*specs_host.SPECS, *specs_gpu.SPECS, *specs_proc.SPECS, *specs_serving.SPECS, *specs_probe.SPECS]
+        [
+            *specs_host.SPECS,
+            *specs_gpu.SPECS,
+            *specs_proc.SPECS,
+            *specs_cgroup.SPECS,
+            *specs_serving.SPECS,
+            *specs_probe.SPECS,
+        ]
     )
 
 

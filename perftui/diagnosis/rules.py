@@ -17,6 +17,7 @@ Sources of the thresholds (../shared/REFERENCE.md):
   [IOSTAT] iostat(1) %util: near 100 % means a device serving requests serially is saturated.
   [MATHIS] Mathis et al. 1997: TCP throughput ~ MSS / (RTT * sqrt(loss)): a few % loss already cuts
            throughput several-fold.
+  [KMIX]   kubernetes-mixin alert CPUThrottlingHigh: throttled in more than 25 % of CFS periods.
   [PT]     perftui's own choice, with the reason next to it.
 
 Scores: a finding's score is the rule's base + 10 * strength (how far past its threshold); the
@@ -33,6 +34,7 @@ not what holds the GPU back then.
 from __future__ import annotations
 
 from perftui.diagnosis import advice as A
+from perftui.diagnosis import checks_cgroup as CG
 from perftui.diagnosis import checks_gpu as G
 from perftui.diagnosis import checks_host as H
 from perftui.diagnosis import checks_serving as V
@@ -74,6 +76,10 @@ SHARE = STALL  # [TB] stack-sample share >= 20 %
 SHARE_MOD = STALL_MOD  # [TB] 5-20 %
 SHARE_MAJOR = Th(50.0, 5.0)  # [PT] most samples: "the process spends its time here"
 IDLE_SHARE = Th(80.0, 5.0)  # [PT] the attached process sleeps/waits in >= 80 % of samples
+CG_THROTTLED = Th(25.0, 5.0)  # [PT]+[KMIX] its alert line (> 25 % of CFS periods throttled), on the median
+CG_AT_LIMIT = Th(90.0, 3.0)  # [PT] within 10 % of its limit; counts only with limit hits or stalls (page
+#                              cache fills any cgroup to its limit harmlessly)
+CG_OOM = Th(1.0)  # [PT] one OOM kill in the window is evidence enough
 
 _GPU = ("gpu.*",)
 _CPU = (
@@ -170,6 +176,13 @@ RULES: tuple[Rule, ...] = (
     Rule("stack.idle", "idle", 14, _STACK,
          {"share": IDLE_SHARE, "cpu_idle": CPU_IDLE},
          S.proc_idle, A.IDLE, A.PYSPY_DUMP),
+    # ---- container limits (cgroups): the limit, not the host, holds the work back --------------------
+    Rule("cgroup.cpu_quota", "cpu-bound", 72, ("cgroup.*", "cpu.util", "cpu.cores"),
+         {"throttled": CG_THROTTLED},
+         CG.cpu_quota, CG.CPU_QUOTA, CG.CAT_CPU_STAT),
+    Rule("cgroup.memory_limit", "memory-bound", 72, ("cgroup.*", "mem.available_bytes"),
+         {"at_limit": CG_AT_LIMIT, "stall": STALL, "stall_mod": STALL_MOD, "oom": CG_OOM},
+         CG.memory_limit, CG.MEMORY_LIMIT, CG.CAT_MEMORY),
     # ---- host alone (also on GPU boxes) ------------------------------------------------------------
     Rule("host.memory_pressure", "memory-bound", 68, ("psi.memory.*", "mem.*"),
          {"stall": STALL, "stall_mod": STALL_MOD, "swap": SWAP},

@@ -195,7 +195,10 @@ def _patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _detail_wanted(key: str) -> bool:
-    # Tiers, clock-event names, GPU info, cpu facts, the attached process, who is on each GPU.
+    # Tiers, clock-event names, GPU info, cpu facts, the attached process, who is on each GPU, and the
+    # cgroups' names and folders (the container-limit findings quote them).
     if key.startswith("gpu.") and key.endswith((".tier", ".tier_reason", ".clock_events", ".info")):
+        return True
+    if key.startswith("cgroup."):
         return True
     return key in ("cpu.cores", "proc.info", "gpu.count", "net.nics", "gpu.processes")

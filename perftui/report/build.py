@@ -53,7 +53,7 @@ CHART_POINTS = 240
 MAX_TABLE_ROWS = 10
 MAX_TABLE_COLUMNS = 8
 FIRST_COLUMNS = ("pid", "name", "command", "function", "file", "line")
-_PROCESS_DETAIL = re.compile(r"^(gpu(\.\d+)?\.processes|proc\..+)$")
+_PROCESS_DETAIL = re.compile(r"^(gpu(\.\d+)?\.processes|proc\..+|cgroup\.limits)$")
 _STACK_DETAIL = re.compile(r"^stack\..+$")
 
 

@@ -52,6 +52,12 @@ DIRECTIONS: tuple[tuple[str, Better, str], ...] = (
     # Probe (client side): latency percentiles and failed requests are worse when higher.
     ("probe.*.p*_s", "lower", "latency as the probe's requests felt it"),
     ("probe.errors_per_s", "lower", "probe requests that failed"),
+    # Container limits (cgroups): throttling, limit hits and OOM kills are worse.
+    ("cgroup.*.throttled_pct", "lower", "share of CPU quota periods throttled"),
+    ("cgroup.*.throttled_s_per_s", "lower", "time the container's tasks waited for their quota"),
+    ("cgroup.*.oom_kills", "lower", "processes killed at the memory limit"),
+    ("cgroup.*.mem_limit_events", "lower", "reclaim forced by the memory limit"),
+    ("cgroup.*.psi_*", "lower", "the container's tasks stalled on CPU, I/O or memory"),
     # Attached process.
     ("proc.ctx_involuntary_per_s", "lower", "preemptions of the workload"),
     ("proc.runq_wait", "lower", "time the workload waited for a CPU"),

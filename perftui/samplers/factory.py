@@ -26,6 +26,9 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
     from perftui.samplers.host import host_samplers
 
     samplers: list[Sampler] = list(host_samplers(options.interval))
+    from perftui.samplers.cgroup import cgroup_sampler
+
+    samplers.append(cgroup_sampler(options.interval, options.pid))
     gpu_list: list[Sampler] = []
     if options.gpu:
         from perftui.samplers.gpu import ENERGY_PERIOD_S, gpu_samplers

@@ -1,0 +1,342 @@
+"""Container limits: CPU quota and throttling, memory limit and usage, OOM kills, per-cgroup PSI.
+
+With `--pid`: the attached process's cgroup, every tick. Without: the busiest cgroups on the box
+(containers, pods, systemd units and slices with a limit), at most every 2 s: one pass reads each
+candidate's counters, and the `TOP` most relevant (throttled, near a memory limit, then busiest) are
+published (sticky: one stays while it ranks in the top 2×TOP). Keys: `cgroup.<name>.<metric>`,
+`<name>` the cgroup in the user's terms (`docker-3f2a9c1b2d4e`, `pod-7c1e2a3b-ctr-…`,
+`nginx.service`); the detail `cgroup.groups` maps each name to its label, kind and directories.
+The detail `cgroup.self` says whether perftui itself runs in a container (its /proc view is then
+the container's) and its own limits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from perftui.core.cgroup_names import CgroupIdentity, identify
+from perftui.core.types import SourceStatus
+from perftui.samplers.base import BaseSampler, RateTracker, Values
+from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
+from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
+
+BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
+REDISCOVER_S = 10.0  # the cgroup tree is walked again this often (new containers)
+TOP = 6  # cgroups published per box-wide pass
+MAX_CANDIDATES = 2000
+
+
+class CgroupSampler(BaseSampler):
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        pid: int | None = None,
+        proc_root: str = "/proc",
+        mounts: Mounts | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        top: int = TOP,
+    ) -> None:
+        self.name = "cgroup"
+        self.pid = pid
+        self.interval = interval
+        self._last_pass: float | None = None
+        self._proc = proc_root
+        self._mounts = mounts if mounts is not None else load_mounts(proc_root)
+        self._clock = clock
+        self._top = top
+        self._rates = RateTracker()
+        self._deltas = Deltas()
+        self._prev: dict[str, dict[str, float]] = {}
+        self._groups: dict[str, dict[str, Any]] = {}
+        self._published: dict[str, dict[str, Any]] = {}
+        self._cands: list[tuple[str, CgroupIdentity, CgroupDirs, str]] = []
+        self._limits: dict[str, Raw] = {}
+        self._walked_at: float | None = None
+        self._note = ""
+        self._attached: str | None = None
+        self._self: dict[str, Any] | None = None
+
+    # -- availability ------------------------------------------------------------------------------
+    def availability(self) -> SourceStatus:
+        if self._mounts.mode == "none":
+            return SourceStatus.unavailable(
+                "no cgroup filesystem mounted (no /proc/self/mountinfo cgroup entry)"
+            )
+        if self.pid is not None and read_small(f"{self._proc}/{self.pid}/cgroup") is None:
+            return SourceStatus.unavailable(f"cannot read {self._proc}/{self.pid}/cgroup")
+        return SourceStatus.ok()
+
+    # -- sampling ----------------------------------------------------------------------------------
+    def sample(self) -> Values:
+        now = self._clock()
+        if self.pid is not None:
+            return self._sample_attached(now)
+        return self._sample_box(now)
+
+    def _sample_attached(self, now: float) -> Values:
+        if self._attached is None or self._attached not in self._groups:
+            text = read_small(f"{self._proc}/{self.pid}/cgroup")
+            if text is None:
+                self._note = f"process {self.pid} is gone or its cgroup is not readable"
+                return {}
+            dirs, path = dirs_for(self._mounts, text)
+            ident = identify(path)
+            if ident.kind == "root":
+                self._note = f"process {self.pid} is in the root cgroup: no container limits apply"
+                return {}
+            slug = ident.slug
+            self._attached = slug
+            self._groups = {slug: self._group_info(ident, dirs, path)}
+            self._cands = [(slug, ident, dirs, path)]
+        slug, _ident, dirs, _path = self._cands[0]
+        raw = dirs.read()
+        if raw.gone:
+            self._note = f"cgroup of process {self.pid} disappeared"
+            self._attached = None
+            return {}
+        self._published = dict(self._groups)
+        out = self._values(slug, raw, now)
+        d = dirs.cpu_dir or dirs.memory_dir
+        refused = d is not None and not any(v is not None for v in out.values()) and denied(d)
+        self._note = f"no permission to read {d}: run perftui as a user who may" if refused else ""
+        return out
+
+    def _sample_box(self, now: float) -> Values:
+        # it shares the host thread's tick: the box-wide pass skips ticks to run at most every 2 s
+        if self._last_pass is not None and now - self._last_pass < BOX_INTERVAL_S * 0.95:
+            return {}
+        self._last_pass = now
+        if self._walked_at is None or now - self._walked_at >= REDISCOVER_S:
+            self._discover()
+            self._walked_at = now
+        scored: list[tuple[float, str, Raw, CgroupDirs]] = []
+        gone: list[str] = []
+        for slug, _ident, dirs, _path in self._cands:
+            raw = dirs.read(limits=False, events=False)
+            if raw.gone:
+                gone.append(slug)
+                continue
+            lim = self._limits.get(slug)
+            if lim is not None:
+                raw.quota_cores, raw.mem_limit, raw.mem_high = lim.quota_cores, lim.mem_limit, lim.mem_high
+            scored.append((self._score(slug, raw, now), slug, raw, dirs))
+        if gone:
+            self._cands = [c for c in self._cands if c[0] not in gone]
+        scored.sort(key=lambda t: -t[0])
+        out: Values = {}
+        pub: dict[str, dict[str, Any]] = {}
+        chosen = self._choose([slug for _s, slug, _r, _d in scored])
+        for _score, slug, raw, dirs in scored:
+            if slug in chosen:  # events and PSI only for the published ones
+                dirs.read_events(raw)
+            # every candidate's CPU counters advance its rates (a cgroup entering the top K has them)
+            vals = self._values(slug, raw, now)
+            if slug in chosen:
+                out.update(vals)
+                pub[slug] = self._groups[slug]
+        self._published = pub
+        self._note = "" if self._cands else "no container, pod or limited cgroup found"
+        return out
+
+    def _choose(self, ranked: list[str]) -> set[str]:
+        """The top K, sticky: a published cgroup stays while it ranks in the top 2K, so the set (and
+        the store's keys) does not churn when cgroups of similar load swap places."""
+        keep = [n for n in ranked[: 2 * self._top] if n in self._published][: self._top]
+        chosen = set(keep)
+        for n in ranked:
+            if len(chosen) >= self._top:
+                break
+            chosen.add(n)
+        return chosen
+
+    def _score(self, slug: str, raw: Raw, now: float) -> float:
+        """Throttled first, then near a memory limit, then CPU use; cumulative counters kept for
+        the values of the published ones (their rates then cover the same interval)."""
+        prev = self._prev.get(slug)
+        cur = {"t": now}
+        for k in ("cpu_usage_s", "nr_periods", "nr_throttled", "throttled_s"):
+            v = getattr(raw, k)
+            if v is not None:
+                cur[k] = v
+        self._prev[slug] = cur
+        if prev is None:
+            return 0.0
+        dt = now - prev["t"]
+        if dt <= 0:
+            return 0.0
+        score = 0.0
+        dp = cur.get("nr_periods", 0.0) - prev.get("nr_periods", 0.0)
+        if dp > 0:
+            score += 1000.0 * (cur.get("nr_throttled", 0.0) - prev.get("nr_throttled", 0.0)) / dp
+        if raw.mem_limit and raw.mem_used is not None:
+            share = raw.mem_used / raw.mem_limit
+            score += 500.0 * share if share >= 0.8 else 0.0
+        score += max(0.0, (cur.get("cpu_usage_s", 0.0) - prev.get("cpu_usage_s", 0.0)) / dt)
+        return score
+
+    def _values(self, slug: str, raw: Raw, now: float) -> Values:
+        p = f"cgroup.{slug}."
+        out: Values = {}
+        r = self._rates
+        if raw.quota_cores is not None:
+            out[p + "cpu_quota_cores"] = raw.quota_cores
+        if raw.cpu_usage_s is not None:
+            out[p + "cpu_used_cores"] = r.rate(p + "u", raw.cpu_usage_s, now)
+        if raw.nr_periods is not None and raw.nr_throttled is not None:
+            dper = self._deltas.delta(p + "np", raw.nr_periods)
+            dthr = self._deltas.delta(p + "nt", raw.nr_throttled)
+            if dper is not None and dthr is not None and dper > 0:
+                out[p + "throttled_pct"] = min(100.0, 100.0 * dthr / dper)
+            elif dper == 0 and raw.quota_cores is not None:
+                out[p + "throttled_pct"] = 0.0  # a quota and no period used: idle, not throttled
+        if raw.throttled_s is not None:
+            out[p + "throttled_s_per_s"] = r.rate(p + "ts", raw.throttled_s, now)
+        if raw.mem_limit is not None:
+            out[p + "mem_limit_bytes"] = raw.mem_limit
+        if raw.mem_high is not None:
+            out[p + "mem_high_bytes"] = raw.mem_high
+        if raw.mem_used is not None:
+            out[p + "mem_used_bytes"] = raw.mem_used
+            lim = min(x for x in (raw.mem_limit, raw.mem_high, float("inf")) if x is not None)
+            if lim != float("inf") and lim > 0:
+                out[p + "mem_used_pct"] = 100.0 * raw.mem_used / lim
+        for key, v in (
+            ("oom_kills", raw.oom_kills),
+            ("mem_limit_events", raw.mem_limit_events),
+            ("mem_high_events", raw.mem_high_events),
+        ):
+            if v is not None:
+                out[p + key] = self._deltas.delta(p + key, v)
+        if raw.io_read is not None:
+            out[p + "io_read_bytes_per_s"] = r.rate(p + "ior", raw.io_read, now)
+        if raw.io_write is not None:
+            out[p + "io_write_bytes_per_s"] = r.rate(p + "iow", raw.io_write, now)
+        for res_kind, total in raw.psi_us.items():
+            res, kind = res_kind.split(".")
+            rate = r.rate(p + "psi" + res_kind, total, now, scale=100.0 / 1e6)
+            out[f"{p}psi_{res}_{kind}_pct"] = None if rate is None else min(100.0, rate)
+        return out
+
+    # -- discovery ---------------------------------------------------------------------------------
+    def _discover(self) -> None:
+        m = self._mounts
+        v1 = m.v1_controller("cpu") or m.v1_controller("memory")
+        trees = {c: m.v1[c][0] for c in ("cpu", "memory") if c in m.v1} if v1 else {"v2": m.v2 or ""}
+        present: dict[str, set[str]] = {}
+        rels: dict[str, None] = {}
+        for ctrl, top in trees.items():
+            found = walk(top)[:MAX_CANDIDATES]
+            present[ctrl] = set(found)
+            for rel in found:
+                rels.setdefault(rel, None)
+        cands: list[tuple[str, CgroupIdentity, CgroupDirs, str]] = []
+        limits: dict[str, Raw] = {}
+        seen: set[str] = set()
+        known = {c[3]: c[2] for c in self._cands}
+        for rel in list(rels)[:MAX_CANDIDATES]:
+            dirs = known.get(rel) or self._dirs_for_rel(rel, present, extra=False)
+            raw = dirs.read_limits()
+            ident = identify(rel)
+            limited = raw.quota_cores is not None or raw.mem_limit is not None or raw.mem_high is not None
+            if ident.kind == "cgroup" and not limited:
+                continue
+            if rel not in known and v1:
+                dirs = self._dirs_for_rel(rel, present, extra=True)  # cpuacct, blkio: candidates only
+            slug = ident.slug
+            if slug in seen:
+                slug = f"{slug}~{len(seen)}"
+            seen.add(slug)
+            cands.append((slug, ident, dirs, rel))
+            limits[slug] = raw
+            self._groups[slug] = self._group_info(ident, dirs, rel)
+        self._cands, self._limits = cands, limits
+
+    def _dirs_for_rel(self, rel: str, present: Mapping[str, set[str]], extra: bool) -> CgroupDirs:
+        m = self._mounts
+        if "v2" in present:
+            return CgroupDirs(v2=os.path.normpath((m.v2 or "") + "/" + rel))
+        got: dict[str, str | None] = {}
+        for ctrl in ("cpu", "memory", "cpuacct", "blkio"):
+            mp = m.v1.get(ctrl)
+            d = os.path.normpath(mp[0] + "/" + rel) if mp else None
+            if ctrl in present:
+                got[ctrl] = d if rel in present[ctrl] else None
+            else:
+                got[ctrl] = d if extra and d and os.path.isdir(d) else None
+        return CgroupDirs(cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"])
+
+    @staticmethod
+    def _group_info(ident: CgroupIdentity, dirs: CgroupDirs, path: str) -> dict[str, Any]:
+        return {
+            "label": ident.label,
+            "kind": ident.kind,
+            "path": path,
+            "cpu_dir": dirs.cpu_dir,
+            "memory_dir": dirs.memory_dir,
+            "container_id": ident.container_id,
+            "pod_uid": ident.pod_uid,
+            "unit": ident.unit,
+        }
+
+    # -- facts -------------------------------------------------------------------------------------
+    def self_facts(self) -> dict[str, Any]:
+        """perftui's own container and limits (read once: they rarely change)."""
+        if self._self is None:
+            inside, why = own_container(self._proc)
+            facts: dict[str, Any] = {"in_container": inside, "reason": why}
+            text = read_small(f"{self._proc}/self/cgroup")
+            if text is not None:
+                dirs, path = dirs_for(self._mounts, text)
+                raw = dirs.read(psi=False)
+                facts.update(
+                    label=identify(path).label,
+                    cpu_quota_cores=raw.quota_cores,
+                    mem_limit_bytes=raw.mem_limit,
+                )
+            if inside:
+                facts["note"] = (
+                    "perftui runs in a container: /proc is the container's, host-wide sources may be partial"
+                )
+            self._self = facts
+        return self._self
+
+    def details(self) -> Mapping[str, Any]:
+        return {
+            "cgroup.mode": self._mounts.mode,
+            "cgroup.groups": self._published,
+            # the same as rows (report tables take lists of rows)
+            "cgroup.limits": [
+                {"name": name, "label": g["label"], "kind": g["kind"], "dir": g["cpu_dir"] or g["memory_dir"]}
+                for name, g in self._published.items()
+            ],
+            "cgroup.attached": self._attached,
+            "cgroup.note": self._note,
+            "cgroup.self": self.self_facts(),
+        }
+
+
+class Deltas:
+    """A counter's increase since the previous read (a count, not a rate): first read or a reset
+    (counter went back, e.g. a recreated cgroup of the same name) gives None, never a fake 0."""
+
+    def __init__(self) -> None:
+        self._prev: dict[str, float] = {}
+
+    def delta(self, key: str, value: float) -> float | None:
+        prev = self._prev.get(key)
+        self._prev[key] = value
+        if prev is None or value < prev:
+            return None
+        return value - prev
+
+
+def cgroup_sampler(interval: float, pid: int | None) -> CgroupSampler:
+    """The attached process's cgroup (`--pid`), else the busiest cgroups; in the host thread
+    (it only reads cgroupfs)."""
+    s = CgroupSampler(interval, pid=pid)
+    s.thread_group = "host"
+    return s

@@ -117,10 +117,13 @@ DIAG_ORDER = (
     "checks_stack",
     "checks_host",
     "checks_gpu",
+    "checks_cgroup",
+    "checks_serving",
     "rules",
     "engine",
     "tracker",
     "render",
+    "timeline_log",
 )
 
 

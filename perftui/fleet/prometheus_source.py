@@ -98,18 +98,21 @@ def discover_nodes(api: PrometheusApi, selector: str = "") -> list[Node]:
 
 
 # -- perftui's exporter: its names back to perftui keys ----------------------------------------
-def _perftui_reverse() -> dict[str, tuple[str, str, str | None, float]]:
-    """Prometheus name -> (key head, key tail, label carrying the wildcard or None, scale)."""
-    out: dict[str, tuple[str, str, str | None, float]] = {}
+def _perftui_reverse() -> dict[tuple[str, str | None], tuple[str, str, str | None, float]]:
+    """(Prometheus name, percentile label or None) -> (key head, key tail, label carrying the
+    wildcard or None, scale). Latency quantile keys share one family told apart by `percentile`."""
+    out: dict[tuple[str, str | None], tuple[str, str, str | None, float]] = {}
     for spec in REGISTRY.all():
         if spec.pattern.count("*") > 1:
             continue
         head, star, tail = spec.pattern.partition("*")
         pn = prom_name(spec.pattern.replace("*", "0"))
-        if star and len(pn.labels) == 1:
-            out.setdefault(pn.name, (head, tail, pn.labels[0][0], pn.scale))
-        elif not star:
-            out.setdefault(pn.name, (spec.pattern, "", None, pn.scale))
+        labels = dict(pn.labels)
+        pct = labels.pop("percentile", None)
+        if star and len(labels) == 1:
+            out.setdefault((pn.name, pct), (head, tail, next(iter(labels)), pn.scale))
+        elif not star and not labels:
+            out.setdefault((pn.name, pct), (spec.pattern, "", None, pn.scale))
     return out
 
 
@@ -118,7 +121,7 @@ _PERFTUI = _perftui_reverse()
 
 def perftui_key(metric: dict[str, str]) -> tuple[str, float] | None:
     """(perftui key, scale to undo) of one perftui-exporter series, or None for one with no key."""
-    hit = _PERFTUI.get(metric.get("__name__", ""))
+    hit = _PERFTUI.get((metric.get("__name__", ""), metric.get("percentile")))
     if hit is None:
         return None
     head, tail, label, scale = hit

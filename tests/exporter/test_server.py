@@ -83,7 +83,8 @@ def test_privileged_port_without_permission_is_one_line_exit_2(tmp_path: Path) -
             pytest.skip("root, and no setpriv to drop it")
         cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "HOME": str(tmp_path)}
+    # HOME is under pytest's root-only folder: point the config lookup at a folder that does not exist
+    env = {**os.environ, "PYTHONPATH": str(root), "HOME": str(tmp_path), "XDG_CONFIG_HOME": "/nonexistent"}
     os.chmod(tmp_path, 0o777)
     done = subprocess.run(
         [*cmd, "exporter", "--no-gpu", "--listen", "127.0.0.1:80"],

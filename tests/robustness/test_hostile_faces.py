@@ -164,16 +164,18 @@ async def test_dashboard_shows_hostile_names_escaped(tmp_path: Path, hostile_chi
 
 
 async def test_replay_shows_hostile_host_escaped(tmp_path: Path) -> None:
-    from perftui.ui.replay_app import ReplayApp
-
+    from perftui.ui.app import create_replay_app
+    from perftui.ui.options import AppOptions, TestKnobs
     from perftui.ui.replay import ReplayDriver
     from perftui.ui.widgets.header import HeaderBar
 
     rec = open_recording(hostile_recording(tmp_path))
-    app = ReplayApp(ReplayDriver(rec, speed=1.0), live_timer=False, theme="perftui-dark")
+    app = create_replay_app(
+        ReplayDriver(rec, speed=1.0), AppOptions(theme="perftui-dark"), TestKnobs(live_timer=False)
+    )
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
-        app.replay_step(30.0)
+        app.dashboard.replay_step(30.0)
         await pilot.pause()
         header = app.query_one(HeaderBar).text
         screen = app.export_screenshot()

@@ -37,7 +37,7 @@ SERVER_MODULES = {
     "http.server",
     "xmlrpc.server",
     "wsgiref.simple_server",
-    "aiohttp",
+    "aiohttp.web",  # aiohttp's server half; the probe uses only its client
     "uvicorn",
 }
 SERVER_CALLS = {"bind", "listen", "start_server", "create_server", "serve_forever", "start_unix_server"}
@@ -57,9 +57,12 @@ def problems(source: str, name: str = "<sample>") -> list[str]:
     for node in ast.walk(tree):
         where = f"{name}:{getattr(node, 'lineno', '?')}"
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            else:
+                mods = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
             for m in mods:
-                if m in SERVER_MODULES or m.split(".")[0] in {"aiohttp", "uvicorn"}:
+                if m in SERVER_MODULES or m.startswith("aiohttp.web") or m.split(".")[0] == "uvicorn":
                     found.append(f"{where}: imports server module {m}")
                 if m in ("commands", "pty"):
                     found.append(f"{where}: imports {m}")
@@ -168,3 +171,10 @@ def test_pid_and_path_validation_exist_where_the_cli_takes_them() -> None:
     assert validate_pid(0) and validate_pid(-5) and validate_pid(2**31) and validate_pid(True)
     reader = (PKG / "store" / "reader.py").read_text()
     assert "mode=ro" in reader and "_check_file(p)" in reader
+
+
+def test_aiohttp_client_is_fine_but_its_server_is_flagged() -> None:
+    assert problems("import aiohttp\n") == []
+    assert problems("from aiohttp import ClientSession\n") == []
+    assert problems("from aiohttp import web\n")
+    assert problems("import aiohttp.web\n")

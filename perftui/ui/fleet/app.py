@@ -1,0 +1,154 @@
+"""FleetApp: one row per host, expandable per GPU; sort, filter, summary; enter opens the detail.
+
+The app reads HostStates on a timer (the monitor's streams write them); it fetches nothing itself.
+Remote text goes into cells as plain `Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Input, Static
+
+from perftui.fleet.cells import COLUMNS, gpu_cells, host_cells
+from perftui.fleet.rows import SORT_KEYS, HostRow, filter_rows, host_row, sort_rows, summary_line
+from perftui.fleet.state import HostState
+from perftui.ui.fleet.detail import HostDetailScreen
+
+
+class Monitor(Protocol):
+    states: dict[str, HostState]
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def refresh(self, now: float | None = None) -> None: ...
+
+
+MonitorFactory = Callable[[Callable[[HostState], None]], Monitor]
+
+
+class FleetApp(App[None]):
+    TITLE = "perftui fleet"
+    CSS = """
+    #fleet-summary { height: 1; padding: 0 1; background: $panel; }
+    #fleet-filter { display: none; height: 3; }
+    #fleet-filter.shown { display: block; }
+    #fleet-table { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit"),
+        Binding("s", "cycle_sort", "sort"),
+        Binding("slash", "filter", "filter"),
+        Binding("space", "toggle_gpus", "GPUs"),
+        Binding("enter", "open_host", "detail", show=True),
+        Binding("escape", "clear_filter", "clear", show=False),
+    ]
+
+    def __init__(self, factory: MonitorFactory, sort: str = "severity", refresh_s: float = 1.0) -> None:
+        super().__init__()
+        self._factory = factory
+        self.monitor: Monitor | None = None
+        self.sort_key = sort if sort in SORT_KEYS else "severity"
+        self.filter_text = ""
+        self.expanded: set[str] = set()
+        self.refresh_s = refresh_s
+        self.rows: list[HostRow] = []
+        self._row_hosts: list[str] = []
+        self._dirty = True
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="fleet-summary", markup=False)
+        yield Input(placeholder="filter: host, verdict, status, model…", id="fleet-filter")
+        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.monitor = self._factory(self._on_change)
+        self.monitor.start()
+        self.refresh_table()
+        self.set_interval(self.refresh_s, self.refresh_table)
+
+    async def on_unmount(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
+
+    def _on_change(self, state: HostState) -> None:
+        self._dirty = True
+
+    def refresh_table(self) -> None:
+        if self.monitor is None:
+            return
+        now = time.monotonic()
+        self.monitor.refresh(now)
+        rows = [host_row(s, now) for s in self.monitor.states.values()]
+        self.query_one("#fleet-summary", Static).update(
+            f"{summary_line(rows)}  · sort: {self.sort_key}"
+            + (f" · filter: {self.filter_text}" if self.filter_text else "")
+        )
+        self.rows = sort_rows(filter_rows(rows, self.filter_text), self.sort_key)
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        hosts: list[str] = []
+        for r in self.rows:
+            open_ = r.name in self.expanded
+            table.add_row(*(Text(c) for c in host_cells(r, open_)))
+            hosts.append(r.name)
+            if open_:
+                for g in r.gpus:
+                    table.add_row(*(Text(c) for c in gpu_cells(r.name, g)))
+                    hosts.append(r.name)
+        self._row_hosts = hosts
+        if hosts:
+            table.move_cursor(row=min(cursor, len(hosts) - 1), animate=False)
+        self._dirty = False
+
+    def selected_host(self) -> str | None:
+        row = self.query_one(DataTable).cursor_row
+        return self._row_hosts[row] if 0 <= row < len(self._row_hosts) else None
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self.refresh_table()
+
+    def action_toggle_gpus(self) -> None:
+        host = self.selected_host()
+        if host is not None:
+            self.expanded ^= {host}
+            self.refresh_table()
+
+    def action_filter(self) -> None:
+        box = self.query_one(Input)
+        box.add_class("shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(Input)
+        box.value = ""
+        box.remove_class("shown")
+        self.filter_text = ""
+        self.query_one(DataTable).focus()
+        self.refresh_table()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.refresh_table()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_host()
+
+    def action_open_host(self) -> None:
+        host = self.selected_host()
+        if host is not None and self.monitor is not None:
+            self.push_screen(HostDetailScreen(self.monitor.states[host]))

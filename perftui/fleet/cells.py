@@ -5,6 +5,7 @@ from __future__ import annotations
 from perftui.core.units import Unit, format_bytes, format_value
 from perftui.fleet.rows import GpuRow, HostRow
 from perftui.fleet.state import UP
+from perftui.fleet.text import visible
 
 COLUMNS = (
     "host",
@@ -53,10 +54,10 @@ def age_text(row: HostRow) -> str:
 def host_cells(row: HostRow, expanded: bool = False) -> tuple[str, ...]:
     mark = ("▾ " if expanded else "▸ ") if row.gpus else "  "
     if row.status != UP and row.error:
-        return (mark + row.name, DASH, DASH, DASH, DASH, DASH, DASH, row.error, DASH, age_text(row))
-    gpus = f"{row.gpu_count}× {row.gpu_model}".strip() if row.gpu_count else "0"
+        return (mark + row.name, DASH, DASH, DASH, DASH, DASH, DASH, visible(row.error), DASH, age_text(row))
+    gpus = f"{row.gpu_count}× {visible(row.gpu_model, 40)}".strip() if row.gpu_count else "0"
     util = DASH if row.util_mean is None else f"{_pct(row.util_mean)}/{_pct(row.util_max)}"
-    verdict = f"{row.verdict} ({row.confidence})" if row.verdict else DASH
+    verdict = visible(f"{row.verdict} ({row.confidence})", 60) if row.verdict else DASH
     p99 = DASH if row.p99_s is None else format_value(row.p99_s, Unit.SECONDS)
     return (
         mark + row.name,

@@ -13,25 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections.abc import Callable, Sequence
 
 from perftui.fleet.protocol import MAX_LINE_BYTES, ProtocolError, SchemaMismatch, decode_line
 from perftui.fleet.state import BAD, DOWN, HostState
+from perftui.fleet.text import visible
 
 BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 60.0
 STDERR_KEEP = 4096
 INSTALL_HINT = "install it there: pipx install perftui (or name the command with --remote-cmd)"
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def visible(text: str, limit: int = 300) -> str:
-    """One line a terminal shows as-is: control characters as escapes, length capped."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.strip())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def last_line(stderr: str) -> str:

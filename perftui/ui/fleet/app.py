@@ -71,6 +71,7 @@ class FleetApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
+        self.query_one(DataTable).focus()
         self.monitor = self._factory(self._on_change)
         self.monitor.start()
         self.refresh_table()

@@ -127,6 +127,8 @@ class HostStream:
         finally:
             rc = await self._end_process()
             with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._discard(self.proc.stdout), 2.0)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(err_task, 2.0)
         if not self._stopping and not self._failed:
             self.state.fail(classify_exit(rc, self._stderr), DOWN)
@@ -171,6 +173,12 @@ class HostStream:
             timeout = self.silence_timeout
             self._changed()
         return good
+
+    @staticmethod
+    async def _discard(stdout: asyncio.StreamReader) -> None:
+        """Read what a finished process left in the pipe, so its transport closes here."""
+        while await stdout.read(1 << 16):
+            pass
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while True:

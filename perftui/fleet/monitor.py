@@ -26,6 +26,7 @@ class FleetMonitor:
         argv_for: ArgvFor | None = None,
         record_dir: Path | None = None,
         reconnect: bool = True,
+        silence_timeout: float | None = None,
         on_change: Callable[[HostState], None] | None = None,
     ) -> None:
         self.opts = opts
@@ -39,6 +40,7 @@ class FleetMonitor:
                 first_line_timeout=first_timeout,
                 on_change=self._changed,
                 reconnect=reconnect,
+                silence_timeout=silence_timeout,
             )
             for h in hosts
         ]

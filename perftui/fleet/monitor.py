@@ -47,11 +47,14 @@ class FleetMonitor:
         self._on_change = on_change
         self._record_dir = record_dir
         self._recorders: dict[str, Any] = {}
+        self._last_verdict: dict[str, tuple[str, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     def _changed(self, state: HostState) -> None:
-        if self._record_dir is not None and state.last is not None and state.name not in self._recorders:
-            self._start_recorder(state)
+        if self._record_dir is not None and state.last is not None:
+            if state.name not in self._recorders:
+                self._start_recorder(state)
+            self._record_verdict(state)
         if self._on_change is not None:
             self._on_change(state)
 
@@ -76,6 +79,19 @@ class FleetMonitor:
             self._recorders[state.name] = None
             return
         self._recorders[state.name] = rec
+
+    def _record_verdict(self, state: HostState) -> None:
+        """The remote verdict's changes go to the recording's diagnosis timeline."""
+        rec, v, tick = self._recorders.get(state.name), state.verdict, state.last
+        if rec is None or v is None or tick is None:
+            return
+        if self._last_verdict.get(state.name) == (v.verdict, v.confidence):
+            return
+        self._last_verdict[state.name] = (v.verdict, v.confidence)
+        from perftui.diagnosis.model import TimelineEntry
+
+        evidence = (v.evidence,) if v.evidence else ()
+        rec.add_timeline(TimelineEntry(tick.ts, v.verdict, v.confidence, v.title or v.verdict, evidence))  # type: ignore[arg-type]
 
     def start(self) -> None:
         self._tasks = [asyncio.ensure_future(s.run()) for s in self.streams]

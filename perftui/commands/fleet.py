@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     app = FleetApp(
         lambda on_change: FleetMonitor(hosts, opts, record_dir=record_dir, on_change=on_change),
         sort=args.sort,
+        refresh_s=max(1.0, opts.interval),
     )
     app.run()
     return 0

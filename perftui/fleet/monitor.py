@@ -30,7 +30,8 @@ class FleetMonitor:
         on_change: Callable[[HostState], None] | None = None,
     ) -> None:
         self.opts = opts
-        self.states: dict[str, HostState] = {h: HostState(h, interval_s=opts.interval) for h in hosts}
+        eager = record_dir is not None
+        self.states = {h: HostState(h, interval_s=opts.interval, eager=eager) for h in hosts}
         first_timeout = opts.connect_timeout + 10.0 + 3 * opts.interval
         self.streams = [
             HostStream(

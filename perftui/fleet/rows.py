@@ -30,7 +30,6 @@ VERDICT_SEVERITY: dict[str, int] = {
     "none": 0,
 }
 STATUS_SEVERITY = {BAD: 20, DOWN: 19, STALE: 18, CONNECTING: 10, UP: 0}
-_GPU_KEY = re.compile(r"gpu\.(\d+)\.([a-z_]+)$")
 _P99_KEY = re.compile(r"(serve\.[^.]+\.e2e|probe\.latency|probe\.e2e)\.p99_s$")
 
 
@@ -86,37 +85,47 @@ def _sum(xs: Sequence[float]) -> float | None:
     return sum(xs) if xs else None
 
 
-def gpu_rows(values: dict[str, float]) -> tuple[GpuRow, ...]:
-    per: dict[int, dict[str, float]] = {}
-    for key, v in values.items():
-        m = _GPU_KEY.match(key)
-        if m:
-            per.setdefault(int(m.group(1)), {})[m.group(2)] = v
-    return tuple(
-        GpuRow(
-            i,
-            g.get("util"),
-            g.get("sm_active"),
-            g.get("mem_used_bytes"),
-            g.get("mem_total_bytes"),
-            g.get("power_w"),
-            g.get("power_limit_w"),
-            g.get("temp_c"),
-        )
-        for i, g in sorted(per.items())
-    )
+GPU_FIELDS = ("util", "sm_active", "mem_used_bytes", "mem_total_bytes", "power_w", "power_limit_w", "temp_c")
+MAX_GPUS = 256
+
+
+def gpu_rows(values: dict[str, float], count: int = 0) -> tuple[GpuRow, ...]:
+    """One row per GPU index 0..n-1 (NVML numbers them without gaps); a few lookups per GPU, not a
+    scan of every key (this runs for every host at every tick)."""
+    out: list[GpuRow] = []
+    for i in range(MAX_GPUS):
+        prefix = f"gpu.{i}."
+        got = [values.get(prefix + name) for name in GPU_FIELDS]
+        if all(v is None for v in got):
+            if i >= count:
+                break
+            continue
+        out.append(GpuRow(i, *got))
+    return tuple(out)
+
+
+def _derived(state: HostState) -> tuple[tuple[GpuRow, ...], list[float]]:
+    """GPU rows and serving P99s of the last tick, computed once per tick."""
+    cached = state.row_cache
+    if cached is not None and cached[0] is state.last:
+        return cached[1]  # type: ignore[no-any-return]
+    values = state.last.values if state.last is not None else {}
+    raw_gpus = state.facts.get("gpus")
+    count = len(raw_gpus) if isinstance(raw_gpus, list) else 0
+    out = (gpu_rows(values, count), [v for k, v in values.items() if k[0] in "sp" and _P99_KEY.match(k)])
+    state.row_cache = (state.last, out)
+    return out
 
 
 def host_row(state: HostState, now: float) -> HostRow:
     values = state.last.values if state.last is not None else {}
-    gpus = gpu_rows(values)
+    gpus, p99s = _derived(state)
     raw_gpus = state.facts.get("gpus")
     facts_gpus: list[Any] = raw_gpus if isinstance(raw_gpus, list) else []
     names = [str(g.get("name")) for g in facts_gpus if isinstance(g, dict) and g.get("name")]
     model = Counter(names).most_common(1)[0][0] if names else ""
     utils = [g.util for g in gpus if g.util is not None]
     sms = [g.sm_active for g in gpus if g.sm_active is not None]
-    p99s = [v for k, v in values.items() if _P99_KEY.match(k)]
     v = state.verdict
     return HostRow(
         name=state.name,

@@ -7,6 +7,7 @@ is kept as the `diagnosis.current` detail and `verdict`.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,17 +34,37 @@ class HostState:
     interval_s: float = 2.0
     connects: int = 0
     ticks: int = 0
-    store: MetricStore = field(default_factory=lambda: MetricStore(STORE_CAPACITY))
+    eager: bool = False  # feed the store at each tick (a recorder listens), not when it is read
+    row_cache: tuple[object, Any] | None = None  # rows.py: what it derived from `last`
+    _store: MetricStore = field(default_factory=lambda: MetricStore(STORE_CAPACITY), repr=False)
+    _pending: deque[Tick] = field(default_factory=lambda: deque(maxlen=STORE_CAPACITY), repr=False)
+
+    @property
+    def store(self) -> MetricStore:
+        """The host's MetricStore, up to the last tick (ticks are fed in when it is read: 100
+        hosts x 300 keys each interval cost a core's percent or more to feed that nobody reads)."""
+        while self._pending:
+            self._feed(self._pending.popleft())
+        return self._store
+
+    def _feed(self, tick: Tick) -> None:
+        store = self._store
+        if tick.host is not None:
+            store.set_detail("fleet.host", tick.host)
+        store.append(tick.ts, tick.values, source="stream")
+        for name, (ok, reason) in tick.sources.items():
+            store.set_status(name, SourceStatus(ok, reason))
+        if tick.verdict is not None:
+            store.set_detail("diagnosis.current", tick.verdict.__dict__.copy())
 
     def apply(self, tick: Tick, now: float) -> None:
         if tick.host is not None:
             self.facts = tick.host
-            self.store.set_detail("fleet.host", tick.host)
-        self.store.append(tick.ts, tick.values, source="stream")
-        for name, (ok, reason) in tick.sources.items():
-            self.store.set_status(name, SourceStatus(ok, reason))
-        if tick.verdict is not None:
-            self.store.set_detail("diagnosis.current", tick.verdict.__dict__.copy())
+        if self.eager:
+            self.store  # noqa: B018 - drains what is pending, in order
+            self._feed(tick)
+        else:
+            self._pending.append(tick)
         self.last = tick
         self.verdict = tick.verdict
         self.interval_s = tick.interval_s

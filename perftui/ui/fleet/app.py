@@ -13,6 +13,7 @@ from typing import ClassVar, Protocol
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from perftui.fleet.cells import COLUMNS, gpu_cells, host_cells
@@ -61,6 +62,8 @@ class FleetApp(App[None]):
         self.refresh_s = refresh_s
         self.rows: list[HostRow] = []
         self._row_hosts: list[str] = []
+        self._cells: list[tuple[str, ...]] = []
+        self._summary = ""
         self._dirty = True
 
     def compose(self) -> ComposeResult:
@@ -90,26 +93,39 @@ class FleetApp(App[None]):
         now = time.monotonic()
         self.monitor.refresh(now)
         rows = [host_row(s, now) for s in self.monitor.states.values()]
-        self.query_one("#fleet-summary", Static).update(
-            f"{summary_line(rows)}  · sort: {self.sort_key}"
-            + (f" · filter: {self.filter_text}" if self.filter_text else "")
+        summary = f"{summary_line(rows)}  · sort: {self.sort_key}" + (
+            f" · filter: {self.filter_text}" if self.filter_text else ""
         )
+        if summary != self._summary:
+            self._summary = summary
+            self.query_one("#fleet-summary", Static).update(summary)
         self.rows = sort_rows(filter_rows(rows, self.filter_text), self.sort_key)
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
         hosts: list[str] = []
+        cells: list[tuple[str, ...]] = []
         for r in self.rows:
             open_ = r.name in self.expanded
-            table.add_row(*(Text(c) for c in host_cells(r, open_)))
+            cells.append(host_cells(r, open_))
             hosts.append(r.name)
             if open_:
                 for g in r.gpus:
-                    table.add_row(*(Text(c) for c in gpu_cells(r.name, g)))
+                    cells.append(gpu_cells(r.name, g))
                     hosts.append(r.name)
+        table = self.query_one(DataTable)
+        if hosts == self._row_hosts and len(cells) == len(self._cells):
+            # same rows in the same order: only the cells that changed are touched
+            for y, (new, old) in enumerate(zip(cells, self._cells, strict=True)):
+                if new != old:
+                    for x, (a, b) in enumerate(zip(new, old, strict=True)):
+                        if a != b:
+                            table.update_cell_at(Coordinate(y, x), Text(a))
+        else:
+            cursor = table.cursor_row
+            table.clear()
+            table.add_rows([tuple(Text(c) for c in row) for row in cells])
+            if hosts:
+                table.move_cursor(row=min(cursor, len(hosts) - 1), animate=False)
         self._row_hosts = hosts
-        if hosts:
-            table.move_cursor(row=min(cursor, len(hosts) - 1), animate=False)
+        self._cells = cells
         self._dirty = False
 
     def selected_host(self) -> str | None:

@@ -1,0 +1,165 @@
+"""Fleet cost: the fleet screen over 100 fake hosts, and `perftui stream` against `perftui record`.
+
+    .venv/bin/python benchmarks/bench_fleet.py [--hosts 100] [--interval 2] [--seconds 60] [--runs 2]
+
+1. `perftui fleet` runs in a detached tmux pane at 200×50 with `--ssh` pointing at a fake ssh: a
+   shell loop that prints one realistic stream line (this machine's host keys from a real
+   `perftui stream` line, plus 8 GPUs with every GPU key, a verdict) every interval. perftui's own
+   CPU (the pane's process) is measured apart from the fake ssh processes (shell, cat, sleep).
+   Budget: <= 2 % of one core for perftui itself.
+2. `perftui stream` (stdout to /dev/null, stdin held open) and `perftui record` at the same interval,
+   alternating, each measured over `--seconds` after a warm-up: the stream must cost no more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from monitors.proc import cpu_seconds, tree_pids
+from monitors.tmux import TmuxSession
+
+from perftui.core.specs_gpu import SPECS as GPU_SPECS
+from perftui.fleet.protocol import Verdict, encode_tick
+
+PY = sys.executable
+WARMUP_S = 8.0
+
+
+def stream_line(gpus: int = 8, shift: int = 0) -> str:
+    out = subprocess.run(
+        [PY, "-m", "perftui", "stream", "--count", "1", "--no-gpu", "--ignore-stdin", "--interval", "0.5"],
+        capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
+    ).stdout  # fmt: skip
+    first = json.loads(out.splitlines()[0])
+    values = {k: float(v[0]) for k, v in first["values"].items()}
+    for g in range(gpus):
+        for i, spec in enumerate(GPU_SPECS):
+            values[spec.pattern.replace("*", str(g))] = float(10 + (i * 7 + g + shift) % 80)
+    host = dict(first["host"], gpus=[{"index": g, "name": "NVIDIA H100 80GB HBM3"} for g in range(gpus)])
+    verdict = Verdict("memory-bound", "high", "GPU 0 memory-bound", "DRAM bandwidth 86 % of peak")
+    return encode_tick(0, time.time(), 2.0, values, {"gpu": (True, None)}, verdict, host)
+
+
+def fake_ssh(root: Path, lines: list[str], interval: float) -> Path:
+    """A fake ssh printing the lines in turn, one per interval (every value changes each tick)."""
+    for i, line in enumerate(lines):
+        (root / f"line{i}.json").write_text(line + "\n")
+    script = root / "ssh"
+    script.write_text(
+        f"#!/bin/sh\ni=0\nwhile :; do cat {root}/line$i.json; i=$(( (i + 1) % {len(lines)} )); "
+        f"sleep {interval:g}; done\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def bench_fleet(hosts: int, interval: float, seconds: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        line = stream_line()
+        ssh = fake_ssh(root, [line, stream_line(shift=5)], interval)
+        names = " ".join(f"host{i:03d}" for i in range(hosts))
+        session = TmuxSession(200, 50)
+        session.start(f"exec {PY} -m perftui fleet --ssh {ssh} --interval {interval:g} {names}")
+        fakes: list[int] = []
+        try:
+            pid = session.pane_pid()
+            time.sleep(WARMUP_S)
+            screen = session.capture()
+            fakes = [p for p in tree_pids(pid) if p != pid]
+            own0, t0 = cpu_seconds(pid), time.monotonic()
+            ssh0 = sum(_cpu(p) for p in fakes)
+            time.sleep(seconds)
+            own1, t1 = cpu_seconds(pid), time.monotonic()
+            ssh1 = sum(_cpu(p) for p in fakes)
+            ok = f"{hosts} hosts: {hosts} up" in screen
+            session.send("q")
+            time.sleep(2)
+        finally:
+            session.kill()
+            for p in fakes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p, signal.SIGKILL)
+        wall = t1 - t0
+        return {
+            "perftui_pct": 100 * (own1 - own0) / wall,
+            "ssh_fakes_pct": 100 * (ssh1 - ssh0) / wall,
+            "line_bytes": float(len(line)),
+            "all_up": float(ok),
+        }
+
+
+def _cpu(pid: int) -> float:
+    try:
+        return cpu_seconds(pid, children=True)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def bench_headless(cmd: list[str], seconds: float) -> float:
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(WARMUP_S)
+        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return 100 * (c1 - c0) / (t1 - t0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hosts", type=int, default=100)
+    ap.add_argument("--interval", type=float, default=2.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--width", type=int, default=200)
+    ap.add_argument("--height", type=int, default=50)
+    ap.add_argument("--skip-headless", action="store_true")
+    args = ap.parse_args()
+    fleet = bench_fleet(args.hosts, args.interval, args.seconds)
+    print(
+        f"fleet {args.hosts} hosts @ {args.interval:g} s, 200x50: perftui {fleet['perftui_pct']:.2f} % of a core "
+        f"(budget 2 %), fake ssh processes {fleet['ssh_fakes_pct']:.2f} %, line {fleet['line_bytes']:.0f} B, "
+        f"all up on screen: {bool(fleet['all_up'])}"
+    )
+    if args.skip_headless:
+        return 0
+    stream: list[float] = []
+    record: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.runs):
+            stream.append(bench_headless([PY, "-m", "perftui", "stream", "--interval", "1"], args.seconds))
+            rec = Path(tmp) / f"r{i}.sqlite"
+            record.append(
+                bench_headless(
+                    [PY, "-m", "perftui", "record", "--interval", "1", "-o", str(rec)], args.seconds
+                )
+            )
+    print(
+        f"perftui stream --interval 1: {statistics.median(stream):.2f} % of a core {[round(x, 2) for x in stream]}; "
+        f"perftui record --interval 1: {statistics.median(record):.2f} % {[round(x, 2) for x in record]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

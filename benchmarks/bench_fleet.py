@@ -65,13 +65,13 @@ def fake_ssh(root: Path, lines: list[str], interval: float) -> Path:
     return script
 
 
-def bench_fleet(hosts: int, interval: float, seconds: float) -> dict[str, float]:
+def bench_fleet(hosts: int, interval: float, seconds: float, size: tuple[int, int]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         line = stream_line()
         ssh = fake_ssh(root, [line, stream_line(shift=5)], interval)
         names = " ".join(f"host{i:03d}" for i in range(hosts))
-        session = TmuxSession(200, 50)
+        session = TmuxSession(*size)
         session.start(f"exec {PY} -m perftui fleet --ssh {ssh} --interval {interval:g} {names}")
         fakes: list[int] = []
         try:
@@ -135,10 +135,11 @@ def main() -> int:
     ap.add_argument("--height", type=int, default=50)
     ap.add_argument("--skip-headless", action="store_true")
     args = ap.parse_args()
-    fleet = bench_fleet(args.hosts, args.interval, args.seconds)
+    fleet = bench_fleet(args.hosts, args.interval, args.seconds, (args.width, args.height))
     print(
-        f"fleet {args.hosts} hosts @ {args.interval:g} s, 200x50: perftui {fleet['perftui_pct']:.2f} % of a core "
-        f"(budget 2 %), fake ssh processes {fleet['ssh_fakes_pct']:.2f} %, line {fleet['line_bytes']:.0f} B, "
+        f"fleet {args.hosts} hosts @ {args.interval:g} s, {args.width}x{args.height}: "
+        f"perftui {fleet['perftui_pct']:.2f} % of a core (budget 2 %), "
+        f"fake ssh processes {fleet['ssh_fakes_pct']:.2f} %, line {fleet['line_bytes']:.0f} B, "
         f"all up on screen: {bool(fleet['all_up'])}"
     )
     if args.skip_headless:
@@ -154,10 +155,10 @@ def main() -> int:
                     [PY, "-m", "perftui", "record", "--interval", "1", "-o", str(rec)], args.seconds
                 )
             )
-    print(
-        f"perftui stream --interval 1: {statistics.median(stream):.2f} % of a core {[round(x, 2) for x in stream]}; "
-        f"perftui record --interval 1: {statistics.median(record):.2f} % {[round(x, 2) for x in record]}"
-    )
+    runs_s = [round(x, 2) for x in stream]
+    runs_r = [round(x, 2) for x in record]
+    print(f"perftui stream --interval 1: {statistics.median(stream):.2f} % of a core {runs_s}")
+    print(f"perftui record --interval 1: {statistics.median(record):.2f} % of a core {runs_r}")
     return 0
 
 

@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Static
 
 from perftui.ui.fleet.app import FleetApp
 from perftui.ui.fleet.detail import HostDetailScreen
+from perftui.ui.fleet.table import FleetTable
 from tests.fleet.fakes import FakeMonitor
 
 
@@ -30,7 +31,7 @@ async def test_rows_and_summary(n: int, size: tuple[int, int]) -> None:
     app, made = _app(n, down_every=10)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        table = app.query_one(DataTable)
+        table = app.query_one(FleetTable)
         assert table.row_count == n
         summary = _summary(app)
         down = len(range(0, n, 10))
@@ -40,6 +41,18 @@ async def test_rows_and_summary(n: int, size: tuple[int, int]) -> None:
             first = [str(c) for c in table.get_row_at(0)]
             assert "Connection refused" in first[7]
             assert any("throttled (high)" in str(table.get_row_at(i)[7]) for i in range(down, down + 3))
+        header = table.render_line(0).text
+        assert "util mean/max" in header and "verdict" in header
+        if n:
+            await pilot.press("end")
+            assert table.cursor_row == n - 1
+            assert app.selected_host() == app.rows[-1].name
+            if n > size[1]:
+                assert table.scroll_offset.y > 0
+                shown = "".join(table.render_line(y).text for y in range(table.size.height))
+                assert app.rows[-1].name in shown
+            await pilot.press("home")
+            assert table.cursor_row == 0 and table.scroll_offset.y == 0
     assert made[0].stopped
 
 
@@ -47,7 +60,7 @@ async def test_expand_sort_filter_and_detail() -> None:
     app, _made = _app(12)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
-        table = app.query_one(DataTable)
+        table = app.query_one(FleetTable)
         first_host = app.selected_host()
         assert first_host is not None
         await pilot.press("space")
@@ -70,7 +83,6 @@ async def test_expand_sort_filter_and_detail() -> None:
         await pilot.press("escape")
         assert app.filter_text == ""
         assert table.row_count == 12
-        table.focus()
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, HostDetailScreen)
@@ -89,6 +101,6 @@ async def test_remote_text_is_not_markup() -> None:
         st.fail("[bold red]pwned[/] \x1b[2J")
         app.refresh_table()
         await pilot.pause()
-        cells = [str(c) for r in range(2) for c in app.query_one(DataTable).get_row_at(r)]
+        cells = [str(c) for r in range(2) for c in app.query_one(FleetTable).get_row_at(r)]
         assert any("[bold red]pwned[/] \\x1b[2J" in c for c in cells)
         assert not any("\x1b" in c for c in cells)

@@ -28,6 +28,7 @@ from perftui.fleet.protocol import Verdict, encode_tick
 from perftui.fleet.state import STALE, UP
 from perftui.ui.fleet.app import FleetApp
 from perftui.ui.fleet.detail import HostDetailScreen
+from perftui.ui.fleet.table import FleetTable
 from tests.fleet.sshd import PERFTUI_CMD, Sshd, _keygen, free_port
 
 
@@ -168,7 +169,7 @@ async def test_fleet_screen_over_ssh_with_detail(config: Path) -> None:
         mon = app.monitor
         assert await _until(lambda: mon.states["alpha"].verdict is not None and mon.states["closed"].error)
         await pilot.pause(0.3)
-        table = app.query_one(DataTable)
+        table = app.query_one(FleetTable)
         cells = {
             str(table.get_row_at(i)[0]).strip("▸▾ "): [str(c) for c in table.get_row_at(i)] for i in range(2)
         }

@@ -10,16 +10,15 @@ import time
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from perftui.fleet.cells import COLUMNS, gpu_cells, host_cells
 from perftui.fleet.rows import SORT_KEYS, HostRow, filter_rows, host_row, sort_rows, summary_line
-from perftui.fleet.state import HostState
+from perftui.fleet.state import UP, HostState
 from perftui.ui.fleet.detail import HostDetailScreen
+from perftui.ui.fleet.table import FleetTable
 
 
 class Monitor(Protocol):
@@ -48,7 +47,6 @@ class FleetApp(App[None]):
         Binding("s", "cycle_sort", "sort"),
         Binding("slash", "filter", "filter"),
         Binding("space", "toggle_gpus", "GPUs"),
-        Binding("enter", "open_host", "detail", show=True),
         Binding("escape", "clear_filter", "clear", show=False),
     ]
 
@@ -69,12 +67,11 @@ class FleetApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="fleet-summary", markup=False)
         yield Input(placeholder="filter: host, verdict, status, model…", id="fleet-filter")
-        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield FleetTable(COLUMNS, id="fleet-table")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
-        self.query_one(DataTable).focus()
+        self.query_one(FleetTable).focus()
         self.monitor = self._factory(self._on_change)
         self.monitor.start()
         self.refresh_table()
@@ -102,34 +99,24 @@ class FleetApp(App[None]):
         self.rows = sort_rows(filter_rows(rows, self.filter_text), self.sort_key)
         hosts: list[str] = []
         cells: list[tuple[str, ...]] = []
+        down: list[bool] = []
         for r in self.rows:
             open_ = r.name in self.expanded
             cells.append(host_cells(r, open_))
             hosts.append(r.name)
+            down.append(r.status != UP)
             if open_:
                 for g in r.gpus:
                     cells.append(gpu_cells(r.name, g))
                     hosts.append(r.name)
-        table = self.query_one(DataTable)
-        if hosts == self._row_hosts and len(cells) == len(self._cells):
-            # same rows in the same order: only the cells that changed are touched
-            for y, (new, old) in enumerate(zip(cells, self._cells, strict=True)):
-                if new != old:
-                    for x, (a, b) in enumerate(zip(new, old, strict=True)):
-                        if a != b:
-                            table.update_cell_at(Coordinate(y, x), Text(a))
-        else:
-            cursor = table.cursor_row
-            table.clear()
-            table.add_rows([tuple(Text(c) for c in row) for row in cells])
-            if hosts:
-                table.move_cursor(row=min(cursor, len(hosts) - 1), animate=False)
+                    down.append(False)
+        self.query_one(FleetTable).set_rows(cells, down)
         self._row_hosts = hosts
         self._cells = cells
         self._dirty = False
 
     def selected_host(self) -> str | None:
-        row = self.query_one(DataTable).cursor_row
+        row = self.query_one(FleetTable).cursor_row
         return self._row_hosts[row] if 0 <= row < len(self._row_hosts) else None
 
     def action_cycle_sort(self) -> None:
@@ -152,7 +139,7 @@ class FleetApp(App[None]):
         box.value = ""
         box.remove_class("shown")
         self.filter_text = ""
-        self.query_one(DataTable).focus()
+        self.query_one(FleetTable).focus()
         self.refresh_table()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -160,9 +147,9 @@ class FleetApp(App[None]):
         self.refresh_table()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(FleetTable).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_fleet_table_selected(self, event: FleetTable.Selected) -> None:
         self.action_open_host()
 
     def action_open_host(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -63,4 +64,4 @@ class HostDetailScreen(Screen[None]):
         table.clear()
         store = self.state.store
         for key in sorted(store.keys(), key=natural_key):
-            table.add_row(key, REGISTRY.format(key, store.latest(key)))
+            table.add_row(Text(key), Text(REGISTRY.format(key, store.latest(key))))

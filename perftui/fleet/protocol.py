@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from perftui.core.specs import spec_for
@@ -46,17 +46,72 @@ class Verdict:
     evidence: str = ""
 
 
-@dataclass
+def _pair_value(pair: Any) -> float | None:
+    if type(pair) is list and len(pair) == 2:
+        v = pair[0]
+        tv = type(v)
+        if tv is float or tv is int:  # NaN/Infinity were turned into None; bool is not int here
+            return v  # type: ignore[no-any-return]
+    return None
+
+
 class Tick:
-    seq: int
-    ts: float
-    interval_s: float
-    values: dict[str, float]
-    units: dict[str, str]
-    sources: dict[str, tuple[bool, str | None]]
-    verdict: Verdict | None
-    host: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    """One line's content. Values decoded from a line are checked when first read (all of them
+    for the store, or one by one for the fleet rows): a hundred hosts' lines are mostly never
+    read value by value."""
+
+    __slots__ = ("_raw", "_units", "_values", "host", "interval_s", "seq", "sources", "ts", "verdict")
+
+    def __init__(
+        self,
+        seq: int,
+        ts: float,
+        interval_s: float,
+        values: dict[str, float] | None,
+        units: dict[str, str] | None,
+        sources: dict[str, tuple[bool, str | None]],
+        verdict: Verdict | None,
+        host: dict[str, Any] | None = None,
+        *,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.seq, self.ts, self.interval_s = seq, ts, interval_s
+        self._values, self._units, self._raw = values, units, raw
+        self.sources, self.verdict, self.host = sources, verdict, host
+
+    def _check_all(self) -> None:
+        values: dict[str, float] = {}
+        units: dict[str, str] = {}
+        for key, pair in (self._raw or {}).items():
+            v = _pair_value(pair)
+            if v is not None and len(key) <= 200:
+                values[key] = v
+                unit = pair[1]
+                units[key] = unit[:16] if type(unit) is str else ""
+        self._values, self._units = values, units
+
+    @property
+    def values(self) -> dict[str, float]:
+        if self._values is None:
+            self._check_all()
+        assert self._values is not None
+        return self._values
+
+    @property
+    def units(self) -> dict[str, str]:
+        if self._units is None:
+            self._check_all()
+        return self._units or {}
+
+    def value(self, key: str) -> float | None:
+        if self._values is not None:
+            return self._values.get(key)
+        return _pair_value(self._raw.get(key)) if self._raw is not None else None
+
+    def value_keys(self) -> list[str]:
+        if self._values is not None:
+            return list(self._values)
+        return list(self._raw or ())
 
 
 def unit_of(key: str) -> str:
@@ -120,15 +175,6 @@ def decode_line(line: bytes | str) -> Tick:
     raw_values = obj.get("values")
     if not isinstance(raw_values, dict) or len(raw_values) > MAX_KEYS:
         raise ProtocolError("line has no usable values")
-    values: dict[str, float] = {}
-    units: dict[str, str] = {}
-    for key, pair in raw_values.items():  # hot: 100 hosts x ~300 keys every interval
-        if type(pair) is list and len(pair) == 2 and len(key) <= 200:
-            v, unit = pair
-            tv = type(v)
-            if tv is float or tv is int:  # NaN/Infinity were turned into None; bool is not int here
-                values[key] = v
-                units[key] = unit[:16] if type(unit) is str else ""
     sources: dict[str, tuple[bool, str | None]] = {}
     raw_sources = obj.get("sources")
     if isinstance(raw_sources, dict):
@@ -150,9 +196,10 @@ def decode_line(line: bytes | str) -> Tick:
         seq=int(seq),
         ts=ts,
         interval_s=interval,
-        values=values,
-        units=units,
+        values=None,
+        units=None,
         sources=sources,
         verdict=verdict,
         host=host if isinstance(host, dict) else None,
+        raw=raw_values,
     )

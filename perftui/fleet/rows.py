@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from perftui.fleet.protocol import Tick
 from perftui.fleet.state import BAD, CONNECTING, DOWN, STALE, UP, HostState
 
 BUSY_UTIL_PCT = 10.0
@@ -89,14 +90,14 @@ GPU_FIELDS = ("util", "sm_active", "mem_used_bytes", "mem_total_bytes", "power_w
 MAX_GPUS = 256
 
 
-def gpu_rows(values: dict[str, float], count: int = 0) -> tuple[GpuRow, ...]:
+def gpu_rows(tick: Tick | None, count: int = 0) -> tuple[GpuRow, ...]:
     """One row per GPU index 0..n-1 (NVML numbers them without gaps); a few lookups per GPU, not a
     scan of every key (this runs for every host at every tick)."""
     out: list[GpuRow] = []
     for i in range(MAX_GPUS):
         prefix = f"gpu.{i}."
-        got = [values.get(prefix + name) for name in GPU_FIELDS]
-        if all(v is None for v in got):
+        got = [tick.value(prefix + name) for name in GPU_FIELDS] if tick is not None else []
+        if not got or all(v is None for v in got):
             if i >= count:
                 break
             continue
@@ -109,16 +110,23 @@ def _derived(state: HostState) -> tuple[tuple[GpuRow, ...], list[float]]:
     cached = state.row_cache
     if cached is not None and cached[0] is state.last:
         return cached[1]  # type: ignore[no-any-return]
-    values = state.last.values if state.last is not None else {}
+    tick = state.last
     raw_gpus = state.facts.get("gpus")
     count = len(raw_gpus) if isinstance(raw_gpus, list) else 0
-    out = (gpu_rows(values, count), [v for k, v in values.items() if k[0] in "sp" and _P99_KEY.match(k)])
+    p99s: list[float] = []
+    if tick is not None:
+        for k in tick.value_keys():
+            if k[0] in "sp" and _P99_KEY.match(k):
+                v = tick.value(k)
+                if v is not None:
+                    p99s.append(v)
+    out = (gpu_rows(tick, count), p99s)
     state.row_cache = (state.last, out)
     return out
 
 
 def host_row(state: HostState, now: float) -> HostRow:
-    values = state.last.values if state.last is not None else {}
+    tick = state.last
     gpus, p99s = _derived(state)
     raw_gpus = state.facts.get("gpus")
     facts_gpus: list[Any] = raw_gpus if isinstance(raw_gpus, list) else []
@@ -140,7 +148,7 @@ def host_row(state: HostState, now: float) -> HostRow:
         mem_total=_sum([g.mem_total for g in gpus if g.mem_total is not None]),
         power_w=_sum([g.power_w for g in gpus if g.power_w is not None]),
         power_cap_w=_sum([g.power_cap_w for g in gpus if g.power_cap_w is not None]),
-        cpu=values.get("cpu.util"),
+        cpu=tick.value("cpu.util") if tick is not None else None,
         verdict=v.verdict if v else "",
         confidence=v.confidence if v else "",
         evidence=v.evidence or v.title if v else "",

@@ -96,6 +96,12 @@ def test_round_trip_and_strict_decoding() -> None:
     assert t.sources == {"gpu": (False, "no driver")} and t.host == {"host": "n1"}
     assert t.verdict == Verdict("idle", "low", "GPU idle", "util 0 %")
     obj = json.loads(line)
+    hostile = dict(
+        obj, values={"a": ["1", "%"], "b": [True, ""], "c": [1e999, ""], "d": 5, "e": [2, 7], "f": [1.5]}
+    )
+    bad = decode_line(json.dumps(hostile).replace("Infinity", "NaN"))
+    assert [bad.value(k) for k in "abcdef"] == [None, None, None, None, 2, None]
+    assert bad.values == {"e": 2} and bad.units == {"e": ""}
     obj["schema"] = SCHEMA_VERSION + 1
     with pytest.raises(SchemaMismatch, match="newer"):
         decode_line(json.dumps(obj))

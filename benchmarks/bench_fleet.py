@@ -37,29 +37,30 @@ PY = sys.executable
 WARMUP_S = 8.0
 
 
-def stream_line(gpus: int = 8, shift: int = 0) -> str:
+def stream_line(gpus: int = 8, shift: int = 0, known: set[str] | None = None) -> str:
     out = subprocess.run(
         [PY, "-m", "perftui", "stream", "--count", "1", "--no-gpu", "--ignore-stdin", "--interval", "0.5"],
         capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
     ).stdout  # fmt: skip
     first = json.loads(out.splitlines()[0])
-    values = {k: float(v[0]) for k, v in first["values"].items()}
+    values = {k: float(v) for k, v in first["values"].items()}
     for g in range(gpus):
         for i, spec in enumerate(GPU_SPECS):
             values[spec.pattern.replace("*", str(g))] = float(10 + (i * 7 + g + shift) % 80)
     host = dict(first["host"], gpus=[{"index": g, "name": "NVIDIA H100 80GB HBM3"} for g in range(gpus)])
     verdict = Verdict("memory-bound", "high", "GPU 0 memory-bound", "DRAM bandwidth 86 % of peak")
-    return encode_tick(0, time.time(), 2.0, values, {"gpu": (True, None)}, verdict, host)
+    return encode_tick(0, time.time(), 2.0, values, {"gpu": (True, None)}, verdict, host, known)
 
 
-def fake_ssh(root: Path, lines: list[str], interval: float) -> Path:
-    """A fake ssh printing the lines in turn, one per interval (every value changes each tick)."""
+def fake_ssh(root: Path, first: str, lines: list[str], interval: float) -> Path:
+    """A fake ssh printing `first`, then `lines` in turn, one per interval (values change each tick)."""
+    (root / "first.json").write_text(first + "\n")
     for i, line in enumerate(lines):
         (root / f"line{i}.json").write_text(line + "\n")
     script = root / "ssh"
     script.write_text(
-        f"#!/bin/sh\ni=0\nwhile :; do cat {root}/line$i.json; i=$(( (i + 1) % {len(lines)} )); "
-        f"sleep {interval:g}; done\n"
+        f"#!/bin/sh\ncat {root}/first.json\ni=0\nwhile :; do sleep {interval:g}; cat {root}/line$i.json; "
+        f"i=$(( (i + 1) % {len(lines)} )); done\n"
     )
     script.chmod(0o755)
     return script
@@ -68,8 +69,10 @@ def fake_ssh(root: Path, lines: list[str], interval: float) -> Path:
 def bench_fleet(hosts: int, interval: float, seconds: float, size: tuple[int, int]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        line = stream_line()
-        ssh = fake_ssh(root, [line, stream_line(shift=5)], interval)
+        known: set[str] = set()
+        first = stream_line(known=known)
+        line = stream_line(shift=5, known=known)
+        ssh = fake_ssh(root, first, [line, stream_line(known=known)], interval)
         names = " ".join(f"host{i:03d}" for i in range(hosts))
         session = TmuxSession(*size)
         session.start(f"exec {PY} -m perftui fleet --ssh {ssh} --interval {interval:g} {names}")

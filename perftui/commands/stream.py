@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     diagnosis = _Diagnosis()
     out = sys.stdout
     seq = 0
+    known: set[str] = set()
     try:
         runner.start()
         next_tick = time.monotonic() + interval
@@ -128,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
             values = latest_values(store, now - 2.5 * interval)
             sources = {n: (s.available, s.reason) for n, s in store.statuses().items()}
             host = host_facts(store, interval) if seq == 0 else None
-            out.write(encode_tick(seq, now, interval, values, sources, diagnosis.verdict(store), host) + "\n")
+            verdict = diagnosis.verdict(store)
+            out.write(encode_tick(seq, now, interval, values, sources, verdict, host, known) + "\n")
             out.flush()
             seq += 1
             if args.count is not None and seq >= args.count:

@@ -1,9 +1,11 @@
 """The `perftui stream` wire format: one JSON object per line, versioned.
 
-Every line: `{"schema": 1, "seq": n, "ts": <unix s>, "interval_s": s, "values": {key: [value, unit]},
+Every line: `{"schema": 1, "seq": n, "ts": <unix s>, "interval_s": s, "values": {key: value},
 "sources": {name: {"available": bool, "reason": str|null}}, "verdict": {"verdict", "confidence",
-"title", "evidence"} | null}`; the first line (seq 0) also carries `"host"`: the machine's facts
-(name, CPUs, memory, GPUs with model and power caps, perftui version).
+"title", "evidence"} | null}`. The first line (seq 0) also carries `"host"`: the machine's facts
+(name, CPUs, memory, GPUs with model and power caps, perftui version). `"units": {key: unit}` comes
+with the first line and with any later line whose keys were not all sent before: units once, not
+a second string per value per line (a hundred hosts' lines are parsed every interval).
 
 Decoding is strict and never evaluates anything: a line that is not a JSON object of that shape,
 or is longer than the cap, is an error naming what was wrong.
@@ -46,12 +48,10 @@ class Verdict:
     evidence: str = ""
 
 
-def _pair_value(pair: Any) -> float | None:
-    if type(pair) is list and len(pair) == 2:
-        v = pair[0]
-        tv = type(v)
-        if tv is float or tv is int:  # NaN/Infinity were turned into None; bool is not int here
-            return v  # type: ignore[no-any-return]
+def _number(v: Any) -> float | None:
+    tv = type(v)
+    if tv is float or tv is int:  # NaN/Infinity were turned into None; bool is not int here
+        return v  # type: ignore[no-any-return]
     return None
 
 
@@ -81,14 +81,11 @@ class Tick:
 
     def _check_all(self) -> None:
         values: dict[str, float] = {}
-        units: dict[str, str] = {}
-        for key, pair in (self._raw or {}).items():
-            v = _pair_value(pair)
+        for key, raw in (self._raw or {}).items():
+            v = _number(raw)
             if v is not None and len(key) <= 200:
                 values[key] = v
-                unit = pair[1]
-                units[key] = unit[:16] if type(unit) is str else ""
-        self._values, self._units = values, units
+        self._values = values
 
     @property
     def values(self) -> dict[str, float]:
@@ -99,14 +96,13 @@ class Tick:
 
     @property
     def units(self) -> dict[str, str]:
-        if self._units is None:
-            self._check_all()
+        """Units of the keys this line introduced (the first line, and any line with new keys)."""
         return self._units or {}
 
     def value(self, key: str) -> float | None:
         if self._values is not None:
             return self._values.get(key)
-        return _pair_value(self._raw.get(key)) if self._raw is not None else None
+        return _number(self._raw.get(key)) if self._raw is not None else None
 
     def value_keys(self) -> list[str]:
         if self._values is not None:
@@ -127,13 +123,17 @@ def encode_tick(
     sources: Mapping[str, tuple[bool, str | None]],
     verdict: Verdict | None,
     host: Mapping[str, Any] | None = None,
+    known: set[str] | None = None,
 ) -> str:
+    """One line. `known`: the keys whose units were already sent (updated here); None: send all."""
     obj: dict[str, Any] = {"schema": SCHEMA_VERSION, "seq": seq, "ts": round(ts, 3), "interval_s": interval_s}
     if host is not None:
         obj["host"] = dict(host)
-    obj["values"] = {
-        k: [float(f"{v:.6g}"), unit_of(k)] for k, v in sorted(values.items()) if math.isfinite(v)
-    }
+    obj["values"] = {k: float(f"{v:.6g}") for k, v in sorted(values.items()) if math.isfinite(v)}
+    if known is None or not known.issuperset(obj["values"]):
+        obj["units"] = {k: unit_of(k) for k in obj["values"]}
+        if known is not None:
+            known.update(obj["values"])
     obj["sources"] = {n: {"available": a, "reason": r} for n, (a, r) in sorted(sources.items())}
     obj["verdict"] = None if verdict is None else verdict.__dict__.copy()
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
@@ -191,13 +191,19 @@ def decode_line(line: bytes | str) -> Tick:
             _text(raw_v.get("title")),
             _text(raw_v.get("evidence")),
         )
+    units: dict[str, str] = {}
+    raw_units = obj.get("units")
+    if isinstance(raw_units, dict):
+        for key, unit in list(raw_units.items())[:MAX_KEYS]:
+            if isinstance(unit, str) and len(key) <= 200:
+                units[key] = unit[:16]
     host = obj.get("host")
     return Tick(
         seq=int(seq),
         ts=ts,
         interval_s=interval,
         values=None,
-        units=None,
+        units=units,
         sources=sources,
         verdict=verdict,
         host=host if isinstance(host, dict) else None,

@@ -37,12 +37,13 @@ class HostState:
     eager: bool = False  # feed the store at each tick (a recorder listens), not when it is read
     row_cache: tuple[object, Any] | None = None  # rows.py: what it derived from `last`
     _store: MetricStore = field(default_factory=lambda: MetricStore(STORE_CAPACITY), repr=False)
-    _pending: deque[Tick] = field(default_factory=lambda: deque(maxlen=STORE_CAPACITY), repr=False)
+    _pending: deque[Tick] = field(default_factory=lambda: deque(maxlen=1), repr=False)
 
     @property
     def store(self) -> MetricStore:
-        """The host's MetricStore, up to the last tick (ticks are fed in when it is read: 100
-        hosts x 300 keys each interval cost a core's percent or more to feed that nobody reads)."""
+        """The host's MetricStore. Until something keeps its history (`keep_history`: a recording,
+        an open detail view) it holds the latest tick only: feeding 100 hosts x 300 keys each
+        interval into ring buffers nobody reads would cost more than the whole fleet screen."""
         while self._pending:
             self._feed(self._pending.popleft())
         return self._store
@@ -72,6 +73,11 @@ class HostState:
         self.ticks += 1
         self.status = UP
         self.error = None
+
+    def keep_history(self) -> None:
+        """From now on every tick goes into the store as it arrives."""
+        self.store  # noqa: B018 - the latest tick first
+        self.eager = True
 
     def fail(self, message: str, status: str = DOWN) -> None:
         self.status = status

@@ -96,12 +96,19 @@ def test_round_trip_and_strict_decoding() -> None:
     assert t.sources == {"gpu": (False, "no driver")} and t.host == {"host": "n1"}
     assert t.verdict == Verdict("idle", "low", "GPU idle", "util 0 %")
     obj = json.loads(line)
-    hostile = dict(
-        obj, values={"a": ["1", "%"], "b": [True, ""], "c": [1e999, ""], "d": 5, "e": [2, 7], "f": [1.5]}
-    )
+    hostile = dict(obj, values={"a": "1", "b": True, "c": 1e999, "d": [5], "e": 2, "f": {"x": 1.5}})
     bad = decode_line(json.dumps(hostile).replace("Infinity", "NaN"))
     assert [bad.value(k) for k in "abcdef"] == [None, None, None, None, 2, None]
-    assert bad.values == {"e": 2} and bad.units == {"e": ""}
+    assert bad.values == {"e": 2}
+    known: set[str] = set()
+    assert decode_line(encode_tick(0, 1.0, 1.0, {"cpu.util": 1.0}, {}, None, None, known)).units == {
+        "cpu.util": "%"
+    }
+    assert decode_line(encode_tick(1, 2.0, 1.0, {"cpu.util": 2.0}, {}, None, None, known)).units == {}
+    new = decode_line(
+        encode_tick(2, 3.0, 1.0, {"cpu.util": 2.0, "gpu.0.power_w": 9.0}, {}, None, None, known)
+    )
+    assert new.units == {"cpu.util": "%", "gpu.0.power_w": "W"}
     obj["schema"] = SCHEMA_VERSION + 1
     with pytest.raises(SchemaMismatch, match="newer"):
         decode_line(json.dumps(obj))

@@ -53,6 +53,7 @@ class HostDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.state.keep_history()
         table = self.query_one(DataTable)
         table.add_columns("metric", "value")
         self.refresh_values()

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,19 +38,29 @@ PY = sys.executable
 WARMUP_S = 8.0
 
 
-def stream_line(gpus: int = 8, shift: int = 0, known: set[str] | None = None) -> str:
+def host_sample() -> tuple[dict[str, float], dict[str, Any]]:
+    """This machine's host values and facts, from one real `perftui stream` line."""
     out = subprocess.run(
         [PY, "-m", "perftui", "stream", "--count", "1", "--no-gpu", "--ignore-stdin", "--interval", "0.5"],
         capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
     ).stdout  # fmt: skip
     first = json.loads(out.splitlines()[0])
-    values = {k: float(v) for k, v in first["values"].items()}
+    return {k: float(v) for k, v in first["values"].items()}, first["host"]
+
+
+def stream_line(
+    sample: tuple[dict[str, float], dict[str, Any]], seq: int, known: set[str], gpus: int = 8
+) -> str:
+    """A line as an 8-GPU host sends it: the first carries the host facts and every unit."""
+    values = dict(sample[0])
     for g in range(gpus):
         for i, spec in enumerate(GPU_SPECS):
-            values[spec.pattern.replace("*", str(g))] = float(10 + (i * 7 + g + shift) % 80)
-    host = dict(first["host"], gpus=[{"index": g, "name": "NVIDIA H100 80GB HBM3"} for g in range(gpus)])
+            values[spec.pattern.replace("*", str(g))] = float(10 + (i * 7 + g + 5 * seq) % 80)
+    host = dict(sample[1], gpus=[{"index": g, "name": "NVIDIA H100 80GB HBM3"} for g in range(gpus)])
     verdict = Verdict("memory-bound", "high", "GPU 0 memory-bound", "DRAM bandwidth 86 % of peak")
-    return encode_tick(0, time.time(), 2.0, values, {"gpu": (True, None)}, verdict, host, known)
+    return encode_tick(
+        seq, time.time(), 2.0, values, {"gpu": (True, None)}, verdict, host if seq == 0 else None, known
+    )
 
 
 def fake_ssh(root: Path, first: str, lines: list[str], interval: float) -> Path:
@@ -70,9 +81,10 @@ def bench_fleet(hosts: int, interval: float, seconds: float, size: tuple[int, in
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         known: set[str] = set()
-        first = stream_line(known=known)
-        line = stream_line(shift=5, known=known)
-        ssh = fake_ssh(root, first, [line, stream_line(known=known)], interval)
+        sample = host_sample()
+        first = stream_line(sample, 0, known)
+        line = stream_line(sample, 1, known)
+        ssh = fake_ssh(root, first, [line, stream_line(sample, 2, known)], interval)
         names = " ".join(f"host{i:03d}" for i in range(hosts))
         session = TmuxSession(*size)
         session.start(f"exec {PY} -m perftui fleet --ssh {ssh} --interval {interval:g} {names}")
@@ -100,6 +112,7 @@ def bench_fleet(hosts: int, interval: float, seconds: float, size: tuple[int, in
             "perftui_pct": 100 * (own1 - own0) / wall,
             "ssh_fakes_pct": 100 * (ssh1 - ssh0) / wall,
             "line_bytes": float(len(line)),
+            "first_line_bytes": float(len(first)),
             "all_up": float(ok),
         }
 
@@ -142,7 +155,8 @@ def main() -> int:
     print(
         f"fleet {args.hosts} hosts @ {args.interval:g} s, {args.width}x{args.height}: "
         f"perftui {fleet['perftui_pct']:.2f} % of a core (budget 2 %), "
-        f"fake ssh processes {fleet['ssh_fakes_pct']:.2f} %, line {fleet['line_bytes']:.0f} B, "
+        f"fake ssh processes {fleet['ssh_fakes_pct']:.2f} %, "
+        f"line {fleet['line_bytes']:.0f} B (first {fleet['first_line_bytes']:.0f} B), "
         f"all up on screen: {bool(fleet['all_up'])}"
     )
     if args.skip_headless:

@@ -75,6 +75,9 @@ async def test_expand_sort_filter_and_detail() -> None:
         await pilot.press("s", "s")  # power, name
         assert [r.name for r in app.rows] == sorted(r.name for r in app.rows)
         await pilot.press("slash")
+        await pilot.press(*"qs ")  # typed into the filter box, not quit / sort
+        assert app.is_running and app.filter_text == "qs " and app.sort_key == "name"
+        await pilot.press("backspace", "backspace", "backspace")
         await pilot.press(*"memory")
         await pilot.pause()
         assert app.rows and all(r.verdict == "memory-bound" for r in app.rows)

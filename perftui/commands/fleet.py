@@ -49,7 +49,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-gpu", dest="fleet_no_gpu", action="store_true", help="hosts do not sample GPUs")
     p.add_argument("--record", metavar="DIR", help="record each host's stream as a perftui recording in DIR")
-    p.add_argument("--json", action="store_true", help="print one JSON object per host and exit")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per host (its first full tick or its error), exit 0 if all are up",
+    )
     p.add_argument("--sort", choices=SORT_KEYS, default="severity", help="row order (default severity)")
 
 

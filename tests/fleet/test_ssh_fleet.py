@@ -136,6 +136,7 @@ async def test_stream_stopped_goes_stale_then_reconnects(sshd: Sshd, config: Pat
     opts = SshOptions(
         ssh_config=str(config), interval=0.3, connect_timeout=3, no_gpu=True, remote_cmd=PERFTUI_CMD
     )
+    assert await _until(lambda: not _remote_streams(sshd), 15)  # earlier tests' streams have ended
     mon = FleetMonitor(["alpha"], opts, silence_timeout=3.0)
     st = mon.states["alpha"]
     mon.start()
@@ -198,6 +199,7 @@ async def test_fifty_aliases_at_once(sshd: Sshd, config: Path, tmp_path: Path) -
     )
     light = SshOptions(ssh_config=str(config), interval=1.0, connect_timeout=5, remote_cmd=str(script))
     hosts = ["alpha", "beta"] + [f"light{i:02d}" for i in range(48)]
+    assert await _until(lambda: not _remote_streams(sshd), 15)
     mon = FleetMonitor(hosts, real, argv_for=lambda h: ssh_argv(h, real if h in ("alpha", "beta") else light))
     mon.start()
     try:

@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("perftui.commands.compare", "compare two recordings: what improved, what regressed"),
     "scaling": ("perftui.commands.scaling", "scaling across runs: throughput per GPU, efficiency, overhead"),
     "attach": ("perftui.commands.attach", "the dashboard attached to a process (same as perftui --pid PID)"),
+    "stream": (
+        "perftui.commands.stream",
+        "print one JSON line per tick (values, sources, verdict) for scripts",
+    ),
+    "fleet": ("perftui.commands.fleet", "many hosts over ssh, one row and verdict each"),
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
     "probe": ("perftui.commands.probe", "load a server; its latency percentiles as users feel them"),
     "exporter": ("perftui.commands.exporter", "serve metrics, diagnosis and source status to Prometheus"),

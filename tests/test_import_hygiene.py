@@ -43,6 +43,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "pynvml",
     ),
     "report": ("perftui.ui", "perftui.commands", "textual"),
+    "fleet": ("perftui.ui", "perftui.commands", "perftui.samplers", "textual"),
     "efficiency": (
         "perftui.samplers",
         "perftui.diagnosis",

@@ -1,0 +1,1 @@
+"""The fleet screen: one row per host (perftui fleet)."""

@@ -34,10 +34,11 @@ def test_bad_flags_are_one_line_with_a_help_hint_and_exit_2(args: list[str], hin
     assert f"(see `{hint}`)" in lines[0]
 
 
-def test_snapshot_bad_duration() -> None:
-    res = perftui("snapshot", "--duration", "-1", "--no-gpu")
+@pytest.mark.parametrize("duration", ["-1", "0", "3601"])
+def test_snapshot_bad_duration(duration: str) -> None:
+    res = perftui("snapshot", "--duration", duration, "--no-gpu")
     assert res.returncode == 2
-    assert res.stderr.strip().startswith("perftui: error:")
+    assert res.stderr.strip().startswith("perftui: error: --duration must be more than 0"), res.stderr
 
 
 def test_snapshot_json_end_to_end() -> None:

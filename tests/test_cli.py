@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -34,10 +35,20 @@ def test_bad_flags_are_one_line_with_a_help_hint_and_exit_2(args: list[str], hin
     assert f"(see `{hint}`)" in lines[0]
 
 
-def test_snapshot_bad_duration() -> None:
-    res = perftui("snapshot", "--duration", "-1", "--no-gpu")
+@pytest.mark.parametrize("duration", ["-1", "0", "3601"])
+def test_snapshot_bad_duration(duration: str) -> None:
+    res = perftui("snapshot", "--duration", duration, "--no-gpu")
     assert res.returncode == 2
-    assert res.stderr.strip().startswith("perftui: error:")
+    assert res.stderr.strip().startswith("perftui: error: --duration must be more than 0"), res.stderr
+
+
+def test_record_into_missing_directory_exits_2(tmp_path: Path) -> None:
+    out = tmp_path / "no-such-dir" / "run.jsonl"
+    res = perftui("record", "--no-gpu", "--duration", "0.5", "-o", str(out))
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("perftui: error: cannot create"), res.stderr
+    assert not out.parent.exists()
 
 
 def test_snapshot_json_end_to_end() -> None:

@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if not ok:
         return 2
     path = Path(args.output) if args.output else Path(default_filename())
+    if not path.parent.is_dir():  # a user's typo, like the other file errors: exit 2, not 1
+        _error(f"cannot create {path}: no such directory {path.parent}")
+        return 2
     store = MetricStore(capacity=max(64, int(4 * DIAGNOSIS_WINDOW_S / args.interval)))
     recorder = Recorder(path, store, meta=system_metadata(sys.argv, args.interval), force=args.force)
     try:

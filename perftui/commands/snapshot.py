@@ -116,8 +116,8 @@ def render_text(store: MetricStore) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.duration < 0 or args.duration > 3600:
-        return error("--duration must be between 0 and 3600 seconds")
+    if not 0 < args.duration <= 3600:  # 0 s would sample nothing: rejected like record's and diagnose's
+        return error("--duration must be more than 0 and at most 3600 seconds")
     if not pid_checked(args):
         return 2
     ok, serving = serving_checked(args)

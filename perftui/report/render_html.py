@@ -8,7 +8,7 @@ from html import escape
 from perftui.core.units import Unit, format_value
 from perftui.report.efficiency_text import TABLE_HEADER, summary_lines, table_rows
 from perftui.report.model import STAT_NAMES, Chart, Report, Table, TimelineRow
-from perftui.report.text import offset, pct, stat_header, time_range_lines
+from perftui.report.text import at, offset, pct, stat_header, time_range_lines
 
 SVG_W, SVG_H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 180, 70, 10, 24, 22
 
@@ -76,8 +76,9 @@ def svg_chart(chart: Chart) -> str:
 def _timeline(title: str, rows: Sequence[TimelineRow]) -> str:
     if not rows:
         return f"<h3>{escape(title)}</h3><p class='muted'>No verdict changes in this window.</p>"
-    body = [(offset(r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
-    return f"<h3>{escape(title)}</h3>" + _table(("at", "verdict", "confidence", "finding", "evidence"), body)
+    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
+    head = ("at (UTC)", "verdict", "confidence", "finding", "evidence")
+    return f"<h3>{escape(title)}</h3>" + _table(head, body)
 
 
 def _detail(t: Table) -> str:

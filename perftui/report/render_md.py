@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from perftui.core.sanitize import clean
 from perftui.report.efficiency_text import TABLE_HEADER, summary_lines, table_rows
 from perftui.report.model import STAT_NAMES, Chart, Report, Table, TimelineRow
-from perftui.report.text import code, fence, md, offset, pct, stat_header, time_range_lines
+from perftui.report.text import at, code, fence, md, pct, stat_header, time_range_lines
 
 CHART_WIDTH = 78
 CHART_HEIGHT = 12
@@ -47,8 +47,8 @@ def _timeline(title: str, rows: Sequence[TimelineRow]) -> list[str]:
     out = [f"### {title}", ""]
     if not rows:
         return [*out, "No verdict changes in this window.", ""]
-    body = [(offset(r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
-    return [*out, *_table(("at", "verdict", "confidence", "finding", "evidence"), body), ""]
+    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
+    return [*out, *_table(("at (UTC)", "verdict", "confidence", "finding", "evidence"), body), ""]
 
 
 def _every(step: float | None) -> str:

@@ -40,6 +40,15 @@ def iso(ts: float) -> str:
         return f"{ts!r} (not a valid time)"
 
 
+def at(ts: float, seconds: float) -> str:
+    """A timeline row's wall-clock time (UTC) with its offset from the window start: 14:03:07 (+1:20)."""
+    try:
+        wall = datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%H:%M:%S")
+    except (OverflowError, ValueError, OSError):
+        return offset(seconds)
+    return f"{wall} ({offset(seconds)})"
+
+
 def offset(seconds: float) -> str:
     """Seconds from the window start as +M:SS or +H:MM:SS."""
     s = round(seconds)

@@ -49,6 +49,8 @@ class ProcTable:
     _prev: dict[int, _Prev] = field(default_factory=dict)
     _prev_time: float | None = None
     _users: dict[int, str] = field(default_factory=dict)
+    # cmdline and container are fixed for a process's life: read once per (pid, start time)
+    _ident: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
 
     def _user(self, uid: int) -> str:
         if uid not in self._users:
@@ -68,6 +70,8 @@ class ProcTable:
             row = self._read(int(entry.name), Path(entry.path), prev, dt)
             if row is not None:
                 rows.append(row)
+        live = {(r.pid, r.start_ticks) for r in rows}
+        self._ident = {k: v for k, v in self._ident.items() if k in live}
         return rows
 
     def _read(self, pid: int, d: Path, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
@@ -81,8 +85,12 @@ class ProcTable:
         f = stat[rp + 2 :].split()
         state, cpu_ticks, start, rss = f[0], int(f[11]) + int(f[12]), int(f[19]), int(f[21]) * _PAGE
         io_bytes = _io_bytes(d)
-        cmd = _text(d / "cmdline").replace("\0", " ").strip()
-        ident = container_of(_text(d / "cgroup"))
+        key = (pid, start)
+        if key not in self._ident:
+            cmd = _text(d / "cmdline").replace("\0", " ").strip()
+            ident = container_of(_text(d / "cgroup"))
+            self._ident[key] = (ident.label if ident else "", clean(redact_text(cmd or f"[{name}]")))
+        container, cmdline = self._ident[key]
         old = prev.get(pid)
         cpu_pct = disk = 0.0
         if dt is not None and old is not None and old.start_ticks == start:
@@ -98,8 +106,8 @@ class ProcTable:
             cpu_pct=cpu_pct,
             rss_bytes=rss,
             disk_bps=disk,
-            container=ident.label if ident else "",
-            cmdline=clean(redact_text(cmd or f"[{name}]")),
+            container=container,
+            cmdline=cmdline,
         )
 
 

@@ -2,6 +2,7 @@
 
 textual-serve runs the command below as one subprocess per browser tab, so each tab is its own
 `perftui` process whose samplers stop when the tab closes. Binds loopback unless told otherwise.
+Not yet done: refusing the dashboard's file actions (`r` record, `s` report) to browser users.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from perftui.core.sanitize import clean
 from perftui.exporter.server import ListenError, is_loopback, parse_listen
 
 DEFAULT_WEB_LISTEN = "127.0.0.1:8000"
-ACTIONS_ENV = "PERFTUI_WEB_ACTIONS"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,11 +27,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"address to serve the dashboard on (default {DEFAULT_WEB_LISTEN}; loopback unless you say so)",
     )
     p.add_argument("--replay", metavar="FILE", help="serve a recording instead of the live dashboard")
-    p.add_argument(
-        "--allow-actions",
-        action="store_true",
-        help="let browser users record to files and write reports on this machine (off by default)",
-    )
     p.add_argument(
         "dashboard_args",
         nargs=argparse.REMAINDER,
@@ -49,8 +44,7 @@ def child_command(args: argparse.Namespace) -> str:
     """The shell command textual-serve starts for each browser tab."""
     extra = [a for a in (args.dashboard_args or []) if a != "--"]
     argv = ["replay", args.replay, *extra] if args.replay else extra
-    env = f"{ACTIONS_ENV}={'1' if args.allow_actions else '0'}"
-    return shlex.join(["env", env, sys.executable, "-m", "perftui", *argv])
+    return shlex.join([sys.executable, "-m", "perftui", *argv])
 
 
 def check_port(host: str, port: int) -> str | None:

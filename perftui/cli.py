@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("perftui.commands.replay", "replay a recording in the dashboard: pause, seek, speed"),
     "probe": ("perftui.commands.probe", "load a server; its latency percentiles as users feel them"),
     "exporter": ("perftui.commands.exporter", "serve metrics, diagnosis and source status to Prometheus"),
+    "web": ("perftui.commands.web", "the dashboard in a browser through textual-serve (loopback by default)"),
 }
 
 DASHBOARD_MODULE = "perftui.commands.dashboard"

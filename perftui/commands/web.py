@@ -1,0 +1,85 @@
+"""`perftui web`: the live dashboard (or a replay) in a browser, through textual-serve.
+
+textual-serve runs the command below as one subprocess per browser tab, so each tab is its own
+`perftui` process whose samplers stop when the tab closes. Binds loopback unless told otherwise.
+Not yet done: refusing the dashboard's file actions (`r` record, `s` report) to browser users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shlex
+import socket
+import sys
+
+from perftui.core.sanitize import clean
+from perftui.exporter.server import ListenError, is_loopback, parse_listen
+
+DEFAULT_WEB_LISTEN = "127.0.0.1:8000"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--listen",
+        default=DEFAULT_WEB_LISTEN,
+        metavar="HOST:PORT",
+        help=f"address to serve the dashboard on (default {DEFAULT_WEB_LISTEN}; loopback unless you say so)",
+    )
+    p.add_argument("--replay", metavar="FILE", help="serve a recording instead of the live dashboard")
+    p.add_argument(
+        "dashboard_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- DASHBOARD_OPTIONS",
+        help="options passed to each tab's dashboard, after --",
+    )
+
+
+def _error(message: str) -> int:
+    print(f"perftui: error: {clean(message)}", file=sys.stderr)
+    return 2
+
+
+def child_command(args: argparse.Namespace) -> str:
+    """The shell command textual-serve starts for each browser tab."""
+    extra = [a for a in (args.dashboard_args or []) if a != "--"]
+    argv = ["replay", args.replay, *extra] if args.replay else extra
+    return shlex.join([sys.executable, "-m", "perftui", *argv])
+
+
+def check_port(host: str, port: int) -> str | None:
+    """Bind once ourselves so a taken or privileged port is one clear line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except PermissionError:
+        return f"port {port} needs privileges on this machine; pick one above 1023"
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        host, port = parse_listen(args.listen)
+    except ListenError as exc:
+        return _error(str(exc))
+    if importlib.util.find_spec("textual_serve") is None:
+        return _error("browser mode needs textual-serve: pip install 'perftui[web]'")
+    problem = check_port(host, port)
+    if problem is not None:
+        return _error(problem)
+    if is_loopback(host):
+        print(f"perftui web: http://{host}:{port}/  (from elsewhere: ssh -L {port}:127.0.0.1:{port} HOST)")
+    else:
+        print(
+            f"perftui web: WARNING: listening on {host}:{port}; anyone who reaches this port gets the "
+            "dashboard (process command lines are redacted)",
+            file=sys.stderr,
+        )
+    from textual_serve.server import Server
+
+    Server(child_command(args), host=host, port=port, title="perftui").serve()
+    return 0

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from perftui.core.limits import MAX_INTERVAL
 from perftui.fleet.hosts import HostError, SshOptions, check_hosts, read_hosts_file
 from perftui.fleet.monitor import FleetMonitor
 from perftui.fleet.rows import SORT_KEYS, host_row
 from perftui.fleet.state import BAD, CONNECTING, DOWN, UP
-from perftui.samplers.runner import MAX_INTERVAL
 
 MIN_FLEET_INTERVAL = 0.2
 

@@ -16,9 +16,10 @@ from types import FrameType
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.fleet.protocol import Verdict, encode_tick
 from perftui.samplers.factory import SamplerOptions, build_samplers
-from perftui.samplers.runner import MAX_INTERVAL, MIN_INTERVAL, SamplerRunner
+from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.store.recorder import gpu_metadata, system_metadata
 

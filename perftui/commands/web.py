@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shlex
 import socket
 import sys
@@ -27,6 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"address to serve the dashboard on (default {DEFAULT_WEB_LISTEN}; loopback unless you say so)",
     )
     p.add_argument("--replay", metavar="FILE", help="serve a recording instead of the live dashboard")
+    p.add_argument(
+        "--allow-actions",
+        action="store_true",
+        help="let browser users write files on this box (r: record, s: report); off by default",
+    )
     p.add_argument(
         "dashboard_args",
         nargs=argparse.REMAINDER,
@@ -81,5 +87,9 @@ def run(args: argparse.Namespace) -> int:
         )
     from textual_serve.server import Server
 
+    from perftui.ui.options import WEB_ACTIONS_ENV
+
+    # Each tab's perftui inherits this environment: it refuses the keys that write files on the box.
+    os.environ[WEB_ACTIONS_ENV] = "1" if args.allow_actions else "0"
     Server(child_command(args), host=host, port=port, title="perftui").serve()
     return 0

@@ -1,15 +1,9 @@
-"""Remote text made safe to show: control characters as visible escapes, one line, capped.
-
-A local guard until a shared sanitizer exists in perftui/core (the coordinator may swap it in).
-"""
+"""Remote text made safe to show: perftui/core/sanitize.py's escapes, trimmed, capped at 300."""
 
 from __future__ import annotations
 
-import re
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from perftui.core.sanitize import clean
 
 
 def visible(text: str, limit: int = 300) -> str:
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.strip())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clean(text.strip(), limit)

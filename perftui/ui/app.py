@@ -24,7 +24,7 @@ from textual.screen import Screen
 from perftui.ui import keys, textual_compat
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
-from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs
+from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs, web_actions_allowed
 from perftui.ui.screens.dashboard import DashboardScreen
 from perftui.ui.session import ReplaySession, Session, speed_text
 from perftui.ui.themes import all_theme_names, load_themes, perftui_variables
@@ -210,7 +210,15 @@ class PerftuiApp(App[int]):
             return
         pane.toggle_view(self.session.store)
 
+    def _web_refuses(self, what: str) -> bool:
+        if web_actions_allowed():
+            return False
+        self.notify(f"{what} is off in browser mode (start perftui web with --allow-actions)", timeout=4)
+        return True
+
     def action_toggle_record(self) -> None:
+        if self._web_refuses("recording to a file"):
+            return
         if self.files.recording is not None:
             self.files.stop_recording(background=True)
         elif not self.session.can_record:
@@ -221,6 +229,8 @@ class PerftuiApp(App[int]):
         self.dashboard.update_header()
 
     def action_write_report(self) -> None:
+        if self._web_refuses("writing a report file"):
+            return
         board = self.dashboard
         ctx = board.view_ctx()
         store = self.session.store

@@ -7,6 +7,7 @@ benchmarks). Both are frozen: the app copies what it changes at run time (interv
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,3 +47,12 @@ class TestKnobs:
 
 DEFAULT_OPTIONS = AppOptions()
 DEFAULT_KNOBS = TestKnobs()
+
+
+# Set by `perftui web` for each browser tab's perftui: "0" turns off the keys that write files on the
+# box (record, report) unless the server was started with --allow-actions.
+WEB_ACTIONS_ENV = "PERFTUI_WEB_ACTIONS"
+
+
+def web_actions_allowed() -> bool:
+    return os.environ.get(WEB_ACTIONS_ENV, "1") != "0"

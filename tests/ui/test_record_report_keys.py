@@ -149,3 +149,24 @@ async def test_r_and_s_in_a_removed_directory_say_why(
         assert app.files.recording is None and app.return_value is None  # still running
     assert any(n.startswith("cannot record here") for n in notes), notes
     assert any(n.startswith("cannot write a report here") for n in notes), notes
+
+
+async def test_browser_mode_refuses_the_keys_that_write_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`perftui web` without --allow-actions: r and s say why and write nothing."""
+    from perftui.ui.options import WEB_ACTIONS_ENV
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(WEB_ACTIONS_ENV, "0")
+    app, _, _ = make_app(0, use_tracker=True)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.files.recording is None
+        assert not list(app.files.pending_work)
+    assert list(tmp_path.iterdir()) == []
+    assert sum("off in browser mode" in n for n in notes) == 2

@@ -144,8 +144,9 @@ def test_the_only_listener_binds_loopback_by_default() -> None:
     assert DEFAULT_LISTEN.startswith("127.0.0.1:")
 
 
-def test_every_subprocess_in_perftui_is_py_spy_with_an_argument_list() -> None:
-    """The only process perftui starts is py-spy, from an argument list whose first item is its path."""
+def test_every_subprocess_in_perftui_is_py_spy_or_ssh_with_an_argument_list() -> None:
+    """perftui starts py-spy (from an argument list whose first item is its path) and, for `fleet`,
+    the user's ssh (an argument list built by perftui/fleet/hosts.py); nothing else."""
     calls = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -153,9 +154,10 @@ def test_every_subprocess_in_perftui_is_py_spy_with_an_argument_list() -> None:
                 ("subprocess.", "asyncio.create_sub")
             ):
                 calls.append((path.name, node))
-    # one `py-spy dump` (subprocess.run) and one `py-spy record` slice (subprocess.Popen)
+    # one `py-spy dump` (subprocess.run), one `py-spy record` slice (subprocess.Popen), fleet's ssh
     assert sorted((name, dotted(node.func)) for name, node in calls) == [
         ("pyspy.py", "subprocess.run"),
+        ("reader.py", "asyncio.create_subprocess_exec"),
         ("stacks.py", "subprocess.Popen"),
     ]
     assert all(not any(k.arg == "shell" for k in node.keywords) for _, node in calls)

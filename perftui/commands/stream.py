@@ -78,6 +78,17 @@ def latest_values(store: MetricStore, since: float) -> dict[str, float]:
     return out
 
 
+def _first_rates(store: MetricStore, stop: threading.Event, timeout: float) -> None:
+    """Wait (bounded) for the CPU's first rate: it needs two reads, and a first line without
+    `cpu.util` would show the host as blank for a whole interval in every fleet row."""
+    end = time.monotonic() + timeout
+    while "cpu.util" not in store and not stop.is_set() and time.monotonic() < end:
+        status = store.status("cpu")
+        if status is not None and not status.available:
+            return
+        stop.wait(0.02)
+
+
 def _watch_stdin(stop: threading.Event) -> None:
     try:
         while sys.stdin.buffer.read(4096):
@@ -123,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     known: set[str] = set()
     try:
         runner.start()
+        _first_rates(store, stop, max(2.0, 3 * interval))
         next_tick = time.monotonic() + interval
         while not stop.wait(max(0.0, next_tick - time.monotonic())):
             next_tick += interval

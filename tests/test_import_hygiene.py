@@ -312,3 +312,24 @@ def test_no_headless_command_module_loads_textual() -> None:
     headless = [mod for mod in (m for m, _ in COMMANDS.values())]
     code = "import importlib\n" + "".join(f"importlib.import_module({m!r})\n" for m in headless)
     assert "textual" not in _loaded_modules(code)
+
+
+def test_serving_source_loads_only_when_serving_is_asked_for() -> None:
+    """The dashboard's start path checks the serving options on every run: without --serve it must not
+    pay for prometheus_client's parser and urllib.request (~50 ms before the first frame)."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands.serving_args import serving_checked\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "ok, serving = serving_checked(args)\n"
+        "assert ok and serving is None, (ok, serving)\n"
+    )
+    mods = _loaded_modules(code)
+    assert "perftui.samplers.serving_source" not in mods
+    assert "prometheus_client" not in mods
+    with_serve = _loaded_modules(
+        code.replace("parse_args([])", "parse_args(['--serve', '127.0.0.1:8000'])").replace(
+            "serving is None", "serving is not None"
+        )
+    )
+    assert "perftui.samplers.serving_source" in with_serve

@@ -60,8 +60,9 @@ def _cfg_seconds(table: dict[str, Any], key: str) -> float | None:
 
 def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = None) -> Any:
     """ServingOptions from the CLI over `[serving]`; None when nothing asks for serving; ValueError else."""
-    from perftui.samplers.serving.profiles import generic_profile
-    from perftui.samplers.serving_source import ServeError, ServingOptions, normalize_url
+    # the source's modules (prometheus_client's parser, urllib.request: ~50 ms) load only when
+    # serving is asked for: the dashboard's start-up path goes through here on every run
+    from perftui.samplers.serving.errors import ServeError
 
     t = dict(table or {})
     unknown = sorted(set(t) - _KEYS)
@@ -75,6 +76,9 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
     discover = bool(getattr(args, "serve_discover", False) or t.get("discover", False))
     if not urls and not discover:
         return None
+    from perftui.samplers.serving.profiles import generic_profile
+    from perftui.samplers.serving_source import ServingOptions, normalize_url
+
     urls = [normalize_url(u) for u in urls]
     slo = getattr(args, "slo", None) or t.get("slo")
     if slo is not None:

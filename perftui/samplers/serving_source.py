@@ -22,6 +22,7 @@ from perftui.core.cost import GpuPrice, per_joule_from_rates
 from perftui.core.slo import Budget, budgets_for
 from perftui.samplers.base import BaseSampler, Values
 from perftui.samplers.serving.compute import server_values
+from perftui.samplers.serving.errors import ServeError
 from perftui.samplers.serving.parse import (
     LabelCache,
     NotPrometheus,
@@ -36,10 +37,6 @@ from perftui.samplers.serving.profiles import Profile, detect, wanted_prefixes
 MAX_BODY_BYTES = 16 * 1024 * 1024
 TIMEOUT_S = 1.0
 WINDOW_S = 60.0
-
-
-class ServeError(ValueError):
-    """A `--serve` value or `[serving]` entry that cannot be used (one line for the CLI)."""
 
 
 class ScrapeError(RuntimeError):

@@ -14,8 +14,10 @@ from typing import Any
 
 from perftui.core import details
 from perftui.core.gpu import clock_event_labels, throttle_events
+from perftui.core.gpu_peaks import no_figure_reason, peak_for
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
+from perftui.ui.cgroup_panel import cgroup_line, cgroup_warn
 from perftui.ui.rows import Piece, Row
 
 
@@ -114,11 +116,25 @@ def cpu_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
     loads = [store.latest(f"cpu.load{n}") for n in (1, 5, 15)]
     if any(v is not None for v in loads):
         rows.append(Row("load", text=" ".join("—" if v is None else f"{v:.2f}" for v in loads)))
+    limits = limits_row(store)
+    if limits is not None:
+        rows.append(limits)
     title = "CPU"
     model = store.detail("cpu.model")
     if isinstance(model, str) and model:
         title = f"CPU · {model}"
     return PanelContent(title, rows, source_notices(store, ["cpu"], ctx))
+
+
+def limits_row(store: MetricStore) -> Row | None:
+    """The attached process's container limits (quota, throttling, memory limit; issue 26), or
+    the cgroup sampler's note (e.g. the root cgroup: no limits); None when nothing is attached."""
+    d = {k: store.detail(k) for k in ("cgroup.attached", "cgroup.note", "cgroup.groups")}
+    if not d["cgroup.attached"] and not d["cgroup.note"]:
+        return None
+    warn = cgroup_warn(store.latest, d)
+    sev = "warn" if warn else "" if d["cgroup.attached"] else "dim"
+    return Row("limits", text=cgroup_line(store.latest, d), severity=sev)
 
 
 def memory_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
@@ -236,6 +252,9 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     add("util", "util")
     add("sm_active", "SM act")
     add("tensor_active", "tensor")
+    flops = _flops_row(store, i, info.get("name"), tier)
+    if flops is not None:
+        rows.append(flops)
     add("dram_bw_util", "DRAM BW", _sev(store.latest(p + "dram_bw_util"), 80, 95))
     if p + "mem_used_bytes" in store:
         total = store.latest(p + "mem_total_bytes") or info.get("memory_total_bytes")
@@ -291,6 +310,24 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
     )
     content.summary_extra = "  ".join(extras)
     return content
+
+
+def _flops_row(store: MetricStore, i: int, name: Any, tier: str | None) -> Row | None:
+    """Achieved TFLOP/s (the GPU sampler's estimate) and its share of the dense BF16 peak, or why
+    there is none (NVML-tier GPUs, models missing from the peak table); None while it waits."""
+    p = f"gpu.{i}."
+    model = name if isinstance(name, str) else None
+    tflops = store.latest(p + "tflops")
+    if p + "tflops" not in store or tflops is None:
+        why = no_figure_reason(model, tier)
+        if why is None:
+            return None  # a known GPM GPU: the figure comes with its second GPM sample
+        short = "needs GPM counters" if why.startswith("needs GPM") else "model not in the peak table"
+        return Row("TFLOP/s", text=short, severity="dim")
+    peak = peak_for(model)
+    util = store.latest(p + "flops_util_pct")
+    value = f"≈{tflops:.0f}" + (f" ({util:.0f} %)" if util is not None else "")
+    return Row("TFLOP/s", key=p + "tflops", value=value, hi=peak.bf16_tflops if peak else None)
 
 
 def no_gpu_content(store: MetricStore, ctx: ViewCtx, disabled: bool = False) -> PanelContent:

@@ -7,7 +7,6 @@ origin (live, replay) is the `Session`'s business; the files are the FileControl
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
@@ -20,15 +19,16 @@ from textual.widgets import Static
 
 from perftui.core.limits import INTERVAL_STEPS, MAX_RENDER_HZ, MAX_WINDOW, WINDOW_STEPS, next_step
 from perftui.store.metric_store import capacity_for
-from perftui.ui import panels, textual_compat
-from perftui.ui.layout import MIN_SIZE, WIDE, arrange_gpu_grid, gpu_classes, screen_classes, size_classes
+from perftui.ui import textual_compat
+from perftui.ui.layout import MIN_SIZE, arrange_gpu_grid, screen_classes, size_classes
 from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.panels import PanelContent, ViewCtx
+from perftui.ui.screens.dashboard_layout import PanelLayout, host_panels
 from perftui.ui.session import Session
 from perftui.ui.widgets.diagnosis_pane import DiagnosisPane
 from perftui.ui.widgets.footer import KeyFooter
 from perftui.ui.widgets.header import HeaderBar, header_text
-from perftui.ui.widgets.metric_panel import Builder, MetricPanel
+from perftui.ui.widgets.metric_panel import MetricPanel
 from perftui.ui.widgets.process_pane import ProcessPane
 
 if TYPE_CHECKING:
@@ -39,16 +39,8 @@ if TYPE_CHECKING:
 DIAG_PERIOD_S = 2.0  # the verdict reads a 10 s window: every 2 s is current enough, and half the cost
 DIAG_WINDOW_S = 10.0
 REPLAY_STEP_S = 1.0 / MAX_RENDER_HZ  # a replay moves its clock and redraws this often
-MAX_PANEL_WEIGHT = 12  # rows; a panel with more shows "+N more" and its detail view has all
 
 _W = TypeVar("_W", bound=Widget)
-
-HOST_PANELS: tuple[tuple[str, str, Builder], ...] = (
-    ("cpu", "CPU", panels.cpu_content),
-    ("memory", "Memory · PSI", panels.memory_content),
-    ("disk", "Disks", panels.disk_content),
-    ("net", "Network", panels.net_content),
-)
 
 
 class DashboardScreen(Screen[Any]):
@@ -66,12 +58,14 @@ class DashboardScreen(Screen[Any]):
         self.window = options.window
         self.paused = False
         self.ticks = 0
-        self._gpu_ids: list[int] | None = None
+        self.panel_layout = PanelLayout(self, gpu_enabled=options.gpu_enabled)
         self._term_size: tuple[int, int] | None = None
         w, h = size
         self._start_size = (w, h)
         # the classes of the first layout, so mounting styles the screen once (see compose)
-        super().__init__(id="_default", classes=screen_classes(w, h, self._initial_gpu_ids()))
+        self.panel_layout.term_size = (w, h)
+        ids = self.panel_layout.initial_gpu_ids(self.store)
+        super().__init__(id="_default", classes=screen_classes(w, h, ids))
         if textual_compat.available("span_compositor"):  # else Textual's own compositor
             from perftui.ui.span_compositor import SpanCompositor
 
@@ -85,7 +79,6 @@ class DashboardScreen(Screen[Any]):
         self._singletons: dict[type[Any], Any] = {}
         self._requery = 0  # ticks left before the panel list is trusted again after a layout change
         self._last_diag = -math.inf
-        self._weights: dict[str, int] = {}
         self._generation = session.generation
         self.attached = False
 
@@ -98,8 +91,8 @@ class DashboardScreen(Screen[Any]):
         # The first layout is built in place, for the GPUs already known and the terminal's size:
         # classes set after mounting restyle the whole screen, and panels mounted on the first tick
         # would miss the first frame. `_ensure_layout` handles GPUs that appear (or go) later.
-        ids = self._initial_gpu_ids()
-        host = [MetricPanel(b, id=p, title=t) for p, t, b in HOST_PANELS]
+        ids = self.panel_layout.initial_gpu_ids(self.store)
+        host = host_panels()
         yield HeaderBar()
         with Horizontal(id="body"):
             with Vertical(id="left"):
@@ -107,29 +100,19 @@ class DashboardScreen(Screen[Any]):
                 if ids:
                     yield from host[2:]
             with Vertical(id="right"):
-                gpus = self._gpu_panels(ids)
+                gpus = self.panel_layout.gpu_panels(ids)
                 with Container(id="gpus") as box:
                     yield from gpus
                 if ids:
                     arrange_gpu_grid(box, gpus, *self._start_size)
                 else:
                     yield from host[2:]
+                yield from self.panel_layout.initial_services(self.store)  # serving, probe
         with Horizontal(id="bottom"):
             yield DiagnosisPane()
             yield ProcessPane()
         yield Static(id="too-small")
         yield KeyFooter()
-
-    def _initial_gpu_ids(self) -> list[int]:
-        if self._gpu_ids is None:
-            self._gpu_ids = panels.gpu_indices(self.store) if self.gpu_enabled else []
-        return self._gpu_ids
-
-    def _gpu_panels(self, ids: list[int]) -> list[MetricPanel]:
-        if ids:
-            return [MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids]
-        builder = partial(panels.no_gpu_content, disabled=not self.gpu_enabled)
-        return [MetricPanel(builder, id="gpu-none", title="GPU")]
 
     def on_mount(self) -> None:
         if self._tracker_wanted:
@@ -186,6 +169,7 @@ class DashboardScreen(Screen[Any]):
         if w is None or h is None:
             w, h = self.app.size
         self._term_size = (w, h)
+        self.panel_layout.term_size = (w, h)
         for name, on in size_classes(w, h).items():
             self.set_class(on, name)
         if self.too_small:
@@ -193,58 +177,8 @@ class DashboardScreen(Screen[Any]):
                 f"terminal too small: {w}×{h}\nperftui needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}\n(q quits)"
             )
         else:
-            self._arrange_gpus()
-            if self._gpu_ids is not None:
-                self.refresh_view()
-
-    def _ensure_layout(self) -> None:
-        """Mount GPU panels for the GPUs the store knows now; move disks/net to where they fit."""
-        ids = panels.gpu_indices(self.store) if self.gpu_enabled else []
-        if ids == self._gpu_ids:
-            return
-        self._requery = 2
-        had_gpus = bool(self._gpu_ids)
-        self._gpu_ids = ids
-        for name, on in gpu_classes(ids).items():
-            self.set_class(on, name)
-        gpus = self.query_one("#gpus", Container)
-        gpus.remove_children()
-        gpus.mount_all(self._gpu_panels(ids))
-        if had_gpus != bool(ids):
-            # no GPU: disks and network go under the GPU notice; with GPUs: under memory
-            for pid in ("disk", "net"):
-                for old in self.query(f"#{pid}"):
-                    old.remove()
-            target = self.query_one("#left" if ids else "#right")
-            target.mount_all(MetricPanel(b, id=p, title=t) for p, t, b in HOST_PANELS[2:])
-        self._arrange_gpus()
-
-    def _arrange_gpus(self) -> None:
-        if not self._gpu_ids:
-            return
-        term_w, term_h = self._term_size or self.app.size
-        self.set_class(term_w >= WIDE, "-wide")
-        gpus = self.query_one("#gpus", Container)
-        arrange_gpu_grid(gpus, gpus.query(MetricPanel), term_w, term_h)
-
-    def _reweight(self) -> None:
-        """Share each column's height by the rows each panel wants (fr weights)."""
-        changed = False
-        for panel in self._panels():
-            if panel.id is None or (panel.id.startswith("gpu-") and panel.id != "gpu-none"):
-                continue
-            # capped, so 32 disks or 64 NICs cannot squeeze CPU and memory down to a border
-            want = min(panel.natural_height(), MAX_PANEL_WEIGHT)
-            if self._weights.get(panel.id) != want:
-                self._weights[panel.id] = want
-                panel.styles.height = f"{want}fr"
-                changed = True
-        if changed:
-            gpus = self.query_one("#gpus", Container)
-            if self.query("#gpu-none"):
-                gpus.styles.height = f"{self._weights.get('gpu-none', 3)}fr"
-            else:
-                gpus.styles.height = "1fr"
+            self.panel_layout.arrange_gpus()
+            self.refresh_view()
 
     # -- the render tick -----------------------------------------------------
     def view_ctx(self) -> ViewCtx:
@@ -280,10 +214,12 @@ class DashboardScreen(Screen[Any]):
             return  # nothing new in the store, no source went stale: nothing to redraw
         self._last_sig = sig
         self.ticks += 1
-        self._ensure_layout()
-        for panel in self._panels():
+        if self.panel_layout.ensure(self.store):
+            self._requery = 2
+        shown = self._panels()
+        for panel in shown:
             panel.update_view(self.store, ctx)
-        self._reweight()
+        self.panel_layout.reweight(shown)
         self.update_header()
         pane = self.one(ProcessPane)
         pane.update_view(self.store)

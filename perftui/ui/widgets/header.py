@@ -10,6 +10,7 @@ from textual.widget import Widget
 
 from perftui.core.details import gpu_driver, gpu_info
 from perftui.store.metric_store import MetricStore
+from perftui.ui.cgroup_panel import container_fact
 from perftui.ui.panels import gpu_indices
 
 
@@ -42,6 +43,9 @@ def header_text(
         parts.append("no GPU")
     else:
         parts.append("GPU off")
+    fact = container_fact({"cgroup.self": store.detail("cgroup.self")})
+    if fact is not None:  # perftui in a container: its /proc is the container's (issue 26)
+        parts.append(fact)
     parts.append(f"every {interval:g} s")
     parts.append(f"window {window / 60:g} min" if window >= 60 else f"window {window:g} s")
     if paused:

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from perftui.commands.serving_args import add_serving_arguments
 
     add_serving_arguments(parser)
+    from perftui.commands.dashboard_probe import add_probe_arguments
+
+    add_probe_arguments(parser)
 
 
 def add_dashboard_flags(group: Any, *, pid: bool) -> None:
@@ -104,6 +107,25 @@ def ui_preflight(theme_name: str | None) -> tuple[str, Any] | str:
     return needs_terminal() or themed
 
 
+def _probe_checked(args: argparse.Namespace) -> Any:
+    """The `--probe` plan (None without it), or the one line saying what is wrong (nothing sent)."""
+    from perftui.commands.dashboard_probe import probe_plan
+    from perftui.probe.options import OptionError
+
+    try:
+        plan = probe_plan(args)
+    except OptionError as exc:
+        return f"--probe: {exc}"
+    if plan is not None:
+        try:
+            import aiohttp  # noqa: F401
+        except ImportError:
+            from perftui.probe.client import MISSING_CLIENT
+
+            return MISSING_CLIENT
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
     from perftui.commands.common import pid_checked
     from perftui.config import ConfigError, load_config
@@ -127,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
     ok, serving = serving_checked(args)
     if not ok:
         return 2
+    probe_or_error = _probe_checked(args)
+    if isinstance(probe_or_error, str):
+        return _error(probe_or_error)
     record = getattr(args, "record", None)
     if record is not None and Path(record).exists():
         return _error(f"{record} already exists (choose another --record FILE)")
@@ -160,6 +185,12 @@ def run(args: argparse.Namespace) -> int:
 
     starter = threading.Thread(target=runner.start, name="perftui-start", daemon=True)
     starter.start()
+    probe = None
+    if probe_or_error is not None:
+        from perftui.commands.dashboard_probe import DashboardProbe
+
+        probe = DashboardProbe(store, probe_or_error, interval=max(interval, 1.0))
+        probe.start()
     try:
         from perftui.ui.app import create_app
         from perftui.ui.options import AppOptions
@@ -169,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         result = app.run()
         app.stop_recording_now()  # however the app ended, the file is finished
     finally:
+        if probe is not None:
+            probe.stop()
         starter.join(timeout=5.0)  # a quit within the first instant: let start finish, then stop
         runner.stop(timeout=0.5)
         if recording is not None and recording.recorder.running:

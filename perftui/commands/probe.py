@@ -30,9 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
 
 
-def add_load_arguments(p: argparse.ArgumentParser) -> None:
+def add_load_arguments(p: argparse.ArgumentParser, *, budgets: bool = True) -> None:
     """The load, request and budget options (for `perftui probe`, and for the dashboard's `--probe URL`:
-    `perftui.probe.options.build_plan` reads them with `args.url` set to the URL)."""
+    `perftui.probe.options.build_plan` reads them with `args.url` set to the URL). `budgets=False`:
+    not the `--slo*` options (the dashboard has them already, shared with `--serve`)."""
     load = p.add_argument_group("load")
     load.add_argument("--rate", metavar="QPS[,QPS…]", help="open loop at QPS requests/s; a list sweeps")
     load.add_argument("--concurrency", metavar="N[,N…]", help="closed loop with N workers; a list sweeps")
@@ -64,6 +65,8 @@ def add_load_arguments(p: argparse.ArgumentParser) -> None:
     oa.add_argument(
         "--prompts", metavar="FILE", help="JSONL prompts: strings or {prompt|messages, max_tokens}"
     )
+    if not budgets:
+        return
     slo = p.add_argument_group("budgets (goodput and the knee)")
     slo.add_argument("--slo", metavar="NAME", help=f"a preset: {', '.join(SLO_PRESETS)}")
     slo.add_argument("--slo-ttft-p99", metavar="T", help="P99 time-to-first-token budget (e.g. 200ms)")

@@ -17,6 +17,15 @@ from perftui.ui.rows import Row
 
 PCT_LABELS = (("p50", "P50"), ("p95", "P95"), ("p99", "P99"), ("p999", "P99.9"))
 METRICS = ("latency", "ttft", "itl", "e2e")
+# labels that fit the panel's 10-cell label column (the specs' own are longer: "latency P99")
+LABELS = {
+    "probe.latency.p50_s": "P50 lat",
+    "probe.latency.p99_s": "P99 lat",
+    "probe.ttft.p50_s": "P50 TTFT",
+    "probe.ttft.p99_s": "P99 TTFT",
+    "probe.itl.p99_s": "P99 ITL",
+    "probe.tokens_per_s": "tok/s",
+}
 
 
 def _streaming(store: MetricStore) -> bool:
@@ -38,7 +47,7 @@ def probe_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
     for key in keys:
         if key in store:
             err = key == "probe.errors_per_s" and (store.latest(key) or 0.0) > 0
-            rows.append(metric_row(store, key, severity="bad" if err else ""))
+            rows.append(metric_row(store, key, LABELS.get(key, ""), severity="bad" if err else ""))
     notices = source_notices(store, ["probe"], ctx)
     if not rows and not notices:
         notices.append(("probe: waiting for the first requests to complete", "dim"))

@@ -19,13 +19,12 @@ from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
 from perftui.ui.layout import WIDE, arrange_gpu_grid, gpu_classes, gpu_grid
 from perftui.ui.probe_panel import probe_content
+from perftui.ui.service_detail import PROBE_ID, SERVE_PREFIX
 from perftui.ui.serving_panel import serving_content, serving_sids
 from perftui.ui.widgets.metric_panel import Builder, MetricPanel
 
 MAX_PANEL_WEIGHT = 12  # rows; a panel with more shows "+N more" and its detail view has all
 MAX_SERVING_PANELS = 4  # more servers (or models): the first four; `snapshot --json` has them all
-SERVE_PREFIX = "serve-"
-PROBE_ID = "probe"
 
 HOST_PANELS: tuple[tuple[str, str, Builder], ...] = (
     ("cpu", "CPU", panels.cpu_content),

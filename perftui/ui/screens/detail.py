@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.panels import PanelContent
+from perftui.ui.service_detail import service_detail
 
 STAT_COLS = ("latest", "mean", "P50", "P95", "P99", "P99.9", "max")
 
@@ -102,7 +103,9 @@ class DetailScreen(Screen[None]):
         w, h = plot.size
         if w and h:
             plot.update(Content(plot_text(store, content, window, max(20, w - 1), max(6, h))))
-        stats.update(Content(stats_table(store, content, window)))
+        table = stats_table(store, content, window)
+        extra = service_detail(self.panel_id, store)  # serving/probe: the percentile table first
+        stats.update(Content(table if extra is None else f"{extra}\n\n{table}"))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -38,6 +38,18 @@ def screen_classes(width: int, height: int, ids: list[int]) -> str:
     return " ".join(name for name, on in classes.items() if on)
 
 
+def body_height(height: int) -> int:
+    """Rows between the header and the diagnosis/process panes (app.tcss's #bottom heights)."""
+    bottom = 12 if height >= 60 else 6 if height < 34 else 8
+    return height - 2 - bottom
+
+
+def service_rows(height: int, n: int) -> int:
+    """The most rows each of `n` service panels (serving, probe) may take in the right-hand column:
+    together at most 40 % of it, so the GPU panels above keep most of it."""
+    return max(4, body_height(height) * 2 // 5 // max(n, 1))
+
+
 @dataclass(frozen=True)
 class GpuGrid:
     cols: int
@@ -49,8 +61,7 @@ def gpu_grid(width: int, height: int, n: int) -> GpuGrid:
     """How `n` GPU panels share the GPU column of a `width`×`height` terminal."""
     wide = width >= WIDE
     column = int(width * (0.68 if wide and n >= 5 else 0.5 if width < 120 else 0.6))
-    bottom = 12 if height >= 60 else 6 if height < 34 else 8
-    body_h = height - 2 - bottom
+    body_h = body_height(height)
     cols = min(1 if n == 1 else 2, max(1, column // 44))
     rows = math.ceil(n / cols)
     if body_h // rows < 6:  # fewer than 4 lines per GPU: one line each, in one column

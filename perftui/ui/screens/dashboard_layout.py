@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
-from perftui.ui.layout import WIDE, arrange_gpu_grid, gpu_classes, gpu_grid
+from perftui.ui.layout import WIDE, arrange_gpu_grid, gpu_classes, service_rows
 from perftui.ui.probe_panel import probe_content
 from perftui.ui.service_detail import PROBE_ID, SERVE_PREFIX
 from perftui.ui.serving_panel import serving_content, serving_sids
@@ -148,32 +148,30 @@ class PanelLayout:
 
     # -- heights -------------------------------------------------------------------
     def reweight(self, shown: Sequence[MetricPanel]) -> None:
-        """Share each column's height by the rows each panel wants (fr weights)."""
+        """Share the columns' height: host panels by the rows each wants (fr weights); service panels
+        exactly their rows (within `service_rows`); the GPU box the rest of its column."""
         changed = False
-        gpu_rows = 0
+        cap = service_rows(self.term_size[1], len(self.services))
         for panel in shown:
-            if panel.id is None:
+            pid = panel.id
+            if pid is None or (pid.startswith("gpu-") and pid != "gpu-none"):
+                continue
+            if pid in self.services:
+                rows = min(panel.natural_height(), cap)
+                if self.weights.get(pid) != -rows:  # negative: a height in rows, not a weight
+                    self.weights[pid] = -rows
+                    panel.styles.height = rows
                 continue
             # capped, so 32 disks or 64 NICs cannot squeeze CPU and memory down to a border
             want = min(panel.natural_height(), MAX_PANEL_WEIGHT)
-            if panel.id.startswith("gpu-") and panel.id != "gpu-none":
-                gpu_rows = max(gpu_rows, panel.natural_height())
-                continue
-            if self.weights.get(panel.id) != want:
-                self.weights[panel.id] = want
+            if self.weights.get(pid) != want:
+                self.weights[pid] = want
                 panel.styles.height = f"{want}fr"
                 changed = True
-        gpus_weight = self._gpus_weight(gpu_rows)
-        if changed or self.weights.get("#gpus") != gpus_weight:
-            self.weights["#gpus"] = gpus_weight
-            self.screen.query_one("#gpus", Container).styles.height = f"{gpus_weight}fr"
-
-    def _gpus_weight(self, gpu_rows: int) -> int:
-        """The GPU box's weight in the right-hand column: 1 (all of it) while it is alone there; beside
-        service panels, the rows its grid wants."""
-        if not self.gpu_ids:
-            return self.weights.get("gpu-none", 3)
-        if not self.services:
-            return 1
-        grid = gpu_grid(*self.term_size, len(self.gpu_ids))
-        return len(self.gpu_ids) + 2 if grid.compact else max(gpu_rows, 6) * grid.rows
+        if changed or "#gpus" not in self.weights:
+            self.weights["#gpus"] = 1
+            gpus = self.screen.query_one("#gpus", Container)
+            if self.gpu_ids:
+                gpus.styles.height = "1fr"
+            else:
+                gpus.styles.height = f"{self.weights.get('gpu-none', 3)}fr"

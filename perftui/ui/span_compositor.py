@@ -11,6 +11,13 @@ one of ours that renders any crop exactly as its full render would (`span_safe =
 line-API widgets with cached strips); a span across widgets side by side is split at their edges.
 Anything else — a toast or tooltip over a panel, a widget we do not know, the bare screen — falls
 back to Textual's own path for that frame, so the screen is always what Textual would draw.
+
+What such a widget leaves behind is repainted here too: the compositor keeps the visible regions
+of the widgets it cannot draw span by span (toasts, tooltips, containers) and, when one moves,
+shrinks or goes, marks the region it covered dirty. Textual does so from its layout maps, but those
+are rebuilt in place by any region look-up between a DOM change and the next layout, after which
+the reflow sees no change: several toasts expiring in a row then left fragments over the panels
+until a resize (issue 24).
 """
 
 from __future__ import annotations
@@ -48,8 +55,39 @@ class SpanCompositor(Compositor):  # type: ignore[misc,valid-type]
         super().__init__()
         self.span_frames = 0  # partial updates drawn span by span (tests, benchmark)
         self.fallback_frames = 0  # partial updates left to Textual
+        self.uncovered_regions = 0  # regions repainted because an overlay left them (tests)
+        self._overlays: dict[Widget, Region] = {}  # not span-safe widget -> visible region shown
+        self._overlays_from: object = None  # the visible_widgets mapping they were read from
+
+    def _overlay_regions(self) -> dict[Widget, Region]:
+        visible = self.visible_widgets
+        if visible is self._overlays_from:
+            return self._overlays
+        self._overlays_from = visible
+        return {
+            w: shown
+            for w, (region, clip) in visible.items()
+            if not span_safe(w) and (shown := region.intersection(clip))
+        }
+
+    def _mark_uncovered(self) -> None:
+        """Mark dirty what an overlay covered at the last update and no longer covers."""
+        old, new = self._overlays, self._overlay_regions()
+        if new is old:
+            return
+        self._overlays = new
+        regions = textual_compat.dirty_regions(self)
+        for widget, region in old.items():
+            if new.get(widget) != region:
+                regions.add(region)
+                self.uncovered_regions += 1
+
+    def render_full_update(self, simplify: bool = False) -> Any:
+        self._overlays = self._overlay_regions()  # everything is drawn afresh
+        return super().render_full_update(simplify)
 
     def render_partial_update(self) -> Any:
+        self._mark_uncovered()
         regions = textual_compat.dirty_regions(self)
         if not regions:
             return None

@@ -37,6 +37,9 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PrivateName("span_compositor", "textual._compositor", "Compositor", "class"),
     PrivateName("span_compositor", "textual._compositor", "CompositorUpdate", "class"),
     PrivateName("span_compositor", "textual._compositor:Compositor", "render_partial_update", "callable"),
+    PrivateName(
+        "span_compositor", "textual._compositor:Compositor", "render_full_update", "callable", ("simplify",)
+    ),
     PrivateName("span_compositor", "textual._compositor:Compositor", "_regions_to_spans", "callable"),
     PrivateName("span_compositor", "textual._compositor:Compositor", "visible_widgets", "property"),
     PrivateName("span_compositor", "textual._compositor:Compositor", "_dirty_regions", "instance"),

@@ -167,7 +167,7 @@ async def test_enter_opens_detail_with_plot_and_stats_and_escape_closes() -> Non
         screen = app.screen
         assert isinstance(screen, DetailScreen) and screen.panel_id == "gpu-0"
         stats = str(screen.query_one("#detail-stats").render())
-        for col in ("mean", "P50", "P95", "P99", "P99.9", "max"):
+        for col in ("mean", "P50", "P95", "max"):  # P99 and P99.9 need more than 60 samples
             assert col in stats
         assert "util" in stats and "over the last 60 s (60 samples)" in stats
         plot = str(screen.query_one("#detail-plot").render())

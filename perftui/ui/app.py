@@ -20,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.driver import Driver
 from textual.screen import Screen
+from textual.widget import Widget
 
 from perftui.core.limits import INTERVAL_STEPS, at_limit, next_step
 from perftui.ui import keys, textual_compat
@@ -71,6 +72,7 @@ class PerftuiApp(App[int]):
         self._theme_styled: str | None = None
         self._theme_saved = options.theme  # the theme the config file gives (or the --theme flag)
         self._stop_asked_at: float | None = None  # when `r` asked to stop the recording (monotonic)
+        self._arrow_from: tuple[Widget, Widget, str] | None = None  # (now focused, came from, back key)
         self._start_theme(options.theme)
 
     @property
@@ -220,9 +222,14 @@ class PerftuiApp(App[int]):
             if chain:
                 chain[0].focus()
             return
-        others = [(w, tuple(w.region)) for w in chain if w is not focused]
-        target = keys.neighbour(tuple(focused.region), others, direction)  # type: ignore[arg-type]
+        back = self._arrow_from
+        if back is not None and back[0] is focused and back[2] == direction and back[1] in chain:
+            target: Widget | None = back[1]  # the opposite arrow goes back where it came from
+        else:
+            others = [(w, tuple(w.region)) for w in chain if w is not focused]
+            target = keys.neighbour(tuple(focused.region), others, direction)  # type: ignore[arg-type]
         if target is not None:
+            self._arrow_from = (target, focused, keys.OPPOSITE[direction])
             target.focus()
 
     def action_cycle_window(self) -> None:

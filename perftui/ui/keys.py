@@ -53,6 +53,7 @@ STOP_CONFIRM_S = 4.0
 Box = tuple[int, int, int, int]  # x, y, width, height (screen cells)
 _T = TypeVar("_T")
 _AXES = {"left": (0, -1), "right": (0, 1), "up": (1, -1), "down": (1, 1)}  # axis (0 x, 1 y), sign
+OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 
 
 def neighbour(current: Box, others: Sequence[tuple[_T, Box]], direction: str) -> _T | None:

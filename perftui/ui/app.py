@@ -76,6 +76,11 @@ class PerftuiApp(App[int]):
         self._start_theme(options.theme)
 
     @property
+    def replaying(self) -> bool:
+        """A replay: nothing to attach to (the process pane says so, not "run --pid")."""
+        return isinstance(self.session, ReplaySession)
+
+    @property
     def dashboard(self) -> DashboardScreen:
         screen = self.screen_stack[0]
         assert isinstance(screen, DashboardScreen)
@@ -260,7 +265,10 @@ class PerftuiApp(App[int]):
 
         pane = self.dashboard.one(ProcessPane)
         if not pane.attached:
-            self.notify("no process attached: run perftui --pid PID", timeout=3)
+            if isinstance(self.session, ReplaySession):
+                self.notify("this recording followed no process: nothing to switch", timeout=3)
+            else:
+                self.notify("no process attached: run perftui --pid PID", timeout=3)
             return
         pane.toggle_view(self.session.store)
 

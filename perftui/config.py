@@ -10,7 +10,9 @@
     [serving]             # inference servers to scrape (see perftui.commands.serving_args)
     urls = ["http://127.0.0.1:8000/metrics"]
 
-CLI flags win over the file. An unknown key or a wrong type is an error that names the key.
+CLI flags win over the file. A theme picked in the dashboard (`t`, the palette) is written back to
+the file (`save_setting`: that one line changes, the rest stays as written). An unknown key or a
+wrong type is an error that names the key.
 The file must be a regular file of at most `MAX_FILE_BYTES` (a FIFO, a device such as /dev/zero or a
 directory is refused without blocking), valid UTF-8 TOML; any parser failure (deep nesting, a huge
 integer) is the same one-line config error.
@@ -19,9 +21,12 @@ integer) is the same one-line config error.
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import stat
 import sys
+import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -98,6 +103,25 @@ def parse_toml(raw: bytes) -> dict[str, Any]:
     except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # TOMLDecodeError is a ValueError
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(text[:200]) from None
+
+
+# The themes every install has: perftui's (perftui/themes/*.toml), then Textual's built-in ones
+# (a test keeps this list equal to what perftui.ui.themes loads). `--help` names them without
+# importing Textual; theme files in $XDG_CONFIG_HOME/perftui/themes add more.
+THEME_NAMES = (
+    "perftui-dark", "perftui-light", "textual-dark", "textual-light", "nord", "gruvbox",
+    "catppuccin-mocha", "dracula", "tokyo-night", "monokai", "flexoki", "catppuccin-latte",
+    "catppuccin-frappe", "catppuccin-macchiato", "solarized-light", "solarized-dark", "rose-pine",
+    "rose-pine-moon", "rose-pine-dawn", "atom-one-dark", "atom-one-light", "ansi-dark", "ansi-light",
+)  # fmt: skip
+
+
+def theme_help() -> str:
+    """The --theme flag's help: every theme name, and where more come from."""
+    return (
+        f"colour theme: {', '.join(THEME_NAMES)}, or one from a theme file in "
+        "$XDG_CONFIG_HOME/perftui/themes (t in the dashboard cycles them and remembers the choice)"
+    )
 
 
 @dataclass(frozen=True)
@@ -178,3 +202,51 @@ def load_config(path: Path | None = None) -> Config:
     except ValueError as exc:
         raise ConfigError(f"{shown}: not valid TOML: {clean(str(exc), 300)}") from None
     return validate(data, shown)
+
+
+_TABLE = re.compile(r"^\s*\[")
+
+
+def save_setting(path: Path, key: str, value: str | float | bool) -> None:
+    """Write `key = value` at the top level of the config file, keeping every other line as written.
+
+    The line that sets `key` is replaced (or one is added before the first table); the result must
+    still be a valid config, else ConfigError and the file is left alone (a broken file is not
+    overwritten either). Written to a temporary file beside it, then renamed over it."""
+    shown = clean(str(path), 1024)
+    try:
+        text = read_regular_file(path).decode("utf-8")
+    except FileNotFoundError:
+        text = ""
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    try:
+        validate(parse_toml(text.encode()), shown)
+    except ValueError as exc:
+        raise ConfigError(f"{shown}: not saved, the file has an error: {clean(str(exc), 300)}") from None
+    literal = json.dumps(value) if not isinstance(value, bool) else ("true" if value else "false")
+    line = f"{key} = {literal}"
+    setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    lines = text.splitlines()
+    first_table = next((i for i, ln in enumerate(lines) if _TABLE.match(ln)), len(lines))
+    at = next((i for i, ln in enumerate(lines[:first_table]) if setting.match(ln)), None)
+    if at is not None:
+        lines[at] = line
+    else:
+        lines.insert(first_table, line)
+    new_text = "\n".join(lines) + "\n"
+    validate(parse_toml(new_text.encode()), shown)  # never write a file load_config would refuse
+    path = Path(os.path.realpath(path))  # a linked config (dotfiles) stays a link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(new_text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -18,7 +18,9 @@ from perftui.store.reader import RecordingError, open_recording
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("base", metavar="BASE", help="the recording before the change")
     p.add_argument("new", metavar="NEW", help="the recording after the change")
-    p.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
+    p.add_argument(
+        "--format", choices=("md", "json", "html"), default="md", help="md (default), json or html (one file)"
+    )
     p.add_argument(
         "--fail-on-regression",
         action="store_true",
@@ -62,6 +64,15 @@ def run(args: argparse.Namespace) -> int:
             "budgets_broken": sum(not r.ok for r in checked),
         }
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "html":
+        from html import escape
+
+        from perftui.report.render_compare_html import render_compare_html
+
+        text = render_compare_html(result)
+        if checked:
+            items = "".join(f"<li>{escape(r.text)}</li>" for r in checked)
+            text = text.replace("</body></html>", f"<h2>Budgets (NEW)</h2><ul>{items}</ul></body></html>")
     else:
         text = render_compare_markdown(result)
         if checked:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from perftui.commands.common import pid_arg
+from perftui.config import theme_help
 from perftui.core.limits import (
     DEFAULT_INTERVAL,
     DEFAULT_WINDOW,
@@ -53,7 +54,7 @@ def add_dashboard_flags(group: Any, *, pid: bool) -> None:
         help=f"seconds of sparkline history ({MIN_WINDOW:g}-{MAX_WINDOW:g}; default {DEFAULT_WINDOW:g}; "
         "w cycles 1/5/15 min)",
     )
-    group.add_argument("--theme", metavar="NAME", default=None, help="colour theme (see the error for names)")
+    group.add_argument("--theme", metavar="NAME", default=None, help=theme_help())
     group.add_argument("--no-gpu", dest="no_gpu", action="store_true", help="do not sample GPUs")
     if pid:
         group.add_argument(
@@ -128,7 +129,7 @@ def _probe_checked(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from perftui.commands.common import pid_checked
-    from perftui.config import ConfigError, load_config
+    from perftui.config import ConfigError, config_path, load_config
 
     try:
         cfg = load_config().merged(interval=args.interval, window=args.window, theme=args.theme)
@@ -195,7 +196,14 @@ def run(args: argparse.Namespace) -> int:
         from perftui.ui.app import create_app
         from perftui.ui.options import AppOptions
 
-        options = AppOptions(interval=interval, window=window, theme=theme, themes=loaded, gpu_enabled=gpu)
+        options = AppOptions(
+            interval=interval,
+            window=window,
+            theme=theme,
+            themes=loaded,
+            gpu_enabled=gpu,
+            config_file=config_path(),  # t remembers the theme there
+        )
         app = create_app(store, runner, options, recording=recording)
         result = app.run()
         app.stop_recording_now()  # however the app ended, the file is finished

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from perftui.commands.common import (
@@ -73,8 +74,11 @@ def watch(
     nvml: Any = None,
     pid: int | None = None,
     serving: Any = None,
+    progress: Callable[[float, Diagnosis], None] | None = None,
 ) -> tuple[Diagnosis, DiagnosisTracker, MetricStore]:
-    """Sample for `duration` seconds, feeding the tracker each interval; return the verdict to print."""
+    """Sample for `duration` seconds, feeding the tracker each interval; return the verdict to print.
+
+    `progress(elapsed_s, verdict so far)` after each step (the terminal's progress line)."""
     window_s = min(duration, WINDOW_S)
     store = MetricStore(capacity=int(window_s / interval) * 2 + 64)  # the window, with room to spare
     tracker = DiagnosisTracker(hold_s=HOLD_S)
@@ -92,11 +96,19 @@ def watch(
             tracker.update(store, window_s)
             if time.monotonic() >= end:
                 break
+            if progress is not None:
+                progress(time.monotonic() - start, tracker.current)
             next_tick += interval
     finally:
         runner.stop()
     tracker.update(store, window_s)
     return tracker.current, tracker, store
+
+
+def progress_line(elapsed: float, duration: float, diagnosis: Diagnosis) -> str:
+    """What `diagnose` shows while it watches, on a terminal (as `record` does)."""
+    so_far = f"{diagnosis.verdict} ({diagnosis.confidence} confidence) so far"
+    return f"diagnosing: {min(elapsed, duration):.0f} s of {duration:g} s · {clean_text(so_far)}"
 
 
 def _sources(store: MetricStore) -> dict[str, dict[str, Any]]:
@@ -112,9 +124,28 @@ def run(args: argparse.Namespace) -> int:
     ok, serving = serving_checked(args)
     if not ok:
         return 2
-    diagnosis, tracker, store = watch(
-        args.duration, args.interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), serving=serving
-    )
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def show(elapsed: float, so_far: Diagnosis) -> None:
+        if elapsed - last[0] >= 0.5 or last[0] == 0.0:  # at most twice a second
+            last[0] = elapsed
+            sys.stderr.write("\r\x1b[2K" + progress_line(elapsed, args.duration, so_far))
+            sys.stderr.flush()
+
+    try:
+        diagnosis, tracker, store = watch(
+            args.duration,
+            args.interval,
+            gpu=not no_gpu(args),
+            pid=getattr(args, "pid", None),
+            serving=serving,
+            progress=show if tty else None,
+        )
+    finally:
+        if tty:
+            sys.stderr.write("\r\x1b[2K")  # the line goes before the result is printed
+            sys.stderr.flush()
     if args.json:
         out = diagnosis_json(diagnosis, tracker.timeline)
         out["duration_s"] = args.duration

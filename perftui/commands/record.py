@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 import signal
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,6 +21,7 @@ from perftui.commands.common import (
     pid_checked,
 )
 from perftui.commands.serving_args import add_serving_arguments, serving_checked
+from perftui.core.filenames import timestamped_name, unused_path
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
@@ -39,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="recording file (default: perftui-<host>-<YYYYmmdd-HHMMSS>.sqlite in the current directory)",
+        help="recording file (default: perftui-rec-<host>-<YYYYmmdd-HHMMSS>.sqlite in the current "
+        "directory, as the dashboard's r names it)",
     )
     p.add_argument(
         "--duration", type=finite_float, metavar="S", help="stop after S seconds (default: until Ctrl-C)"
@@ -54,9 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def default_filename(now: float | None = None, host: str | None = None) -> str:
-    host = re.sub(r"[^A-Za-z0-9_.-]+", "_", host or socket.gethostname()) or "host"
-    stamp = datetime.fromtimestamp(time.time() if now is None else now).strftime("%Y%m%d-%H%M%S")
-    return f"perftui-{host}-{stamp}.sqlite"
+    """The dashboard's `r` pattern (perftui.core.filenames), one for both."""
+    return timestamped_name("rec", "sqlite", host=host, now=now)
 
 
 MAX_DURATION_S = 366 * 86400.0
@@ -99,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     ok, serving = serving_checked(args)
     if not ok:
         return 2
-    path = Path(args.output) if args.output else Path(default_filename())
+    path = Path(args.output) if args.output else unused_path(Path("."), default_filename())
     if not path.parent.is_dir():  # a user's typo, like the other file errors: exit 2, not 1
         _error(f"cannot create {path}: no such directory {path.parent}")
         return 2

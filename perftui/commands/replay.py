@@ -11,6 +11,7 @@ import sys
 
 from perftui.commands.common import error, finite_float
 from perftui.commands.dashboard import ui_preflight
+from perftui.config import theme_help
 from perftui.core.limits import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW, window_error
 
 DEFAULT_SPEED = 1.0
@@ -25,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="replay speed, times real time (0.25-100; default 1; ] and [ change it)",
     )
-    p.add_argument("--theme", metavar="NAME", default=None, help="colour theme")
+    p.add_argument("--theme", metavar="NAME", default=None, help=theme_help())
     p.add_argument(
         "--window",
         type=finite_float,
@@ -65,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from perftui.ui.replay import ReplayDriver
 
     driver = ReplayDriver(rec, speed=args.speed)
-    app = create_replay_app(driver, AppOptions(theme=theme, themes=loaded, window=float(args.window)))
+    from perftui.config import config_path
+
+    options = AppOptions(theme=theme, themes=loaded, window=float(args.window), config_file=config_path())
+    app = create_replay_app(driver, options)
     result = app.run()
     app.stop_recording_now()  # reports written in threads are finished
     for path in app.files.reports_written:

@@ -9,7 +9,8 @@ from __future__ import annotations
 MIN_INTERVAL = 0.05  # seconds between samples
 MAX_INTERVAL = 60.0
 DEFAULT_INTERVAL = 1.0
-INTERVAL_STEPS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # + and - in the dashboard
+# + and - in the dashboard: the CLI's whole range, MIN_INTERVAL to MAX_INTERVAL
+INTERVAL_STEPS = (MIN_INTERVAL, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, MAX_INTERVAL)
 
 MIN_WINDOW = 10.0  # seconds of sparkline history
 MAX_WINDOW = 900.0  # the longest window: the rings hold this much at the interval
@@ -20,12 +21,20 @@ MAX_RENDER_HZ = 4.0  # the dashboard redraws at most this often, whatever the in
 
 
 def next_step(values: tuple[float, ...], current: float, step: int) -> float:
-    """The next value of `values` above (`step` > 0) or below `current`, clamped to the ends."""
+    """The next value of `values` above (`step` > 0) or below `current`.
+
+    Never a move against `step`: past the last value (or before the first) it is `current` itself,
+    so a caller can tell the user the limit is reached (`at_limit`)."""
     if step > 0:
         bigger = [v for v in values if v > current + 1e-9]
-        return bigger[0] if bigger else values[-1]
+        return bigger[0] if bigger else current
     smaller = [v for v in values if v < current - 1e-9]
-    return smaller[-1] if smaller else values[0]
+    return smaller[-1] if smaller else current
+
+
+def at_limit(values: tuple[float, ...], current: float, step: int) -> bool:
+    """True when `next_step` has nowhere to go in that direction."""
+    return abs(next_step(values, current, step) - current) <= 1e-9
 
 
 def interval_error(seconds: float, flag: str = "--interval") -> str | None:

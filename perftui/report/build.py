@@ -53,6 +53,15 @@ CHART_POINTS = 240
 MAX_TABLE_ROWS = 10
 MAX_TABLE_COLUMNS = 8
 FIRST_COLUMNS = ("pid", "name", "command", "function", "file", "line")
+# a detail's field names as a table heads them (the stack threads' fields; others read as they are)
+COLUMN_TITLES = {
+    "tid": "thread",
+    "active": "running now",
+    "owns_gil": "holds the GIL",
+    "active_pct": "running %",
+    "gil_pct": "GIL held %",
+    "leaf": "innermost frame",
+}
 _PROCESS_DETAIL = re.compile(r"^(gpu(\.\d+)?\.processes|proc\..+|cgroup\.limits)$")
 _STACK_DETAIL = re.compile(r"^stack\..+$")
 
@@ -181,7 +190,7 @@ def _describe_value(value: Any) -> str:
 
 def _cell(column: str, value: Any) -> str:
     if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
+        return "" if value is None else ("yes" if value else "no")
     if isinstance(value, (int, float)):
         c = column.lower()
         if c.endswith("_bytes_per_s"):
@@ -217,9 +226,8 @@ def _tables(
         first = [c for c in FIRST_COLUMNS if c in columns]
         columns = (first + [c for c in columns if c not in first])[:MAX_TABLE_COLUMNS]
         rows = tuple(tuple(_cell(c, r.get(c)) for c in columns) for r in dict_rows[:MAX_TABLE_ROWS])
-        out.append(
-            Table(name, name.replace(".", " ").replace("_", " "), ts_of.get(name), tuple(columns), rows)
-        )
+        titles = tuple(COLUMN_TITLES.get(c, c) for c in columns)
+        out.append(Table(name, name.replace(".", " ").replace("_", " "), ts_of.get(name), titles, rows))
     return tuple(out)
 
 

@@ -18,10 +18,30 @@ def _row(header: Sequence[str]) -> list[str]:
     return ["| " + " | ".join(md(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
 
 
-def _verdict(side: Side) -> str:
+def verdict_text(side: Side) -> str:
+    """ "io-bound — Disk I/O saturated (high confidence) · 78 % of the time" (plain text)."""
     if not side.dominant:
         return "—"
-    return f"{md(side.dominant)} ({pct(side.shares.get(side.dominant, 0.0))})"
+    text = side.dominant
+    if side.title:
+        text += f" — {side.title}"
+    if side.confidence:
+        text += f" ({side.confidence} confidence)"
+    return f"{text} · {pct(side.shares.get(side.dominant, 0.0))} of the time"
+
+
+def _verdict(side: Side) -> str:
+    return md(verdict_text(side))
+
+
+def weighting_notes(c: Comparison) -> list[str]:
+    """One line per latency weighted by its operations."""
+    return [
+        f"{m.key}: statistics weighted by {m.weighted_by} (each sample counts by its operations; "
+        "under 100 operations a run is not compared)"
+        for m in c.key_metrics
+        if m.weighted_by
+    ]
 
 
 def _delta_cells(m: MetricDelta) -> list[str]:
@@ -79,6 +99,8 @@ def render_compare_markdown(c: Comparison) -> str:
         ]
         lines += [""]
     lines += ["## Key metrics", "", f"Noise rule: {c.noise_rule}", ""]
+    lines += [f"- {md(note)}" for note in weighting_notes(c)]
+    lines += [""] if weighting_notes(c) else []
     if c.key_metrics:
         lines += _row((*HEADER[:-1], "better", "result"))
         for m in c.key_metrics:

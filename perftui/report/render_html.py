@@ -37,13 +37,16 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: i
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def svg_chart(chart: Chart) -> str:
-    """A hand-written polyline with a y axis at 0..max and time ticks at both ends."""
+def svg_chart(chart: Chart, *, zoom: bool = False) -> str:
+    """A hand-written polyline with a y axis at 0..max and time ticks at both ends.
+
+    A metric with a natural maximum (100 % for percentages) is drawn on its whole 0..max axis, so
+    3 % never looks like a full chart; `zoom` scales the axis to the data instead."""
     xs, ys = chart.offsets, chart.values
     unit = Unit(chart.unit) if chart.unit in {u.value for u in Unit} else Unit.COUNT
     y_max = max([*ys, 0.0]) if ys else 1.0
-    if chart.natural_max is not None:
-        y_max = max(y_max, chart.natural_max) if y_max > 0.5 * chart.natural_max else max(y_max, 1e-12)
+    if chart.natural_max is not None and not zoom:
+        y_max = max(y_max, chart.natural_max)
     y_max = y_max or 1.0
     x0, x1 = (xs[0], xs[-1]) if xs else (0.0, 1.0)
     span = (x1 - x0) or 1.0

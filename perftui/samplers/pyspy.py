@@ -25,7 +25,8 @@ PTRACE_HINT = (
     "`sysctl kernel.yama.ptrace_scope=0`, or give the container SYS_PTRACE "
     "(docker run --cap-add SYS_PTRACE); perftui never runs sudo"
 )
-NOT_PYTHON = "not a Python process: stacks unavailable; process metrics still shown"
+# shown after "stacks unavailable: " (the pane, snapshot): says it once
+NOT_PYTHON = "not a Python process (process metrics still shown)"
 
 
 # -- data ---------------------------------------------------------------------

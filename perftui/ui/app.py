@@ -20,7 +20,9 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.driver import Driver
 from textual.screen import Screen
+from textual.widget import Widget
 
+from perftui.core.limits import INTERVAL_STEPS, at_limit, next_step
 from perftui.ui import keys, textual_compat
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
@@ -68,7 +70,15 @@ class PerftuiApp(App[int]):
             self.register_theme(t)
         self.theme_names = all_theme_names(self.loaded_themes)
         self._theme_styled: str | None = None
+        self._theme_saved = options.theme  # the theme the config file gives (or the --theme flag)
+        self._stop_asked_at: float | None = None  # when `r` asked to stop the recording (monotonic)
+        self._arrow_from: tuple[Widget, Widget, str] | None = None  # (now focused, came from, back key)
         self._start_theme(options.theme)
+
+    @property
+    def replaying(self) -> bool:
+        """A replay: nothing to attach to (the process pane says so, not "run --pid")."""
+        return isinstance(self.session, ReplaySession)
 
     @property
     def dashboard(self) -> DashboardScreen:
@@ -108,6 +118,21 @@ class PerftuiApp(App[int]):
         styled, self._theme_styled = self._theme_styled, None
         if styled != theme_name:  # else already in the stylesheet (see _start_theme)
             textual_compat.stock_watch_theme(self, theme_name)
+        self._remember_theme(theme_name)
+
+    def _remember_theme(self, theme_name: str) -> None:
+        """A theme picked with `t` or the palette goes into the config file, for the next start."""
+        path = self.options.config_file
+        if path is None or theme_name == self._theme_saved:
+            return
+        from perftui.config import ConfigError, save_setting
+
+        self._theme_saved = theme_name
+        try:
+            save_setting(path, "theme", theme_name)
+        except (ConfigError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notify(f"theme not remembered: {reason}", severity="warning", timeout=5)
 
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
@@ -173,10 +198,44 @@ class PerftuiApp(App[int]):
             self.dashboard.toggle_pause()
 
     def action_slower(self) -> None:
-        self.dashboard.step_interval(+1)
+        self._step_interval(+1)
 
     def action_faster(self) -> None:
-        self.dashboard.step_interval(-1)
+        self._step_interval(-1)
+
+    def _step_interval(self, step: int) -> None:
+        """+/-: the next step of the CLI's range in that direction, or a word that it is the limit."""
+        board = self.dashboard
+        if at_limit(INTERVAL_STEPS, board.interval, step):
+            which = "longest" if step > 0 else "shortest"
+            self.notify(f"every {board.interval:g} s is the {which} interval", timeout=3)
+            return
+        board.set_interval_s(next_step(INTERVAL_STEPS, board.interval, step))
+
+    def action_focus_toward(self, direction: str) -> None:
+        """Arrows: focus the panel next to the focused one in that direction (else stay)."""
+        screen = self.screen
+        focused = self.focused
+        if not isinstance(screen, DashboardScreen):  # other screens: their own order
+            if direction in ("left", "up"):
+                self.action_focus_previous()
+            else:
+                self.action_focus_next()
+            return
+        chain = [w for w in screen.focus_chain if w.display and w.region.area]
+        if focused is None or focused not in chain:
+            if chain:
+                chain[0].focus()
+            return
+        back = self._arrow_from
+        if back is not None and back[0] is focused and back[2] == direction and back[1] in chain:
+            target: Widget | None = back[1]  # the opposite arrow goes back where it came from
+        else:
+            others = [(w, tuple(w.region)) for w in chain if w is not focused]
+            target = keys.neighbour(tuple(focused.region), others, direction)  # type: ignore[arg-type]
+        if target is not None:
+            self._arrow_from = (target, focused, keys.OPPOSITE[direction])
+            target.focus()
 
     def action_cycle_window(self) -> None:
         self.dashboard.cycle_window()
@@ -206,7 +265,10 @@ class PerftuiApp(App[int]):
 
         pane = self.dashboard.one(ProcessPane)
         if not pane.attached:
-            self.notify("no process attached: run perftui --pid PID", timeout=3)
+            if isinstance(self.session, ReplaySession):
+                self.notify("this recording followed no process: nothing to switch", timeout=3)
+            else:
+                self.notify("no process attached: run perftui --pid PID", timeout=3)
             return
         pane.toggle_view(self.session.store)
 
@@ -217,6 +279,23 @@ class PerftuiApp(App[int]):
         return True
 
     def action_toggle_record(self) -> None:
+        """`r`: starts a recording; stops one only when pressed again within STOP_CONFIRM_S."""
+        rec = self.files.recording
+        if rec is not None and not self._web_refuses("recording to a file"):
+            now = self.knobs.monotonic()
+            asked, self._stop_asked_at = self._stop_asked_at, now
+            if asked is None or now - asked > keys.STOP_CONFIRM_S:
+                self.notify(
+                    f"recording to {rec.path.name}: press r again to stop",
+                    title="still recording",
+                    timeout=keys.STOP_CONFIRM_S,
+                )
+                return
+        self.action_record_now()
+
+    def action_record_now(self) -> None:
+        """Start or stop the recording at once (the palette's entry, the second `r`)."""
+        self._stop_asked_at = None
         if self._web_refuses("recording to a file"):
             return
         if self.files.recording is not None:

@@ -84,10 +84,11 @@ class FileController:
 
     # -- recording ---------------------------------------------------------------
     def start_recording(self, store: MetricStore, interval: float) -> bool:
-        from perftui.ui.session_io import LiveRecording, RecorderError, timestamped_path
+        from perftui.core.filenames import timestamped_name, unused_path
+        from perftui.ui.session_io import LiveRecording, RecorderError
 
-        try:
-            path = timestamped_path("rec", "sqlite", host=self.hostname)
+        try:  # the name `perftui record` gives too (core/filenames.py)
+            path = unused_path(Path.cwd(), timestamped_name("rec", "sqlite", host=self.hostname))
             self.recording = LiveRecording.start(path, store, interval=interval)
         except RecorderError as exc:
             self._notify(str(exc), title="cannot record", severity="error", timeout=8)

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perftui.core.limits import DEFAULT_INTERVAL, DEFAULT_WINDOW
@@ -28,6 +29,7 @@ class AppOptions:
     themes: LoadedThemes | None = None  # loaded from the user's theme files (None: load them)
     gpu_enabled: bool = True
     hostname: str | None = None  # None: this host live, the recorded host in a replay
+    config_file: Path | None = None  # a theme picked with t / the palette is saved here (None: not saved)
 
     def interval_or_default(self) -> float:
         return DEFAULT_INTERVAL if self.interval is None else self.interval

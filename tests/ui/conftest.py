@@ -5,7 +5,7 @@ from perftui.ui.app import PerftuiApp, create_app
 from perftui.ui.options import AppOptions, TestKnobs
 from tests.ui.fakes import HOSTNAME, FakeClock, fill_store
 
-OPTION_NAMES = {"interval", "window", "theme", "themes", "gpu_enabled", "hostname"}
+OPTION_NAMES = {"interval", "window", "theme", "themes", "gpu_enabled", "hostname", "config_file"}
 
 
 def make_app(

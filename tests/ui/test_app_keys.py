@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.core.limits import WINDOW_STEPS as WINDOWS
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore, capacity_for
@@ -109,11 +110,50 @@ async def test_plus_minus_change_the_runner_interval() -> None:
         assert store.capacity >= capacity_for(max(WINDOWS), 0.2)  # the 15-min window still fits
         for _ in range(6):
             await pilot.press("minus")
-        assert app.dashboard.interval == 0.1  # clamped at the fastest step
-        for _ in range(10):
+        assert app.dashboard.interval == MIN_INTERVAL  # the CLI's fastest, no further
+        for _ in range(12):
             await pilot.press("plus")
-        assert app.dashboard.interval == 10.0
-        assert store.capacity >= capacity_for(max(WINDOWS), 0.1)  # slower again: nothing dropped
+        assert app.dashboard.interval == MAX_INTERVAL == sampler.interval  # the CLI's slowest
+        assert store.capacity >= capacity_for(max(WINDOWS), MIN_INTERVAL)  # slower again: nothing dropped
+
+
+def interval_app(interval: float) -> PerftuiApp:
+    store = MetricStore(capacity=capacity_for(max(WINDOWS), interval))
+    runner = SamplerRunner(store, [FakeSampler("cpu", interval=interval)])
+    options = AppOptions(hostname=HOSTNAME, interval=interval)
+    return create_app(store, runner, options, TestKnobs(live_timer=False, use_tracker=False))
+
+
+async def test_plus_never_shortens_a_long_cli_interval_and_says_the_limit() -> None:
+    app = interval_app(30.0)  # perftui --interval 30: + gave 10 s
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("plus")
+        assert app.dashboard.interval == 60.0
+        await pilot.press("plus")
+        await pilot.pause()
+        assert app.dashboard.interval == 60.0
+        assert any("longest interval" in str(n.message) for n in app._notifications)
+        await pilot.press("minus")
+        assert app.dashboard.interval == 30.0
+
+
+async def test_minus_never_lengthens_a_short_cli_interval_and_says_the_limit() -> None:
+    app = interval_app(0.05)  # perftui --interval 0.05: - gave 0.1 s
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("minus")
+        await pilot.pause()
+        assert app.dashboard.interval == 0.05
+        assert any("shortest interval" in str(n.message) for n in app._notifications)
+        await pilot.press("plus")
+        assert app.dashboard.interval == 0.1
+
+
+async def test_an_interval_between_steps_moves_to_the_next_step_each_way() -> None:
+    for key, want in (("plus", 10.0), ("minus", 5.0)):
+        app = interval_app(7.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press(key)
+            assert app.dashboard.interval == want
 
 
 async def test_render_timer_follows_the_interval_but_never_exceeds_4_hz() -> None:
@@ -138,23 +178,55 @@ async def test_w_cycles_the_window() -> None:
         assert app.dashboard.window == 60
 
 
-async def test_tab_and_arrows_move_focus() -> None:
+def focused_id(app: PerftuiApp) -> str | None:
+    return app.focused.id if app.focused is not None else None
+
+
+async def test_tab_moves_focus_in_order() -> None:
     app, _, _ = make_app(1)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        first = app.focused
-        assert isinstance(first, MetricPanel)
+        order = [w.id for w in app.screen.focus_chain]
+        assert focused_id(app) == order[0] == "cpu"
         await pilot.press("tab")
-        second = app.focused
-        assert second is not first and second is not None
-        await pilot.press("left")
-        assert app.focused is first
-        await pilot.press("down")
-        assert app.focused is second
-        await pilot.press("up")
-        assert app.focused is first
-        await pilot.press("right")
-        assert app.focused is second
+        assert focused_id(app) == order[1]
+        await pilot.press("shift+tab")
+        assert focused_id(app) == order[0]
+
+
+async def test_arrows_move_to_the_neighbouring_panel_in_that_direction() -> None:
+    # 120x40, one GPU: cpu, memory, disk, net down the left; gpu-0 on the right; diagnosis and
+    # processes along the bottom (Tab's order would take `right` from cpu to memory)
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert focused_id(app) == "cpu"
+        walk = [
+            ("right", "gpu-0"), ("left", "cpu"), ("down", "memory"), ("down", "disk"), ("right", "gpu-0"),
+            ("down", "processes"), ("left", "diagnosis"), ("up", "net"), ("up", "disk"), ("up", "memory"),
+            ("up", "cpu"), ("up", "cpu"), ("left", "cpu"),  # nothing above or left of it: stays
+        ]  # fmt: skip
+        for key, want in walk:
+            await pilot.press(key)
+            assert focused_id(app) == want, (key, want)
+
+
+async def test_arrows_cross_the_gpu_grid_by_direction() -> None:
+    app, _, _ = make_app(4)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        app.set_focus(panel(app, "gpu-0"))
+        for key, want in (("right", "gpu-1"), ("down", "gpu-3"), ("left", "gpu-2"), ("up", "gpu-0")):
+            await pilot.press(key)
+            assert focused_id(app) == want, (key, want)
+
+
+async def test_ctrl_c_quits_like_q() -> None:
+    app, _, _ = make_app(0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_value == 0 and not app.is_running
 
 
 async def test_enter_opens_detail_with_plot_and_stats_and_escape_closes() -> None:

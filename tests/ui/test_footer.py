@@ -53,3 +53,14 @@ async def test_a_click_on_a_key_presses_it() -> None:
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
         assert footer.is_mounted
+
+
+async def test_an_80x24_footer_keeps_help_record_and_report_and_reads_cleanly() -> None:
+    app, _, _ = make_app(1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = app.screen._compositor.render_strips()[-1].text
+        for hint in (" q Quit ", " ? Help ", " r Record ", " s Report ", " p Pause "):
+            assert hint in line, line
+        assert "+ +Interval" not in line and "- -Interval" not in line
+        assert " +/- Interval " in line, line

@@ -11,6 +11,7 @@ import pytest
 
 from perftui.store.reader import open_recording
 from perftui.ui.app import PerftuiApp
+from perftui.ui.keys import STOP_CONFIRM_S
 from perftui.ui.widgets.header import HeaderBar
 from tests.ui.conftest import make_app
 from tests.ui.fakes import FakeClock, host_values
@@ -62,7 +63,7 @@ async def test_r_records_to_a_timestamped_file_with_the_diagnosis(
         assert any(str(path) in n for n in notes)
         assert f"● REC {path.name}" in app.query_one(HeaderBar).text
         utils = add_ticks(app, clock, 200, 6)
-        await pilot.press("r")
+        await pilot.press("r", "r")  # the second r confirms the stop
         await pilot.pause()
         assert app.files.recording is None and "REC" not in app.query_one(HeaderBar).text
         await wait_for_work(app)
@@ -75,6 +76,40 @@ async def test_r_records_to_a_timestamped_file_with_the_diagnosis(
     assert rec.timeline, "the diagnosis timeline goes into the recording"
     assert "diagnosis.current" in {d.name for d in rec.details}
     assert not [p for p in os.listdir(tmp_path) if p.endswith(("-wal", "-shm"))]  # one finished file
+
+
+async def test_a_stray_r_does_not_end_a_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One r while recording asks; only a second r within STOP_CONFIRM_S stops (the palette stops at once)."""
+    monkeypatch.chdir(tmp_path)
+    monotonic = FakeClock(1000.0)
+    app, _, clock = make_app(0, monotonic=monotonic)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        add_ticks(app, clock, 0, 3)
+        rec = app.files.recording
+        assert rec is not None
+        await pilot.press("r")  # the stray one
+        await pilot.pause()
+        assert app.files.recording is rec and "● REC" in app.query_one(HeaderBar).text
+        assert any("press r again to stop" in n for n in notes), notes
+        monotonic.advance(STOP_CONFIRM_S + 1)
+        await pilot.press("r")  # too late to confirm the first: asks again
+        await pilot.pause()
+        assert app.files.recording is rec
+        monotonic.advance(1.0)
+        await pilot.press("r")  # confirms
+        await pilot.pause()
+        assert app.files.recording is None
+        await wait_for_work(app)
+        await pilot.press("r")  # not recording: r starts at once
+        await pilot.pause()
+        assert app.files.recording is not None
+        cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Record")
+        cmd.callback()  # the palette's entry is deliberate: no second step
+        assert app.files.recording is None
+        await wait_for_work(app)
 
 
 async def test_quit_while_recording_finishes_the_file(

@@ -12,15 +12,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("q", "quit"),
+    ("q / ctrl+c", "quit"),
     ("p", "pause / resume the panels (sampling goes on)"),
-    ("+ / -", "sampling interval longer / shorter"),
+    ("+ / -", "sampling interval longer / shorter (0.05 s to 60 s)"),
     ("w", "cycle the history window: 1, 5, 15 min"),
-    ("tab / arrows", "move focus between panels"),
+    ("arrows", "move focus to the panel in that direction"),
+    ("tab", "move focus to the next panel, in order"),
     ("enter", "detail of the focused panel: larger plot and window statistics"),
     ("escape", "close a detail or help screen"),
     ("t", "cycle the theme"),
-    ("r", "start / stop recording to a timestamped .sqlite file in the cwd"),
+    ("r", "start recording to a timestamped .sqlite file in the cwd; r twice stops it"),
     ("s", "write a Markdown report of the current window to the cwd"),
     ("v", "attached process (--pid): switch between process tree and stacks"),
     ("ctrl+p", "command palette (every action above)"),

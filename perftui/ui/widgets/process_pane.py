@@ -19,6 +19,7 @@ from perftui.store.metric_store import MetricStore
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 
 ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process tree"
+REPLAY_HINT = "no process in this recording (a recording made with --pid PID has one)"
 SWITCH_HINT = "v: tree / stacks"
 BAR_WIDTH = 12
 MAX_CATEGORIES = 4
@@ -196,7 +197,14 @@ class ProcessPane(LinePane, can_focus=True):
         self.attached = False
         self._content: list[Line] = []
         self._texts: list[str] = []
+        self.hint = ATTACH_HINT
         self.set_paragraphs(pane_paragraphs([]))
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "replaying", False):  # a replay cannot attach: no "run --pid" advice
+            self.hint = REPLAY_HINT
+            if not self._content:
+                self.set_paragraphs(pane_paragraphs([], self.hint))
 
     @property
     def lines(self) -> list[str]:
@@ -225,11 +233,11 @@ class ProcessPane(LinePane, can_focus=True):
         if content != self._content or force or not self.is_mounted:
             self._content = content
             self._texts = ["".join(part for part, _ in line) for line in content]
-            self.set_paragraphs(pane_paragraphs(content))
+            self.set_paragraphs(pane_paragraphs(content, self.hint))
 
 
-def pane_paragraphs(content: list[Line]) -> list[Paragraph]:
+def pane_paragraphs(content: list[Line], hint: str = ATTACH_HINT) -> list[Paragraph]:
     """An exit or py-spy message wraps (it says what to do); table rows are cut with …."""
     if not content:
-        return [para((ATTACH_HINT, "dim"), wrap=True)]
+        return [para((hint, "dim"), wrap=True)]
     return [para(*line, wrap=line[0][1] in ("bad", "warn"), indent=2) if line else para() for line in content]

@@ -327,6 +327,6 @@ def test_several_saturated_cores_are_counted() -> None:
         values[f"cpu.core.{i}.util"] = u
     f = findings(values, details)[0]
     assert (
-        f.evidence[0]
-        == "SM active 31 % while GPU utilisation 97 %; 3 of 8 cores saturated (busiest 99 %) over the last 10 s"
+        f.evidence[0] == "SM active 31 % while GPU utilisation 97 %; 3 of 8 cores saturated (busiest 99 %)"
+        " over the last 10 s"
     )

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from perftui.diagnosis.engine import co_bottleneck
 from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
 
 
@@ -14,6 +15,12 @@ def headline(d: Diagnosis) -> str:
     p = d.primary
     title = f": {p.title}" if p is not None and p.title else ""
     return f"{d.verdict} ({d.confidence} confidence){title}"
+
+
+def also_line(d: Diagnosis) -> str:
+    """The co-bottleneck, when one is strong: "also cpu-bound: one core saturated (99 %)"; else ""."""
+    co = co_bottleneck(d.findings)
+    return f"also {co.verdict}: {co.title} ({co.confidence})" if co is not None else ""
 
 
 def clock(ts: float) -> str:
@@ -33,7 +40,7 @@ def finding_lines(f: Finding, *, evidence: int | None = None, suggestions: int |
 
 
 def timeline_lines(entries: Sequence[TimelineEntry]) -> list[str]:
-    return [f"{clock(e.ts)}  {e.verdict} ({e.confidence}): {e.title}" for e in entries]
+    return [f"{clock(e.ts)}  {e.verdict} ({e.confidence}): {e.headline}" for e in entries]
 
 
 def render_lines(
@@ -49,6 +56,9 @@ def render_lines(
     p = d.primary
     if p is None:
         return lines
+    also = also_line(d)
+    if also:
+        lines.append(f"Co-bottleneck: {also.removeprefix('also ')}")
     if d.since is not None:
         lines.append(f"Since: {clock(d.since)}")
     if p.evidence:
@@ -76,12 +86,14 @@ def render_text(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> str:
 def diagnosis_json(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> dict[str, Any]:
     """The `perftui diagnose --json` object: plain JSON types only."""
     p = d.primary
+    co = co_bottleneck(d.findings)
     return {
         "verdict": d.verdict,
         "confidence": d.confidence,
         "evidence": list(p.evidence) if p else [],
         "suggestions": list(p.suggestions) if p else [],
         "next_step": p.next_step if p else "",
+        "also": co.as_dict() if co is not None else None,
         "findings": [f.as_dict() for f in d.findings],
         "timeline": [e.as_dict() for e in timeline],
         "since": d.since,

@@ -23,6 +23,15 @@ def also_line(d: Diagnosis) -> str:
     return f"also {co.verdict}: {co.title} ({co.confidence})" if co is not None else ""
 
 
+def held_against(d: Diagnosis) -> str:
+    """While the tracker holds the shown verdict against a higher-ranked challenger (hysteresis),
+    the challenger's verdict; else "". The tracker keeps the held finding first, the rest by score."""
+    if len(d.findings) < 2 or d.primary is None:
+        return ""
+    top = max(d.findings[1:], key=lambda f: f.score)
+    return top.verdict if top.verdict != d.verdict and top.score > d.primary.score else ""
+
+
 def clock(ts: float) -> str:
     """A store timestamp as local HH:MM:SS."""
     return time.strftime("%H:%M:%S", time.localtime(ts))
@@ -59,6 +68,9 @@ def render_lines(
     also = also_line(d)
     if also:
         lines.append(f"Co-bottleneck: {also.removeprefix('also ')}")
+    held = held_against(d)
+    if held:
+        lines.append(f"Held: the engine now ranks {held} first; the verdict changes once that holds")
     if d.since is not None:
         lines.append(f"Since: {clock(d.since)}")
     if p.evidence:

@@ -78,6 +78,11 @@ class DiagnosisTracker:
         return self._started
 
     @property
+    def last_ts(self) -> float | None:
+        """Store time of the latest update."""
+        return self._last_ts
+
+    @property
     def pending(self) -> tuple[str, float] | None:
         """A different verdict the engine returns but that has not held long enough: (verdict, since)."""
         return None if self._pending is None else (self._pending, self._pending_since)

@@ -96,3 +96,16 @@ def test_evidence_names_the_window_it_covers() -> None:
     one = MetricStore(capacity=8)
     one.append(5.0, _flat(host(cpu__util=99, cpu__core_max__util=100)))
     assert window_phrase(DiagnosisWindow.from_store(one, 10.0, ("*",))) == "from one sample"
+
+
+def test_a_held_verdict_says_the_engine_ranks_another_first() -> None:
+    from perftui.diagnosis.render import held_against, render_text
+
+    t = DiagnosisTracker(hold_s=3.0)
+    for ts in range(0, 5):
+        t.observe(float(ts), ONE_CORE)
+    d = t.observe(5.0, IO_AND_CORE)  # io-bound outranks the core now, but has not held 3 s yet
+    assert d.verdict == "cpu-bound" and t.pending == ("io-bound", 5.0)
+    assert held_against(d) == "io-bound"
+    assert "Held: the engine now ranks io-bound first" in render_text(d)
+    assert held_against(t.observe(8.0, IO_AND_CORE)) == ""  # shown now: nothing held

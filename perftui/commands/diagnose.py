@@ -5,6 +5,12 @@ tracker once per interval, as the dashboard does; prints the tracker's verdict a
 last `min(duration, 10 s)`, with the timeline of changes. The tracker's warm-up rule decides short
 runs: for its first `hold` seconds (3 s) the verdict is what the window says, without hysteresis,
 so `--duration` shorter than that prints the engine's answer over the whole run.
+
+Window, hold and cadence are the tracker's (perftui.diagnosis.tracker), as in the dashboard, the
+recorder and the report. Where the answer can still differ from a dashboard that has been running
+longer: a dashboard holds its verdict through a near tie (engine.HELD_BONUS) and for `hold` seconds
+after a change; `diagnose` starts fresh. The JSON's `pending` (text: "Engine now says") names the
+engine's own pick whenever the verdict shown is being held against it.
 """
 
 from __future__ import annotations
@@ -30,13 +36,11 @@ from perftui.core.redact import redact_text, redact_value
 from perftui.core.sanitize import clean_text
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import diagnosis_json, render_text
-from perftui.diagnosis.tracker import DiagnosisTracker
+from perftui.diagnosis.tracker import HOLD_S, WINDOW_S, DiagnosisTracker
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 
-HOLD_S = 3.0
-WINDOW_S = 10.0
 MAX_DURATION = 3600.0
 
 
@@ -115,6 +119,32 @@ def _sources(store: MetricStore) -> dict[str, dict[str, Any]]:
     return {n: {"available": s.available, "reason": s.reason} for n, s in sorted(store.statuses().items())}
 
 
+def pending_line(tracker: DiagnosisTracker) -> str:
+    """The engine's own pick while the verdict shown is held against it (hysteresis)."""
+    assert tracker.pending is not None
+    verdict, since = tracker.pending
+    held_for = (tracker.last_ts or since) - since
+    return f"Engine now says: {verdict} (for {held_for:g} s; shown after {tracker.hold_s:g} s)"
+
+
+def result_json(
+    diagnosis: Diagnosis, tracker: DiagnosisTracker, store: MetricStore, duration: float
+) -> dict[str, Any]:
+    """The `--json` object: the verdict with its co-bottleneck (`also`), timeline, pending change."""
+    out = diagnosis_json(diagnosis, tracker.timeline)
+    pending = tracker.pending
+    out["pending"] = None if pending is None else {"verdict": pending[0], "since": pending[1]}
+    out["window_s"] = min(duration, WINDOW_S)
+    out["duration_s"] = duration
+    out["sources"] = _sources(store)
+    if store.keys("serve."):  # the inference servers' own numbers (--serve): one key per percentile
+        out["serving"] = {
+            "metrics": {k: store.latest(k) for k in sorted(store.keys("serve."))},
+            "servers": store.details("serve."),
+        }
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     err = _check(args)
     if err is not None:
@@ -147,18 +177,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("\r\x1b[2K")  # the line goes before the result is printed
             sys.stderr.flush()
     if args.json:
-        out = diagnosis_json(diagnosis, tracker.timeline)
-        out["duration_s"] = args.duration
-        out["sources"] = _sources(store)
-        if store.keys("serve."):  # the inference servers' own numbers (--serve): one key per percentile
-            out["serving"] = {
-                "metrics": {k: store.latest(k) for k in sorted(store.keys("serve."))},
-                "servers": store.details("serve."),
-            }
-        json.dump(redact_value(out), sys.stdout, indent=2)
+        json.dump(redact_value(result_json(diagnosis, tracker, store, args.duration)), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(redact_text(render_text(diagnosis, tracker.timeline)))
+        if tracker.pending is not None:
+            print(redact_text(pending_line(tracker)))
         down = [
             f"{n}: {clean_text(s['reason'] or '')}" for n, s in _sources(store).items() if not s["available"]
         ]

@@ -2,15 +2,21 @@
 
 `diagnose(window, held)` runs every rule of the table; `held` is the verdict currently shown
 (the tracker passes it): that verdict's thresholds relax by their band and its findings rank
-HELD_BONUS higher, so a signal that sits on a threshold, or between two verdicts, does not flap.
+HELD_BONUS higher, so a signal that sits on a threshold, or in a near tie between two verdicts,
+does not flap. The bonus is a tie band, not a lock: a challenger that clearly outranks the shown
+verdict (by more than HELD_BONUS) wins, so a long-running dashboard and a fresh `perftui diagnose`
+on the same window give the same answer; only within the band can they differ, and the tracker then
+lists the engine's own pick as `pending` (every face shows it).
 Findings of one rule on several GPUs merge into one; findings that reach the same verdict merge
-their evidence into the highest-ranked one.
+their evidence into the highest-ranked one. The first evidence line of every finding says the
+window it was measured over ("... over the last 10 s"), so it is never read against a panel's
+instantaneous value. `co_bottleneck` picks the second finding worth naming beside the primary.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from perftui.diagnosis import advice as A
@@ -24,7 +30,13 @@ from perftui.store.metric_store import MetricStore
 INSUFFICIENT = "insufficient-data"
 NO_BOTTLENECK = "none"
 MAX_EVIDENCE = 6
-HELD_BONUS = 5.0  # ranking hysteresis: a challenger must beat the shown verdict by this much
+# Ranking tie band: a challenger must beat the shown verdict by this much. 5.0 used to lock a
+# "one core saturated" verdict (45 + 5 + 9) against storage stalls of 25 % (56 + 2.5) for as long as
+# the dashboard ran, while `diagnose` said io-bound (issue 24). 2.0 = a fifth of a threshold span.
+HELD_BONUS = 2.0
+# [PT] A co-bottleneck: another resource's finding within this many points of the primary's score
+# (a rule-tier apart at most: "io-bound; also one core saturated"), not "idle"/"none", not low.
+CO_MARGIN = 15.0
 
 
 class _Fill(dict[str, str]):
@@ -150,10 +162,58 @@ def insufficient(w: DiagnosisWindow) -> Finding:
     )
 
 
+def window_phrase(w: DiagnosisWindow) -> str:
+    """How much time the window's figures cover: "over the last 10 s" (less while data is young)."""
+    span = w.span_s()
+    if span is None:
+        return f"over the last {w.seconds:g} s"
+    if span <= 0:
+        return "from one sample"
+    shown = w.seconds if span >= 0.9 * w.seconds else max(1.0, float(round(span)))
+    return f"over the last {shown:g} s"
+
+
+def _with_window(findings: list[Finding], w: DiagnosisWindow) -> list[Finding]:
+    """The numbers line (the first evidence line) of each finding says the window it covers."""
+    phrase = window_phrase(w)
+    out = []
+    for f in findings:
+        if f.evidence and phrase not in f.evidence[0]:
+            f = replace(f, evidence=(f"{f.evidence[0]} {phrase}", *f.evidence[1:]))
+        out.append(f)
+    return out
+
+
+def co_bottleneck(findings: Sequence[Finding]) -> Finding | None:
+    """The strongest finding on another resource than the primary, when it is close enough to matter.
+
+    "Another resource": a different verdict, or host memory pressure beside GPU memory-bound. "Close
+    enough": within CO_MARGIN of the primary's score, medium or high confidence, and a bottleneck at
+    all (not idle, not none). With the tracker holding a verdict, `findings[0]` is the held one."""
+    if len(findings) < 2:
+        return None
+    first = findings[0]
+    if first.rule == INSUFFICIENT:
+        return None
+    for f in findings[1:]:
+        if f.verdict in ("none", "idle") or f.confidence == "low":
+            continue
+        if f.verdict == first.verdict and (f.rule == "host.memory_pressure") == (
+            first.rule == "host.memory_pressure"
+        ):
+            continue
+        return f if f.score >= first.score - CO_MARGIN else None
+    return None
+
+
 def diagnose(window: DiagnosisWindow, held: str | None = None) -> list[Finding]:
     """Ranked findings, primary first; never empty ("none" when nothing fires)."""
     if not has_data(window):
         return [insufficient(window)]
+    return _with_window(_ranked(window, held), window)
+
+
+def _ranked(window: DiagnosisWindow, held: str | None) -> list[Finding]:
     scored: list[tuple[float, int, Finding]] = []
     for order, rule in enumerate(RULES):
         sticky = held is not None and rule.verdict == held

@@ -64,6 +64,13 @@ class TimelineEntry:
     confidence: Confidence
     title: str
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    also_verdict: str = ""  # the co-bottleneck, when one is strong (engine.co_bottleneck)
+    also: str = ""  # its title
+
+    @property
+    def headline(self) -> str:
+        """The title with the co-bottleneck: "storage I/O-bound (...); also cpu-bound: one core ..."."""
+        return f"{self.title}; also {self.also_verdict}: {self.also}" if self.also else self.title
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from perftui.diagnosis.engine import co_bottleneck
 from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
 
 
@@ -14,6 +15,21 @@ def headline(d: Diagnosis) -> str:
     p = d.primary
     title = f": {p.title}" if p is not None and p.title else ""
     return f"{d.verdict} ({d.confidence} confidence){title}"
+
+
+def also_line(d: Diagnosis) -> str:
+    """The co-bottleneck, when one is strong: "also cpu-bound: one core saturated (99 %)"; else ""."""
+    co = co_bottleneck(d.findings)
+    return f"also {co.verdict}: {co.title} ({co.confidence})" if co is not None else ""
+
+
+def held_against(d: Diagnosis) -> str:
+    """While the tracker holds the shown verdict against a higher-ranked challenger (hysteresis),
+    the challenger's verdict; else "". The tracker keeps the held finding first, the rest by score."""
+    if len(d.findings) < 2 or d.primary is None:
+        return ""
+    top = max(d.findings[1:], key=lambda f: f.score)
+    return top.verdict if top.verdict != d.verdict and top.score > d.primary.score else ""
 
 
 def clock(ts: float) -> str:
@@ -33,7 +49,7 @@ def finding_lines(f: Finding, *, evidence: int | None = None, suggestions: int |
 
 
 def timeline_lines(entries: Sequence[TimelineEntry]) -> list[str]:
-    return [f"{clock(e.ts)}  {e.verdict} ({e.confidence}): {e.title}" for e in entries]
+    return [f"{clock(e.ts)}  {e.verdict} ({e.confidence}): {e.headline}" for e in entries]
 
 
 def render_lines(
@@ -49,6 +65,12 @@ def render_lines(
     p = d.primary
     if p is None:
         return lines
+    also = also_line(d)
+    if also:
+        lines.append(f"Co-bottleneck: {also.removeprefix('also ')}")
+    held = held_against(d)
+    if held:
+        lines.append(f"Held: the engine now ranks {held} first; the verdict changes once that holds")
     if d.since is not None:
         lines.append(f"Since: {clock(d.since)}")
     if p.evidence:
@@ -76,12 +98,14 @@ def render_text(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> str:
 def diagnosis_json(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> dict[str, Any]:
     """The `perftui diagnose --json` object: plain JSON types only."""
     p = d.primary
+    co = co_bottleneck(d.findings)
     return {
         "verdict": d.verdict,
         "confidence": d.confidence,
         "evidence": list(p.evidence) if p else [],
         "suggestions": list(p.suggestions) if p else [],
         "next_step": p.next_step if p else "",
+        "also": co.as_dict() if co is not None else None,
         "findings": [f.as_dict() for f in d.findings],
         "timeline": [e.as_dict() for e in timeline],
         "since": d.since,

@@ -8,6 +8,7 @@ middle of a session writes the verdict in force, not the older changes; a tracke
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from perftui.diagnosis.model import Diagnosis
@@ -38,5 +39,6 @@ class TimelineLog:
         else:
             start = self._seen if self._seen <= len(timeline) else 0  # a reset tracker starts over
         for entry in timeline[start:]:
-            self.recorder.add_timeline(entry)
+            # the file's timeline has no column for the co-bottleneck: its title carries it
+            self.recorder.add_timeline(replace(entry, title=entry.headline))
         self._seen = len(timeline)

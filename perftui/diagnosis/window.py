@@ -6,6 +6,8 @@ Statistics (median, mean, P95, max) are computed lazily for every series at once
 numpy pass per series length, and derived views (GPUs, CPU) are memoised: a rule pass reads each
 series once however many rules use it.
 NaN values are dropped (a missing value is absent, never a fake 0).
+When the attached process has exited (detail `proc.info` with status "exited"), its series
+(`proc.*`, `stack.*`) are left out: its last figures do not outlive it in the diagnosis.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class DiagnosisWindow:
     details: dict[str, Any] = field(default_factory=dict)
     seconds: float = 10.0
     end_ts: float | None = None
+    start_ts: float | None = None  # the oldest point in the window (None: not known, e.g. from_values)
     _batch: dict[str, dict[str, float]] = field(default_factory=dict, repr=False, compare=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -67,17 +70,26 @@ class DiagnosisWindow:
         regex = _patterns_regex(tuple(patterns))
         end = store.last_ts if now is None else now
         series: dict[str, FloatArray] = {}
+        details = {k: v for k, v in store.details().items() if _detail_wanted(k)}
+        gone = process_exited(details)
+        first: float | None = None
         if end is not None:
             for key in store.keys(""):
-                if regex.fullmatch(key) is None:
+                if regex.fullmatch(key) is None or (gone and key.startswith(_PROCESS_KEYS)):
                     continue
-                _, vals = store.window(key, seconds, end)
+                ts, vals = store.window(key, seconds, end)
                 if vals.size:
                     series[key] = vals
-        details = {k: v for k, v in store.details().items() if _detail_wanted(k)}
-        return cls(series=series, details=details, seconds=seconds, end_ts=end)
+                    first = float(ts[0]) if first is None else min(first, float(ts[0]))
+        return cls(series=series, details=details, seconds=seconds, end_ts=end, start_ts=first)
 
     # -- access --------------------------------------------------------------
+    def span_s(self) -> float | None:
+        """Seconds between the oldest and the newest point (None when the times are not known)."""
+        if self.start_ts is None or self.end_ts is None:
+            return None
+        return max(0.0, self.end_ts - self.start_ts)
+
     def has(self, key: str) -> bool:
         arr = self.series.get(key)
         return arr is not None and arr.size > 0
@@ -187,6 +199,15 @@ def _quantile(m: FloatArray, q: float) -> FloatArray:
     m.partition((lo, hi) if hi != lo else lo, axis=1)
     out: FloatArray = m[:, lo] + (m[:, hi] - m[:, lo]) * (pos - lo)
     return out
+
+
+_PROCESS_KEYS = ("proc.", "stack.")
+
+
+def process_exited(details: Mapping[str, Any]) -> bool:
+    """The attached process is gone (its sampler's `proc.info` says so)."""
+    info = details.get("proc.info")
+    return isinstance(info, Mapping) and info.get("status") == "exited"
 
 
 @functools.lru_cache(maxsize=16)

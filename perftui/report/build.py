@@ -27,7 +27,7 @@ from perftui.report.model import (
     TimelineRow,
 )
 from perftui.report.probe_section import probe_tables
-from perftui.report.rediagnose import recompute, verdict_shares
+from perftui.report.rediagnose import also_shares, recompute, verdict_shares
 from perftui.report.serving import serving_tables
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
@@ -270,10 +270,18 @@ def _charts(rec: Recording, start: float) -> tuple[Chart, ...]:
 
 
 def _rows(entries: Sequence[VerdictLike], start: float) -> tuple[TimelineRow, ...]:
+    """Timeline rows; recomputed entries carry their co-bottleneck (recorded ones have it in the title)."""
     return tuple(
-        TimelineRow(e.ts, round(e.ts - start, 3), e.verdict, e.confidence, e.title, tuple(e.evidence))
+        TimelineRow(
+            e.ts, round(e.ts - start, 3), e.verdict, e.confidence, e.title, tuple(e.evidence), _also(e)
+        )
         for e in entries
     )
+
+
+def _also(e: VerdictLike) -> str:
+    verdict, title = getattr(e, "also_verdict", ""), getattr(e, "also", "")
+    return f"{verdict}: {title}" if title else ""
 
 
 def build_report(
@@ -313,6 +321,7 @@ def build_report(
         advice=recomputed.advice if recomputed else _recorded_advice(part),
         note=note,
         step_s=recomputed.step_s if recomputed else None,
+        also_shares=also_shares(recomputed.timeline, start, end) if recomputed else {},
     )
     details = {name: redact_value(value, name) for name, value in part.details_at(end).items()}
     ts_of = {d.name: d.ts for d in part.details if d.ts <= end}

@@ -41,6 +41,11 @@ class TimelineRow:
     confidence: str
     title: str
     evidence: tuple[str, ...] = ()
+    also: str = ""  # the co-bottleneck, "cpu-bound: one core saturated (99 %)" ("" when none)
+
+    @property
+    def finding(self) -> str:
+        return f"{self.title}; also {self.also}" if self.also else self.title
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class DiagnosisSection:
     advice: tuple[Advice, ...]
     note: str = ""
     step_s: float | None = None  # how often the engine ran when recomputing
+    also_shares: dict[str, float] = field(default_factory=dict)  # co-bottleneck verdict -> share of time
 
 
 @dataclass(frozen=True)
@@ -119,4 +125,15 @@ class Report:
             del d["serving"]
         if not self.probe:
             del d["probe"]  # only a probe's recording has the section
+        _drop_empty_also(d["diagnosis"])
         return d
+
+
+def _drop_empty_also(diagnosis: dict[str, Any]) -> None:
+    """Reports without a co-bottleneck keep their JSON as it was."""
+    if not diagnosis.get("also_shares"):
+        diagnosis.pop("also_shares", None)
+    for rows in (diagnosis.get("recorded"), diagnosis.get("recomputed")):
+        for row in rows or ():
+            if not row.get("also"):
+                row.pop("also", None)

@@ -13,8 +13,10 @@ from perftui.store.metric_store import MetricStore
 from perftui.store.reader import Recording, Tick, iter_ticks, replay_into
 from perftui.store.schema import VerdictLike
 
-WINDOW_S = 10.0  # the live app's diagnosis window (perftui.commands.record.DIAGNOSIS_WINDOW_S)
-STEP_S = 1.0  # the live app evaluates once a second
+# The live faces' window and cadence (perftui.diagnosis.tracker: one setting for all); tests check they match.
+# The tracker is imported only in recompute: the report builds without the engine (None then).
+WINDOW_S = 10.0
+STEP_S = 1.0
 MAX_EVALS = 90  # a report's default budget: one engine pass costs ~15 ms on a small VM
 
 
@@ -23,6 +25,7 @@ class Recomputed:
     timeline: list[TimelineEntry]  # the entry in force at the window start, then those inside
     advice: tuple[Advice, ...]
     step_s: float  # how often the engine ran (the live app: every STEP_S)
+    final: Diagnosis | None = None  # the tracker's verdict at the window's end (what the live pane showed)
 
 
 def auto_step(start: float, end: float, max_evals: int = MAX_EVALS) -> float:
@@ -78,7 +81,9 @@ def recompute(
     before = [e for e in timeline if e.ts < start][-1:]
     inside = [e for e in timeline if start <= e.ts <= end]
     shown = {e.verdict for e in before + inside}
-    return Recomputed(before + inside, tuple(a for v, a in sorted(advice.items()) if v in shown), step)
+    return Recomputed(
+        before + inside, tuple(a for v, a in sorted(advice.items()) if v in shown), step, tracker.current
+    )
 
 
 def _collect(diag: Diagnosis, advice: dict[str, Advice]) -> None:
@@ -106,16 +111,28 @@ def advice_from_details(snapshots: Iterable[Any]) -> tuple[Advice, ...]:
 
 def verdict_shares(timeline: Sequence[VerdictLike], start: float, end: float) -> dict[str, float]:
     """Share of [start, end] under each verdict; an entry holds until the next one."""
+    return _shares([(e.ts, e.verdict) for e in timeline], start, end, "unknown")
+
+
+def also_shares(timeline: Sequence[TimelineEntry], start: float, end: float) -> dict[str, float]:
+    """Share of [start, end] with each co-bottleneck verdict beside the shown one ("io-bound; also
+    cpu-bound" for 40 s of 60: {"cpu-bound": 0.67})."""
+    return _shares([(e.ts, e.also_verdict) for e in timeline], start, end, "")
+
+
+def _shares(entries: Sequence[tuple[float, str]], start: float, end: float, before: str) -> dict[str, float]:
+    """Share of [start, end] under each label (an entry holds until the next); "" labels are left out."""
     span = end - start
-    if span <= 0 or not timeline:
+    if span <= 0 or not entries:
         return {}
     out: dict[str, float] = {}
-    entries = sorted(timeline, key=lambda e: e.ts)
-    for i, e in enumerate(entries):
-        a = max(start, e.ts)
-        b = min(end, entries[i + 1].ts) if i + 1 < len(entries) else end
+    ordered = sorted(entries, key=lambda e: e[0])
+    for i, (ts, label) in enumerate(ordered):
+        a = max(start, ts)
+        b = min(end, ordered[i + 1][0]) if i + 1 < len(ordered) else end
         if b > a:
-            out[e.verdict] = out.get(e.verdict, 0.0) + (b - a) / span
-    if entries[0].ts > start:
-        out["unknown"] = out.get("unknown", 0.0) + (min(end, entries[0].ts) - start) / span
+            out[label] = out.get(label, 0.0) + (b - a) / span
+    if ordered[0][0] > start:
+        out[before] = out.get(before, 0.0) + (min(end, ordered[0][0]) - start) / span
+    out.pop("", None)
     return {k: round(v, 4) for k, v in sorted(out.items(), key=lambda p: -p[1])}

@@ -79,7 +79,7 @@ def svg_chart(chart: Chart, *, zoom: bool = False) -> str:
 def _timeline(title: str, rows: Sequence[TimelineRow]) -> str:
     if not rows:
         return f"<h3>{escape(title)}</h3><p class='muted'>No verdict changes in this window.</p>"
-    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
+    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.finding, "; ".join(r.evidence)) for r in rows]
     head = ("at (UTC)", "verdict", "confidence", "finding", "evidence")
     return f"<h3>{escape(title)}</h3>" + _table(head, body)
 
@@ -110,6 +110,9 @@ def render_html(report: Report) -> str:
             + escape(", ".join(f"{v} {pct(s)}" for v, s in d.shares.items()))
             + "</p>"
         )
+    if d.also_shares:
+        also = ", ".join(f"{v} {pct(s)}" for v, s in d.also_shares.items())
+        out.append(f"<p>Co-bottleneck beside the verdict shown: {escape(also)} of the window</p>")
     if d.note:
         out.append(f"<p class='muted'>{escape(d.note)}</p>")
     if d.recomputed is not None:

@@ -47,7 +47,7 @@ def _timeline(title: str, rows: Sequence[TimelineRow]) -> list[str]:
     out = [f"### {title}", ""]
     if not rows:
         return [*out, "No verdict changes in this window.", ""]
-    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.title, "; ".join(r.evidence)) for r in rows]
+    body = [(at(r.ts, r.offset), r.verdict, r.confidence, r.finding, "; ".join(r.evidence)) for r in rows]
     return [*out, *_table(("at (UTC)", "verdict", "confidence", "finding", "evidence"), body), ""]
 
 
@@ -71,6 +71,9 @@ def render_markdown(report: Report, charts: bool = True) -> str:
     if d.dominant:
         lines += [f"Dominant verdict: **{md(d.dominant)}** ({pct(d.shares[d.dominant])} of the window)", ""]
         lines += ["Share of time: " + ", ".join(f"{md(v)} {pct(s)}" for v, s in d.shares.items()), ""]
+    if d.also_shares:
+        also = ", ".join(f"{md(v)} {pct(s)}" for v, s in d.also_shares.items())
+        lines += [f"Co-bottleneck beside the verdict shown: {also} of the window", ""]
     if d.note:
         lines += [f"_{md(d.note)}_", ""]
     if d.recomputed is not None:

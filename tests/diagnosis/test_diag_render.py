@@ -26,7 +26,7 @@ def test_headline_and_lines() -> None:
     assert lines[0] == "Verdict: " + headline(d)
     assert "Evidence:" in lines and "Suggestions:" in lines
     assert any(ln.startswith("Next step: nsys profile") for ln in lines)
-    assert "  - SM active 31 % while GPU utilisation 97 %; one core at 99 %" in lines
+    assert "  - SM active 31 % while GPU utilisation 97 %; one core at 99 % over the last 10 s" in lines
     assert "Timeline:" in lines and sum("idle (high)" in ln for ln in lines) == 1
     assert len([ln for ln in lines if ln.startswith("  - ") and "Capture" in ln]) == 1
 

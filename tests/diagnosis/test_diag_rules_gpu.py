@@ -122,7 +122,9 @@ def test_launch_bound_evidence_has_the_numbers_and_ranks_first() -> None:
     fs = findings(values, details)
     assert fs[0].verdict == "cpu-bound" and fs[0].rule == "gpu.launch_bound"
     assert fs[0].confidence == "high"
-    assert fs[0].evidence[0] == "SM active 31 % while GPU utilisation 97 %; one core at 99 %"
+    assert (
+        fs[0].evidence[0] == "SM active 31 % while GPU utilisation 97 %; one core at 99 % over the last 10 s"
+    )
     assert "nsys profile" in fs[0].next_step
     assert any("CUDA graphs" in s for s in fs[0].suggestions)
 
@@ -324,4 +326,7 @@ def test_several_saturated_cores_are_counted() -> None:
     for i, u in enumerate((99.0, 95.0, 91.0, 40.0, 10.0, 10.0, 5.0, 5.0)):
         values[f"cpu.core.{i}.util"] = u
     f = findings(values, details)[0]
-    assert f.evidence[0] == "SM active 31 % while GPU utilisation 97 %; 3 of 8 cores saturated (busiest 99 %)"
+    assert (
+        f.evidence[0] == "SM active 31 % while GPU utilisation 97 %; 3 of 8 cores saturated (busiest 99 %)"
+        " over the last 10 s"
+    )

@@ -54,7 +54,7 @@ def test_memory_bands_moderate_then_high() -> None:
 def test_cpu_bound_host() -> None:
     f = findings(host(cpu__util=99, cpu__core_max__util=100, psi__cpu__some10=40))[0]
     assert (f.verdict, f.confidence, f.rule) == ("cpu-bound", "high", "host.cpu_saturated")
-    assert f.evidence[0] == "CPU 99 % across 8 cores (busiest core 100 %)"
+    assert f.evidence[0] == "CPU 99 % across 8 cores (busiest core 100 %) over the last 10 s"
     assert any("CPU pressure 40 %" in e for e in f.evidence)
     assert f.next_step.startswith("perf stat")
     assert any("Move preprocessing to the GPU" in s for s in f.suggestions)
@@ -142,13 +142,13 @@ def test_network_retransmits_boundary_and_quiet_links() -> None:
 def test_idle_host() -> None:
     f = findings(host(cpu__util=3, cpu__core_max__util=6))[0]
     assert (f.verdict, f.confidence) == ("idle", "high")
-    assert f.evidence[0] == "CPU 3.0 % across 8 cores, busiest core 6.0 %"
+    assert f.evidence[0] == "CPU 3.0 % across 8 cores, busiest core 6.0 % over the last 10 s"
 
 
 def test_moderate_load_is_none() -> None:
     f = findings(host(cpu__util=45, cpu__core_max__util=70, psi__io__some10=2))[0]
     assert (f.verdict, f.rule) == ("none", "none")
-    assert f.evidence[0] == "CPU 45 %, busiest core 70 %"
+    assert f.evidence[0] == "CPU 45 %, busiest core 70 % over the last 10 s"
     assert f.next_step.startswith("py-spy record")
 
 

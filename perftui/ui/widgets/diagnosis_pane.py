@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from perftui.diagnosis.model import Diagnosis
+from perftui.diagnosis.render import also_line, held_against
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 
 
@@ -12,7 +13,8 @@ def _shown(d: Diagnosis) -> tuple[object, ...]:
     """Everything the pane shows of a diagnosis."""
     f = d.primary
     head = (f.title, f.evidence, f.suggestions, f.next_step) if f is not None else ()
-    return (d.verdict, d.confidence, head, tuple((o.title, o.confidence) for o in d.findings[1:]))
+    others = tuple((o.title, o.confidence) for o in d.findings[1:])
+    return (d.verdict, d.confidence, head, others, also_line(d), held_against(d))
 
 
 class DiagnosisPane(LinePane, can_focus=True):
@@ -56,9 +58,16 @@ class DiagnosisPane(LinePane, can_focus=True):
 
 
 def diagnosis_paragraphs(d: Diagnosis) -> list[Paragraph]:
-    """The verdict, the primary finding's evidence, suggestions and next step, then the others."""
+    """The verdict with its co-bottleneck, the primary finding's evidence (each line says its window),
+    suggestions and next step, then the others."""
     role = "ok" if d.verdict in ("none", "idle") else "bad" if d.verdict == "throttled" else "warn"
     out = [para((f"● {d.verdict}", role), (f"  ({d.confidence} confidence)", "dim"))]
+    also = also_line(d)
+    if also:
+        out.append(para((also, "warn"), wrap=True, indent=2))
+    held = held_against(d)
+    if held:
+        out.append(para((f"held: the engine now ranks {held} first", "dim"), wrap=True, indent=2))
     if d.primary is not None:
         f = d.primary
         out.append(para((f.title, "title"), wrap=True, indent=2))

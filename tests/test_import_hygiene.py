@@ -118,6 +118,7 @@ DIAG_ORDER = (
     "checks_stack",
     "checks_host",
     "checks_gpu",
+    "checks_gpu_host",
     "checks_cgroup",
     "checks_serving",
     "rules",

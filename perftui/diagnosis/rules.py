@@ -36,6 +36,7 @@ from __future__ import annotations
 from perftui.diagnosis import advice as A
 from perftui.diagnosis import checks_cgroup as CG
 from perftui.diagnosis import checks_gpu as G
+from perftui.diagnosis import checks_gpu_host as GH
 from perftui.diagnosis import checks_host as H
 from perftui.diagnosis import checks_serving as V
 from perftui.diagnosis import checks_stack as S
@@ -111,19 +112,19 @@ RULES: tuple[Rule, ...] = (
     Rule("gpu.launch_bound", "cpu-bound", 85, (*_GPU, *_CPU),
          {"kernels": LAUNCH_UTIL, "ratio": LAUNCH_RATIO, "sm_low": SM_LOW, "core": CORE_SAT,
           "pcie": PCIE_COPIES},
-         G.launch_bound, A.LAUNCH, A.NSYS),
+         GH.launch_bound, A.LAUNCH, A.NSYS),
     Rule("gpu.interconnect", "communication-bound", 82, (*_GPU, *_CPU),
          {"busy": GPU_BUSY, "sm_low": SM_LOW, "nvlink": NVLINK_BUSY, "pcie": PCIE_BUSY, "core": CORE_SAT},
-         G.interconnect, A.COMMUNICATION, A.NCCL),
+         GH.interconnect, A.COMMUNICATION, A.NCCL),
     Rule("gpu.starved_io", "io-bound", 80, (*_GPU, *_IO),
          {**_STARVED, "stall": STALL, "stall_mod": STALL_MOD, "disk": DISK_SAT},
-         G.starved_io, A.IO, A.PYSPY),
+         GH.starved_io, A.IO, A.PYSPY),
     Rule("gpu.pcie_copies", "communication-bound", 84, (*_GPU, *_CPU),
          {**_STARVED, "pcie": PCIE_COPIES, "core": CORE_SAT},
-         G.pcie_copies, A.PCIE, A.NSYS),
+         GH.pcie_copies, A.PCIE, A.NSYS),
     Rule("gpu.starved_cpu", "cpu-bound", 78, (*_GPU, *_CPU, *_STACK),
          {**_STARVED, "core": CORE_SAT, "all_cores": ALL_CORES, "share_mod": SHARE_MOD},
-         G.starved_cpu, A.CPU, A.TORCH_PROFILER),
+         GH.starved_cpu, A.CPU, A.TORCH_PROFILER),
     Rule("gpu.throttled", "throttled", 75, _GPU,
          {"share": THROTTLE_SHARE, "busy": THROTTLE_BUSY},
          G.throttled, A.THROTTLED, A.NVSMI_PERF),

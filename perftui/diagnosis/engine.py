@@ -10,10 +10,10 @@ their evidence into the highest-ranked one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import replace
 
 from perftui.diagnosis import advice as A
+from perftui.diagnosis.fit import fit
 from perftui.diagnosis.model import Finding, Verdict
 from perftui.diagnosis.ruledef import Hit, Rule
 from perftui.diagnosis.rules import RULES, SIGNALS
@@ -25,15 +25,6 @@ INSUFFICIENT = "insufficient-data"
 NO_BOTTLENECK = "none"
 MAX_EVIDENCE = 6
 HELD_BONUS = 5.0  # ranking hysteresis: a challenger must beat the shown verdict by this much
-
-
-class _Fill(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
-
-
-def _next_step(rule: Rule, fmt: Mapping[str, str]) -> str:
-    return rule.next_step.format_map(_Fill(fmt))
 
 
 def window_from_store(store: MetricStore, seconds: float, now: float | None = None) -> DiagnosisWindow:
@@ -53,7 +44,7 @@ def _gpu_list(subjects: list[str]) -> str:
     return ", ".join(s.split(".", 1)[1] for s in subjects)
 
 
-def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
+def _merge_hits(rule: Rule, hits: list[Hit], w: DiagnosisWindow) -> list[tuple[float, Finding]]:
     """One finding per (verdict, base, confidence) group: several GPUs firing one rule read as one."""
     groups: dict[tuple[Verdict, float, str], list[Hit]] = defaultdict(list)
     for h in hits:
@@ -73,16 +64,18 @@ def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
             others = sorted(subjects[1:], key=lambda s: int(s.split(".")[1]))
             evidence.append(f"same on GPU {_gpu_list(others)}")
             subject = ",".join(subjects)
+        fitted = fit(rule, top, w)  # culprits, and advice that fits the box and them
         finding = Finding(
             verdict=verdict,
             title=title,
             confidence=top.confidence,
             score=round(base + 10.0 * top.strength, 3),
-            evidence=tuple(evidence),
-            suggestions=rule.suggestions,
-            next_step=_next_step(rule, top.fmt),
+            evidence=(*evidence, *fitted.extra_evidence),
+            suggestions=fitted.suggestions,
+            next_step=fitted.next_step,
             rule=rule.id,
             subject=subject,
+            culprits=fitted.culprits,
         )
         out.append((finding.score, finding))
     return out
@@ -158,7 +151,7 @@ def diagnose(window: DiagnosisWindow, held: str | None = None) -> list[Finding]:
     for order, rule in enumerate(RULES):
         sticky = held is not None and rule.verdict == held
         hits = rule.check(rule, window, sticky)
-        for score, finding in _merge_hits(rule, hits):
+        for score, finding in _merge_hits(rule, hits, window):
             if finding.verdict == held:
                 score += HELD_BONUS
             scored.append((score, order, finding))

@@ -222,3 +222,38 @@ assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
 
 # Every store key pattern some rule reads: engine.window_from_store fetches only these.
 SIGNALS: tuple[str, ...] = tuple(sorted({s for r in RULES for s in r.signals} | {"stack.samples"}))
+
+# -- advice that fits the box and the culprits (fit.py applies these) -------------------------------
+# Suggestions that only help Python work (DataLoader, GIL, torch, Python profilers): dropped when the
+# culprits are known and none of them runs Python.
+PYTHON_ONLY: frozenset[str] = frozenset(
+    {
+        A.CPU[0],  # DALI, torchvision on GPU tensors
+        A.CPU[1],  # Hugging Face tokenizers
+        A.CPU[2],  # DataLoader workers
+        A.CPU[3],  # hot Python functions
+        A.IO[0],  # DataLoader num_workers
+        A.IO[1],  # prefetch_factor, pin_memory
+        A.HOST_MEMORY[2],  # DataLoader workers' memory
+        A.LAUNCH[2],  # .item(), .cpu()
+        A.LAUNCH[3],  # DataLoader workers
+        *A.GIL,
+    }
+)
+# Suggestions that only help work on a GPU: dropped on a box without GPUs, and when the culprits are
+# known and none of them is on a GPU.
+GPU_ONLY: frozenset[str] = frozenset({A.CPU[0]})
+# Next steps aimed at the top culprit ({pid}): rule id -> (when it runs Python, when it does not).
+CULPRIT_STEPS: dict[str, tuple[str, str]] = {
+    "host.cpu_saturated": (A.PYSPY_TOP, A.PERF_TOP),
+    "host.core_saturated": (A.PYSPY_TOP, A.PERF_TOP),
+    "host.io_pressure": (A.PIDSTAT_IO, A.PIDSTAT_IO),
+    "host.memory_pressure": (A.PIDSTAT_MEM, A.PIDSTAT_MEM),
+}
+# Python-only next steps and what replaces them when the work is known not to be Python.
+NOT_PYTHON_STEPS: dict[str, str] = {
+    A.PYSPY: A.PERF_TOP,
+    A.PYSPY_GIL: A.PERF_TOP,
+    A.PYSPY_DUMP: A.PERF_TOP,
+    A.TORCH_PROFILER: A.NSYS,
+}

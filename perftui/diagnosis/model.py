@@ -60,7 +60,7 @@ class Finding:
         d = asdict(self)
         d["evidence"] = list(self.evidence)
         d["suggestions"] = list(self.suggestions)
-        d["culprits"] = [asdict(c) for c in self.culprits]
+        d["culprits"] = [asdict(c) for c in self.culprits]  # render.culprit_json adds the shown text
         return d
 
 

@@ -1,7 +1,8 @@
 """Fit a rule's advice to the box and to the processes behind the finding (rules.py holds the table).
 
 GPU advice needs a GPU on the box and, when the culprits are known, a culprit on a GPU; Python advice
-(DataLoader, GIL, py-spy) needs a Python culprit (or, with no culprits, an attached Python process);
+(DataLoader, GIL, py-spy) needs the top culprit to run Python (or, with no culprits, the attached
+process);
 the next step is aimed at the top culprit's PID (`perf top -p 4242`, `py-spy top --pid 4242`).
 """
 
@@ -42,10 +43,11 @@ def has_gpu(w: DiagnosisWindow) -> bool:
 
 
 def python_work(w: DiagnosisWindow, culprits: tuple[Culprit, ...]) -> bool | None:
-    """Whether the work runs Python: the culprits say, else the attached process; None: unknown."""
+    """Whether the work runs Python: the top culprit says (the one the next step aims at), else the
+    attached process; None: unknown."""
     known = [c for c in culprits if c.name != "?"]  # a GPU process /proc did not show us: unknown
     if known:
-        return any(c.python for c in known)
+        return known[0].python
     return C.attached_python(w)
 
 

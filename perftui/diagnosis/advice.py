@@ -38,6 +38,7 @@ IO = (
     "Prefetch: prefetch_factor, pin_memory=True, overlap loading with compute",
     "Cache the dataset in RAM or on local NVMe; use a faster NVMe",
     "Read large sequential chunks or packed formats (WebDataset, TFRecord, Arrow), not many small files",
+    "Throttle or reschedule the processes that compete for the disk (ionice -c3, a cgroup io.max)",
 )
 COMMUNICATION = (
     "Accumulate gradients over more micro-batches to sync less often",
@@ -56,6 +57,9 @@ CPU = (
     "Use compiled tokenizers (Hugging Face tokenizers 'fast') and vectorized transforms",
     "Add DataLoader workers or processes to use more cores; give the job more cores",
     "Profile the hot Python functions and vectorize them (NumPy / torch ops)",
+    "Find the hot code of the busiest processes (perf top, perf record -g) and optimise or parallelise it",
+    "Stop, renice or pin the processes that compete for the cores (nice, taskset, a cgroup cpu.max)",
+    "Give the work more cores, or run fewer jobs on this machine at once",
 )
 LAUNCH = (
     "Capture the step in CUDA graphs (torch.cuda.graphs, torch.compile mode='reduce-overhead')",
@@ -102,6 +106,10 @@ TORCH_PROFILER = (
 PYSPY = "py-spy record --pid {pid} --idle --rate 100 --duration 30 -o perftui_profile.svg"
 PYSPY_GIL = "py-spy record --pid {pid} --gil --rate 100 --duration 30 -o perftui_gil.svg"
 PYSPY_DUMP = "py-spy dump --pid {pid}"
+PERF_TOP = "perf top -p {pid}"
+PYSPY_TOP = "py-spy top --pid {pid}"
+PIDSTAT_IO = "pidstat -d -p {pid} 1"
+PIDSTAT_MEM = "pidstat -r -p {pid} 1  # RSS and page faults each second"
 PERF = "perf stat -e task-clock,context-switches,cpu-migrations,page-faults -a -- sleep 10"
 IOSTAT = "iostat -x 1 10  # then: pidstat -d 1 to see which process reads"
 VMSTAT = "vmstat 1 10  # si/so = swap in/out; then: ps aux --sort=-rss | head"

@@ -1,7 +1,9 @@
-"""Checks of the GPU rules (one Hit per GPU that fires; the engine merges GPUs of one rule).
+"""Checks of the rules that read a GPU alone: throttling, compute-, memory-, latency-bound, busy by NVML,
+idle while holding memory; and the GPU helpers the GPU-with-host checks (checks_gpu_host.py) share.
 
-Thresholds come from the rule (see rules.py for their sources); `sticky` is True while the
-rule's verdict is the one shown, which relaxes thresholds by their band (no flapping).
+One Hit per GPU that fires; the engine merges GPUs of one rule. Thresholds come from the rule (see
+rules.py for their sources); `sticky` is True while the rule's verdict is the one shown, which relaxes
+thresholds by their band (no flapping).
 """
 
 from __future__ import annotations
@@ -9,52 +11,50 @@ from __future__ import annotations
 from perftui.core import details
 from perftui.core.gpu import THROTTLE_EVENTS, THROTTLE_MASK, clock_event_labels, decode_clock_events
 from perftui.core.gpu_peaks import peak_evidence
-from perftui.diagnosis.model import Confidence, Verdict
+from perftui.diagnosis.model import Verdict
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import (
     NVML_ONLY_NOTE,
     CpuView,
     GpuView,
     busiest_core_phrase,
-    busiest_disk,
     cpu_view,
     fmt,
     gpu_views,
     pct,
     pid_of,
-    psi,
     util_phrase,
 )
 from perftui.diagnosis.window import DiagnosisWindow
 
 
-def _live(w: DiagnosisWindow) -> list[GpuView]:
+def live_gpus(w: DiagnosisWindow) -> list[GpuView]:
     return [g for g in gpu_views(w) if g.tier != "lost" and g.util is not None]
 
 
-def _in_use(r: Rule, g: GpuView, sticky: bool) -> bool:
+def in_use(r: Rule, g: GpuView, sticky: bool) -> bool:
     """A process is on the GPU: it runs kernels at times, holds memory, or NVML lists it (a CUDA
     context alone is ~0.5 GiB on an H100 once the driver's reservation is left out)."""
     return not r.th["idle"].lt(g.util_p95, sticky) or r.th["holding"].ge(g.mem_used) or g.processes > 0
 
 
-def _core_saturated(r: Rule, c: CpuView, sticky: bool) -> bool:
+def core_saturated(r: Rule, c: CpuView, sticky: bool) -> bool:
     return r.th["core"].ge(c.core_max, sticky) or r.th["core"].ge(c.proc_max, sticky)
 
 
-def _core_phrase(r: Rule, c: CpuView) -> str:
+def core_phrase(r: Rule, c: CpuView) -> str:
     if c.proc_max is not None and (c.core_max is None or c.proc_max >= c.core_max):
         return f"the attached process's busiest thread at {pct(c.proc_max)} of a core"
     return busiest_core_phrase(c, r.th["core"].value)
 
 
-def _fmt(w: DiagnosisWindow, g: GpuView) -> dict[str, str]:
+def gpu_fmt(w: DiagnosisWindow, g: GpuView) -> dict[str, str]:
     return {"gpu": str(g.index), "pid": pid_of(w)}
 
 
 def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if not (r.th["share"].ge(g.throttled_share, sticky) and r.th["busy"].ge(g.util, sticky)):
             continue
         assert g.throttled_share is not None
@@ -85,7 +85,7 @@ def throttled(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         title = f"{g.name} throttled: {why}"
         # Clock-event reasons are read directly from the driver: high confidence on any tier.
         s = strength(g.throttled_share, r.th["share"].value, 1.0)
-        hits.append(Hit(f"gpu.{g.index}", title, tuple(ev), "high", s, fmt=_fmt(w, g)))
+        hits.append(Hit(f"gpu.{g.index}", title, tuple(ev), "high", s, fmt=gpu_fmt(w, g)))
     return hits
 
 
@@ -118,186 +118,10 @@ def power_cap_note(w: DiagnosisWindow, g: GpuView) -> tuple[str, ...]:
     return (", ".join(parts) + ": normal for sustained heavy work; only a lower cap or more GPUs changes it",)
 
 
-def launch_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[DCGM] kernels resident while SM active stays low, a host core saturated, PCIe quiet: the host
-    thread cannot launch fast enough (tiny kernels; measured on an H100: 34 % busy, SM active 0.03 %)."""
-    c = cpu_view(w)
-    if not _core_saturated(r, c, sticky):
-        return []
-    hits = []
-    for g in _live(w):
-        if not (g.gpm and g.util is not None and r.th["kernels"].ge(g.util, sticky)):
-            continue
-        if not (r.th["sm_low"].lt(g.sm, sticky) and r.th["ratio"].lt((g.sm or 0.0) / g.util, sticky)):
-            continue
-        if r.th["pcie"].ge(g.pcie):
-            continue  # copies explain it (pcie_copies)
-        assert g.sm is not None
-        ev = (
-            f"SM active {pct(g.sm)} while {util_phrase(g)}; {_core_phrase(r, c)}",
-            "kernels are resident but keep few SMs busy: small kernels issued one by one from a busy "
-            "host thread, so launch overhead sets the pace",
-        )
-        s = strength(r.th["sm_low"].value - g.sm, 0, r.th["sm_low"].value)
-        hits.append(
-            Hit(
-                f"gpu.{g.index}",
-                f"{g.name} kernel-launch-bound (CPU-bound host thread)",
-                ev,
-                "high",
-                s,
-                fmt=_fmt(w, g),
-            )
-        )
-    return hits
-
-
-def _starved(r: Rule, g: GpuView, sticky: bool) -> bool:
-    return _in_use(r, g, sticky) and r.th["starved"].lt(g.util, sticky)
-
-
-def _starved_phrase(g: GpuView) -> str:
-    s = f"{util_phrase(g)} (no kernel running {pct(100 - (g.util or 0))} of the time)"
-    if g.gpm and g.sm is not None:
-        s += f", SM active {pct(g.sm)}"
-    return s
-
-
-def _starved_conf(g: GpuView) -> Confidence:
-    # A low NVML utilisation is trustworthy (no kernel ran); host counters carry the cause.
-    return "high" if g.gpm else "medium"
-
-
-def starved_cpu(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[NSYS] GPU time utilisation < 50 % while the host's CPU is saturated: the GPU waits on the CPU."""
-    c = cpu_view(w)
-    all_busy = r.th["all_cores"].ge(c.util, sticky)
-    if not (_core_saturated(r, c, sticky) or all_busy):
-        return []
-    hits = []
-    for g in _live(w):
-        if not _starved(r, g, sticky):
-            continue
-        cpu = f"CPU {pct(c.util)} across {c.cores} cores" if all_busy and c.cores else _core_phrase(r, c)
-        ev: tuple[str, ...] = (f"{_starved_phrase(g)}; {cpu}", "the GPU waits for the host to prepare work")
-        loader = w.median("stack.share.dataloader")
-        if r.th["share_mod"].ge(loader):
-            ev += (
-                f"the training loop waits for the DataLoader in {pct(loader)} of stack samples: "
-                "its workers cannot produce batches fast enough",
-            )
-        s = strength(r.th["starved"].value - (g.util or 0), 0, r.th["starved"].value)
-        hits.append(
-            Hit(f"gpu.{g.index}", f"{g.name} starved by the CPU", ev, _starved_conf(g), s, fmt=_fmt(w, g))
-        )
-    return hits
-
-
-def starved_io(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[NSYS] GPU starved while the host stalls on storage ([TB] bands on the stall share)."""
-    io = psi(w, "io", "some")
-    iowait = w.median("cpu.iowait")
-    disk = busiest_disk(w)
-    io_high = r.th["stall"].ge(io, sticky) or (io is None and r.th["stall"].ge(iowait, sticky))
-    disk_sat = (
-        disk is not None
-        and r.th["disk"].ge(disk.busy, sticky)
-        and (r.th["stall_mod"].ge(io) or r.th["stall_mod"].ge(iowait))
-    )
-    if not (io_high or disk_sat):
-        return []
-    parts = []
-    if io is not None:
-        parts.append(f"I/O pressure {pct(io)} (time some task stalled on storage)")
-    if iowait is not None:
-        parts.append(f"iowait {pct(iowait)}")
-    if disk is not None and disk.busy:
-        parts.append(disk.phrase())
-    hits = []
-    for g in _live(w):
-        if not _starved(r, g, sticky):
-            continue
-        ev = (_starved_phrase(g), "; ".join(parts), "data loading from storage cannot keep the GPU fed")
-        conf: Confidence = "high" if io is not None else "medium"
-        s = strength(max(io or 0, iowait or 0), r.th["stall"].value, 100)
-        f = _fmt(w, g) | {"disk": disk.name if disk else "<device>"}
-        hits.append(Hit(f"gpu.{g.index}", f"{g.name} starved by storage I/O", ev, conf, s, fmt=f))
-    return hits
-
-
-def interconnect(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[DCGM] busy by utilisation, SM active low, NVLink/PCIe busy, host not saturated: waiting on NCCL."""
-    c = cpu_view(w)
-    if _core_saturated(r, c, False):
-        return []  # launch-bound explains low SM active better
-    hits = []
-    for g in _live(w):
-        nvl, pcie = g.nvlink or 0.0, g.pcie or 0.0
-        busy_link = r.th["nvlink"].ge(nvl, sticky) or r.th["pcie"].ge(pcie, sticky)
-        if not (busy_link and r.th["busy"].ge(g.util, sticky)):
-            continue
-        link = (
-            f"NVLink {fmt('gpu.0.nvlink_tx_bytes_per_s', nvl)}"
-            if nvl >= pcie
-            else f"PCIe {fmt('gpu.0.pcie_tx_bytes_per_s', pcie)}"
-        )
-        if g.gpm:
-            if not r.th["sm_low"].lt(g.sm, sticky):
-                continue
-            assert g.sm is not None
-            ev: tuple[str, ...] = (
-                f"SM active {pct(g.sm)} while {util_phrase(g)}; {link} (tx + rx)",
-                "kernels are resident but most SMs wait: typical of collectives (NCCL) waiting on peers",
-            )
-            conf: Confidence = "high"
-            base = None
-        else:
-            ev = (f"{util_phrase(g)}; {link} (tx + rx)", NVML_ONLY_NOTE)
-            conf, base = "low", 45.0
-        s = strength(max(nvl / r.th["nvlink"].value, pcie / r.th["pcie"].value), 1, 4)
-        hits.append(
-            Hit(
-                f"gpu.{g.index}",
-                f"{g.name} communication-bound ({link.split()[0]})",
-                ev,
-                conf,
-                s,
-                base=base,
-                fmt=_fmt(w, g),
-            )
-        )
-    return hits
-
-
-def pcie_copies(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
-    """[NSYS] GPU starved while PCIe carries heavy host<->device copies (pageable-memory copies)."""
-    c = cpu_view(w)
-    hits = []
-    for g in _live(w):
-        if not (_starved(r, g, sticky) and r.th["pcie"].ge(g.pcie, sticky)):
-            continue
-        assert g.pcie is not None
-        rate = fmt("gpu.0.pcie_tx_bytes_per_s", g.pcie)
-        ev: tuple[str, ...] = (
-            f"{_starved_phrase(g)}; PCIe {rate} (tx + rx)",
-            "host<->device copies take the time while no kernel runs",
-        )
-        if _core_saturated(r, c, sticky):
-            ev += (
-                f"{_core_phrase(r, c)}: copies from pageable (unpinned) memory are staged by a CPU "
-                "memcpy, which caps them far below the link's speed",
-            )
-        conf: Confidence = "high" if g.gpm else "medium"  # GPM counts the bytes on the link itself
-        s = strength(g.pcie / r.th["pcie"].value, 1, 3)
-        title = f"{g.name} starved by host<->device copies (PCIe {rate})"
-        hits.append(Hit(f"gpu.{g.index}", title, ev, conf, s, fmt=_fmt(w, g)))
-    return hits
-
-
 def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """[DCGM] DRAM active near 0.8 is the practical max; [NCU] 60 % of peak as the 'approaching' line."""
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if not g.gpm or g.dram is None:
             continue
         pipes = f"; busiest compute pipe ({g.pipe_name}) {pct(g.pipes)}" if g.pipes is not None else ""
@@ -315,7 +139,7 @@ def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                     ev,
                     "high",
                     s,
-                    fmt=_fmt(w, g),
+                    fmt=gpu_fmt(w, g),
                 )
             )
         elif (
@@ -333,7 +157,7 @@ def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                     "medium",
                     s,
                     base=r.base - 12,
-                    fmt=_fmt(w, g),
+                    fmt=gpu_fmt(w, g),
                 )
             )
     return hits
@@ -342,7 +166,7 @@ def memory_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
 def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """[DCGM] SM active >= 0.8; [NCU] a compute pipe >= 60 % of peak; DRAM below its practical max."""
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if not (g.gpm and r.th["sm_good"].ge(g.sm, sticky) and r.th["dram"].lt(g.dram or 0.0, sticky)):
             continue
         assert g.sm is not None
@@ -361,7 +185,7 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                     "medium",
                     strength(g.sm, 80, 100),
                     base=r.base - 8,
-                    fmt=_fmt(w, g),
+                    fmt=gpu_fmt(w, g),
                 )
             )
         elif r.th["sol"].ge(g.pipes, sticky):
@@ -378,7 +202,7 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                     ev,
                     "high",
                     strength(g.pipes, r.th["sol"].value, 100),
-                    fmt=_fmt(w, g),
+                    fmt=gpu_fmt(w, g),
                 )
             )
     return hits
@@ -387,7 +211,7 @@ def compute_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
 def latency_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """[NCU] speed of light: compute and memory both < 60 % of peak while SMs are busy: latency-bound."""
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if not (g.gpm and g.pipes is not None and r.th["sm_good"].ge(g.sm, sticky)):
             continue
         if not (r.th["sol"].lt(g.pipes, sticky) and r.th["sol"].lt(g.dram or 0.0, sticky)):
@@ -406,7 +230,7 @@ def latency_bound(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 ev,
                 "medium",
                 s,
-                fmt=_fmt(w, g),
+                fmt=gpu_fmt(w, g),
             )
         )
     return hits
@@ -416,14 +240,14 @@ def busy_nvml(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """NVML tier only: a busy GPU by utilisation; compute vs memory only from NVML's memory time share."""
     c = cpu_view(w)
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if g.gpm or not r.th["busy"].ge(g.util, sticky):
             continue
         mem_side = r.th["dram"].ge(g.mem_util, r.verdict == "memory-bound" and sticky)
         verdict: Verdict = "memory-bound" if mem_side else "compute-bound"
         ev = [f"{util_phrase(g)}; memory busy {pct(g.mem_util)} of the time", NVML_ONLY_NOTE]
-        if _core_saturated(r, c, False):
-            ev.append(f"{_core_phrase(r, c)}: it may also be kernel-launch-bound")
+        if core_saturated(r, c, False):
+            ev.append(f"{core_phrase(r, c)}: it may also be kernel-launch-bound")
         title = f"{g.name} busy ({verdict.split('-')[0]} side by NVML utilisation)"
         hits.append(
             Hit(
@@ -433,7 +257,7 @@ def busy_nvml(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 "low",
                 strength(g.util or 0, 80, 100),
                 verdict=verdict,
-                fmt=_fmt(w, g),
+                fmt=gpu_fmt(w, g),
             )
         )
     return hits
@@ -441,7 +265,7 @@ def busy_nvml(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
 
 def idle_holding(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     hits = []
-    for g in _live(w):
+    for g in live_gpus(w):
         if not (r.th["idle"].lt(g.util_p95, sticky) and r.th["holding"].ge(g.mem_used)):
             continue
         if g.gpm and not r.th["idle"].lt(g.sm_p95, sticky):
@@ -460,7 +284,7 @@ def idle_holding(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 ev,
                 "high",
                 0.0,
-                fmt=_fmt(w, g),
+                fmt=gpu_fmt(w, g),
             )
         )
     return hits

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftui.diagnosis.model import Confidence
+from perftui.diagnosis import culprits as C
+from perftui.diagnosis.model import Confidence, Culprit
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import busiest_disk, cpu_view, fmt, gpu_views, pct, pid_of, psi
 from perftui.diagnosis.window import DiagnosisWindow
@@ -16,6 +17,13 @@ from perftui.diagnosis.window import DiagnosisWindow
 
 def _f(w: DiagnosisWindow, **extra: str) -> dict[str, str]:
     return {"pid": pid_of(w), "gpu": "0", **extra}
+
+
+def _named(ev: list[str], culprits: tuple[Culprit, ...]) -> tuple[Culprit, ...]:
+    """Put the culprit line second (right after the numbers), so every rendering shows it."""
+    if culprits:
+        ev.insert(1, C.line(culprits))
+    return culprits
 
 
 def cpu_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
@@ -32,10 +40,12 @@ def cpu_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         ev.append(f"steal {pct(c.steal)}: the hypervisor takes cores away")
     if c.proc_cpu is not None:
         ev.append(f"attached process tree at {pct(c.proc_cpu)} (100 % = one core)")
+    who = _named(ev, C.cpu_culprits(w))
     # Ranked by the share of time tasks waited for a core (PSI), like I/O by its stall share: when
     # both saturate, the resource tasks wait on most comes first.
     s = c.psi_some / 100 if c.psi_some is not None else strength(c.util, r.th["all_cores"].value, 100)
-    return [Hit("host", f"CPU saturated: {pct(c.util)} of all cores", tuple(ev), "high", s, fmt=_f(w))]
+    title = f"CPU saturated: {pct(c.util)} of all cores"
+    return [Hit("host", title, tuple(ev), "high", s, fmt=_f(w), culprits=who)]
 
 
 def core_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
@@ -47,7 +57,7 @@ def core_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         assert c.proc_max is not None
         if r.th["spin"].ge(w.median("stack.share.cuda_sync")):
             return []  # its thread spins in a CUDA synchronize: it waits on the GPU, it does not work
-        ev = (
+        proc_ev = (
             f"busiest process of the attached tree at {pct(c.proc_max)} of a core while CPU is "
             f"{pct(c.util)} overall",
             "more cores will not help a single thread: parallelise or vectorise",
@@ -56,7 +66,7 @@ def core_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
             Hit(
                 "proc",
                 "attached process limited by one core",
-                ev,
+                proc_ev,
                 "high",
                 strength(c.proc_max, r.th["core"].value, 100),
                 base=r.base + 15,
@@ -66,18 +76,20 @@ def core_saturated(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     if not r.th["core"].ge(c.core_max, sticky):
         return []
     assert c.core_max is not None
-    ev = (
+    ev = [
         f"busiest core at {pct(c.core_max)} while CPU is {pct(c.util)} overall",
         "a single-threaded stage (if that thread is your workload's) caps throughput",
-    )
+    ]
+    who = _named(ev, C.cpu_culprits(w)[:2])
     return [
         Hit(
             "host",
             f"one core saturated ({pct(c.core_max)})",
-            ev,
+            tuple(ev),
             "medium",
             strength(c.core_max, r.th["core"].value, 100),
             fmt=_f(w),
+            culprits=who,
         )
     ]
 
@@ -101,12 +113,13 @@ def io_pressure(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         ev.append(f"iowait {pct(iowait)} of all CPU time")
     if disk is not None and disk.busy:
         ev.append(disk.phrase())
+    who = _named(ev, C.disk_culprits(w)) if ev else ()
     conf: Confidence = "high" if io is not None else "medium"
     f = _f(w, disk=disk.name if disk else "<device>")
     if r.th["stall"].ge(stall, sticky) or disk_sat:
         s = min(1.0, stall / 100)  # the stall share itself, comparable with CPU pressure
         title = f"storage I/O-bound ({'I/O pressure' if io is not None else 'iowait'} {pct(stall)})"
-        return [Hit("host", title, tuple(ev), conf, s, fmt=f)]
+        return [Hit("host", title, tuple(ev), conf, s, fmt=f, culprits=who)]
     if r.th["stall_mod"].ge(stall, sticky):
         s = strength(stall, r.th["stall_mod"].value, r.th["stall"].value)
         return [
@@ -118,6 +131,7 @@ def io_pressure(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 s,
                 base=r.base - 23,
                 fmt=f,
+                culprits=who,
             )
         ]
     return []
@@ -144,10 +158,12 @@ def memory_pressure(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     used = w.median("mem.used_pct")
     if used is not None:
         ev.append(f"memory in use {pct(used)}")
+    who = _named(ev, C.memory_culprits(w)) if ev else ()
     if r.th["stall"].ge(some, sticky) or swapping:
         s = strength(max(some or 0.0, r.th["stall"].value if swapping else 0.0), r.th["stall"].value, 100)
         what = "swapping" if swapping else f"stalled {pct(some)}"
-        return [Hit("host", f"host memory pressure ({what})", tuple(ev), "high", s, fmt=_f(w))]
+        title = f"host memory pressure ({what})"
+        return [Hit("host", title, tuple(ev), "high", s, fmt=_f(w), culprits=who)]
     if r.th["stall_mod"].ge(some, sticky):
         return [
             Hit(
@@ -158,6 +174,7 @@ def memory_pressure(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 strength(some or 0.0, r.th["stall_mod"].value, r.th["stall"].value),
                 base=r.base - 30,
                 fmt=_f(w),
+                culprits=who,
             )
         ]
     return []

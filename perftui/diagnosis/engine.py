@@ -16,10 +16,11 @@ instantaneous value. `co_bottleneck` picks the second finding worth naming besid
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from perftui.diagnosis import advice as A
+from perftui.diagnosis.fit import fit
 from perftui.diagnosis.model import Finding, Verdict
 from perftui.diagnosis.ruledef import Hit, Rule
 from perftui.diagnosis.rules import RULES, SIGNALS
@@ -39,15 +40,6 @@ HELD_BONUS = 2.0
 CO_MARGIN = 15.0
 
 
-class _Fill(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
-
-
-def _next_step(rule: Rule, fmt: Mapping[str, str]) -> str:
-    return rule.next_step.format_map(_Fill(fmt))
-
-
 def window_from_store(store: MetricStore, seconds: float, now: float | None = None) -> DiagnosisWindow:
     """The store's last `seconds` (ending at `now`, else its newest timestamp), only the keys some rule
     reads (the table's SIGNALS)."""
@@ -65,7 +57,7 @@ def _gpu_list(subjects: list[str]) -> str:
     return ", ".join(s.split(".", 1)[1] for s in subjects)
 
 
-def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
+def _merge_hits(rule: Rule, hits: list[Hit], w: DiagnosisWindow) -> list[tuple[float, Finding]]:
     """One finding per (verdict, base, confidence) group: several GPUs firing one rule read as one."""
     groups: dict[tuple[Verdict, float, str], list[Hit]] = defaultdict(list)
     for h in hits:
@@ -85,16 +77,18 @@ def _merge_hits(rule: Rule, hits: list[Hit]) -> list[tuple[float, Finding]]:
             others = sorted(subjects[1:], key=lambda s: int(s.split(".")[1]))
             evidence.append(f"same on GPU {_gpu_list(others)}")
             subject = ",".join(subjects)
+        fitted = fit(rule, top, w)  # culprits, and advice that fits the box and them
         finding = Finding(
             verdict=verdict,
             title=title,
             confidence=top.confidence,
             score=round(base + 10.0 * top.strength, 3),
-            evidence=tuple(evidence),
-            suggestions=rule.suggestions,
-            next_step=_next_step(rule, top.fmt),
+            evidence=(*evidence, *fitted.extra_evidence),
+            suggestions=fitted.suggestions,
+            next_step=fitted.next_step,
             rule=rule.id,
             subject=subject,
+            culprits=fitted.culprits,
         )
         out.append((finding.score, finding))
     return out
@@ -218,7 +212,7 @@ def _ranked(window: DiagnosisWindow, held: str | None) -> list[Finding]:
     for order, rule in enumerate(RULES):
         sticky = held is not None and rule.verdict == held
         hits = rule.check(rule, window, sticky)
-        for score, finding in _merge_hits(rule, hits):
+        for score, finding in _merge_hits(rule, hits, window):
             if finding.verdict == held:
                 score += HELD_BONUS
             scored.append((score, order, finding))

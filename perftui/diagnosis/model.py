@@ -23,6 +23,25 @@ Confidence = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
+class Culprit:
+    """A process a finding names as the one using the resource (from the `proctable` detail).
+
+    `share` is in percent: CPU of one core (as top shows it), disk traffic and resident memory of all
+    processes' (memory: of the host's total when known), a GPU of the memory its processes hold.
+    `value` is the raw amount: CPU %, bytes/s, bytes."""
+
+    pid: int
+    name: str
+    share: float
+    resource: Literal["cpu", "disk", "memory", "gpu"]
+    value: float
+    python: bool = False
+    uses_gpu: bool = False
+    container: str = ""
+    growth: float | None = None  # memory: resident bytes/s gained over the window
+
+
+@dataclass(frozen=True)
 class Finding:
     """One rule that fired: what limits the work, how sure, why, and what to do next."""
 
@@ -35,11 +54,13 @@ class Finding:
     next_step: str = ""
     rule: str = ""  # id of the rule in the rules table
     subject: str = ""  # "gpu.0", "host", "disk.nvme0n1", "proc" ...
+    culprits: tuple[Culprit, ...] = ()  # the processes behind it, biggest share first
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["evidence"] = list(self.evidence)
         d["suggestions"] = list(self.suggestions)
+        d["culprits"] = [asdict(c) for c in self.culprits]  # render.culprit_json adds the shown text
         return d
 
 

@@ -6,8 +6,25 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from perftui.diagnosis.culprits import line
 from perftui.diagnosis.engine import co_bottleneck
-from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
+from perftui.diagnosis.model import Culprit, Diagnosis, Finding, TimelineEntry
+
+
+def culprit_json(c: Culprit) -> dict[str, Any]:
+    """One `culprits` entry: pid, name, share (%), what it is a share of, and the line to show."""
+    return {
+        "pid": c.pid,
+        "name": c.name,
+        "share": c.share,
+        "resource": c.resource,
+        "value": c.value,
+        "python": c.python,
+        "uses_gpu": c.uses_gpu,
+        "container": c.container,
+        "growth": c.growth,
+        "text": line((c,)),
+    }
 
 
 def headline(d: Diagnosis) -> str:
@@ -106,7 +123,8 @@ def diagnosis_json(d: Diagnosis, timeline: Sequence[TimelineEntry] = ()) -> dict
         "suggestions": list(p.suggestions) if p else [],
         "next_step": p.next_step if p else "",
         "also": co.as_dict() if co is not None else None,
-        "findings": [f.as_dict() for f in d.findings],
+        "culprits": [culprit_json(c) for c in p.culprits] if p else [],
+        "findings": [{**f.as_dict(), "culprits": [culprit_json(c) for c in f.culprits]} for f in d.findings],
         "timeline": [e.as_dict() for e in timeline],
         "since": d.since,
     }
@@ -125,6 +143,7 @@ def advice_detail(d: Diagnosis) -> dict[str, Any]:
                 "title": f.rule or f.verdict,
                 "suggestions": list(f.suggestions),
                 "next_step": f.next_step,
+                "culprits": [culprit_json(c) for c in f.culprits],
             }
             for f in d.findings
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from perftui.diagnosis.model import Confidence, Verdict
+from perftui.diagnosis.model import Confidence, Culprit, Verdict
 from perftui.diagnosis.window import DiagnosisWindow
 
 
@@ -36,6 +36,7 @@ class Hit:
     base: float | None = None  # override the rule's base score (moderate bands)
     verdict: Verdict | None = None  # override the rule's verdict (NVML tier: compute vs memory)
     fmt: Mapping[str, str] = field(default_factory=dict)  # values for the next_step template
+    culprits: tuple[Culprit, ...] = ()  # the processes behind it (diagnosis/culprits.py)
 
 
 Check = Callable[["Rule", DiagnosisWindow, bool], list[Hit]]

@@ -36,6 +36,7 @@ from __future__ import annotations
 from perftui.diagnosis import advice as A
 from perftui.diagnosis import checks_cgroup as CG
 from perftui.diagnosis import checks_gpu as G
+from perftui.diagnosis import checks_gpu_host as GH
 from perftui.diagnosis import checks_host as H
 from perftui.diagnosis import checks_serving as V
 from perftui.diagnosis import checks_stack as S
@@ -111,19 +112,19 @@ RULES: tuple[Rule, ...] = (
     Rule("gpu.launch_bound", "cpu-bound", 85, (*_GPU, *_CPU),
          {"kernels": LAUNCH_UTIL, "ratio": LAUNCH_RATIO, "sm_low": SM_LOW, "core": CORE_SAT,
           "pcie": PCIE_COPIES},
-         G.launch_bound, A.LAUNCH, A.NSYS),
+         GH.launch_bound, A.LAUNCH, A.NSYS),
     Rule("gpu.interconnect", "communication-bound", 82, (*_GPU, *_CPU),
          {"busy": GPU_BUSY, "sm_low": SM_LOW, "nvlink": NVLINK_BUSY, "pcie": PCIE_BUSY, "core": CORE_SAT},
-         G.interconnect, A.COMMUNICATION, A.NCCL),
+         GH.interconnect, A.COMMUNICATION, A.NCCL),
     Rule("gpu.starved_io", "io-bound", 80, (*_GPU, *_IO),
          {**_STARVED, "stall": STALL, "stall_mod": STALL_MOD, "disk": DISK_SAT},
-         G.starved_io, A.IO, A.PYSPY),
+         GH.starved_io, A.IO, A.PYSPY),
     Rule("gpu.pcie_copies", "communication-bound", 84, (*_GPU, *_CPU),
          {**_STARVED, "pcie": PCIE_COPIES, "core": CORE_SAT},
-         G.pcie_copies, A.PCIE, A.NSYS),
+         GH.pcie_copies, A.PCIE, A.NSYS),
     Rule("gpu.starved_cpu", "cpu-bound", 78, (*_GPU, *_CPU, *_STACK),
          {**_STARVED, "core": CORE_SAT, "all_cores": ALL_CORES, "share_mod": SHARE_MOD},
-         G.starved_cpu, A.CPU, A.TORCH_PROFILER),
+         GH.starved_cpu, A.CPU, A.TORCH_PROFILER),
     Rule("gpu.throttled", "throttled", 75, _GPU,
          {"share": THROTTLE_SHARE, "busy": THROTTLE_BUSY},
          G.throttled, A.THROTTLED, A.NVSMI_PERF),
@@ -221,3 +222,38 @@ assert len(RULES_BY_ID) == len(RULES), "duplicate rule id"
 
 # Every store key pattern some rule reads: engine.window_from_store fetches only these.
 SIGNALS: tuple[str, ...] = tuple(sorted({s for r in RULES for s in r.signals} | {"stack.samples"}))
+
+# -- advice that fits the box and the culprits (fit.py applies these) -------------------------------
+# Suggestions that only help Python work (DataLoader, GIL, torch, Python profilers): dropped when the
+# culprits are known and none of them runs Python.
+PYTHON_ONLY: frozenset[str] = frozenset(
+    {
+        A.CPU[0],  # DALI, torchvision on GPU tensors
+        A.CPU[1],  # Hugging Face tokenizers
+        A.CPU[2],  # DataLoader workers
+        A.CPU[3],  # hot Python functions
+        A.IO[0],  # DataLoader num_workers
+        A.IO[1],  # prefetch_factor, pin_memory
+        A.HOST_MEMORY[2],  # DataLoader workers' memory
+        A.LAUNCH[2],  # .item(), .cpu()
+        A.LAUNCH[3],  # DataLoader workers
+        *A.GIL,
+    }
+)
+# Suggestions that only help work on a GPU: dropped on a box without GPUs, and when the culprits are
+# known and none of them is on a GPU.
+GPU_ONLY: frozenset[str] = frozenset({A.CPU[0]})
+# Next steps aimed at the top culprit ({pid}): rule id -> (when it runs Python, when it does not).
+CULPRIT_STEPS: dict[str, tuple[str, str]] = {
+    "host.cpu_saturated": (A.PYSPY_TOP, A.PERF_TOP),
+    "host.core_saturated": (A.PYSPY_TOP, A.PERF_TOP),
+    "host.io_pressure": (A.PIDSTAT_IO, A.PIDSTAT_IO),
+    "host.memory_pressure": (A.PIDSTAT_MEM, A.PIDSTAT_MEM),
+}
+# Python-only next steps and what replaces them when the work is known not to be Python.
+NOT_PYTHON_STEPS: dict[str, str] = {
+    A.PYSPY: A.PERF_TOP,
+    A.PYSPY_GIL: A.PERF_TOP,
+    A.PYSPY_DUMP: A.PERF_TOP,
+    A.TORCH_PROFILER: A.NSYS,
+}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,6 +29,9 @@ from perftui.store.ring import FloatArray
 T = TypeVar("T")
 _GPU_KEY = re.compile(r"^gpu\.(\d+)\.")
 _EMPTY: FloatArray = np.empty(0, dtype=np.float64)
+# The process tables ("proctable" details) each store has held, oldest first, kept while they are in
+# some window: the detail itself is only the latest pass, and resident-set growth needs an older one.
+_TABLES: weakref.WeakKeyDictionary[MetricStore, list[tuple[float, Any]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -81,6 +85,9 @@ class DiagnosisWindow:
                 if vals.size:
                     series[key] = vals
                     first = float(ts[0]) if first is None else min(first, float(ts[0]))
+        table = _first_table(store, seconds, end)
+        if table is not None:
+            details["proctable.first"] = table
         return cls(series=series, details=details, seconds=seconds, end_ts=end, start_ts=first)
 
     # -- access --------------------------------------------------------------
@@ -215,11 +222,28 @@ def _patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
+def _first_table(store: MetricStore, seconds: float, end: float | None) -> Any:
+    """The oldest process table published inside the window, when an older one than the latest is."""
+    table = store.detail("proctable")
+    ts = table.get("ts") if isinstance(table, dict) else None
+    if not isinstance(ts, (int, float)):
+        return None
+    seen = _TABLES.setdefault(store, [])
+    if not seen or seen[-1][0] < ts:
+        seen.append((float(ts), table))
+    elif seen[-1][0] > ts:  # the store was replayed from an earlier time: start again
+        seen[:] = [(float(ts), table)]
+    horizon = (end if end is not None else ts) - seconds
+    while len(seen) > 1 and seen[0][0] < horizon:
+        seen.pop(0)
+    return seen[0][1] if len(seen) > 1 else None
+
+
 def _detail_wanted(key: str) -> bool:
     # Tiers, clock-event names, GPU info, cpu facts, the attached process, who is on each GPU, and the
-    # cgroups' names and folders (the container-limit findings quote them).
+    # cgroups' names and folders (the container-limit findings quote them), the process table (culprits).
     if key.startswith("gpu.") and key.endswith((".tier", ".tier_reason", ".clock_events", ".info")):
         return True
     if key.startswith("cgroup."):
         return True
-    return key in ("cpu.cores", "proc.info", "gpu.count", "net.nics", "gpu.processes")
+    return key in ("cpu.cores", "proc.info", "gpu.count", "net.nics", "gpu.processes", "proctable")

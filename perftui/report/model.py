@@ -56,6 +56,7 @@ class Advice:
     title: str
     suggestions: tuple[str, ...]
     next_step: str
+    culprits: str = ""  # the processes behind it: "sha256sum (PID 4242) 100 %, ..." ("" when unknown)
 
 
 @dataclass(frozen=True)

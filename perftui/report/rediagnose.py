@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perftui.diagnosis.model import Diagnosis, TimelineEntry
+from perftui.core.sanitize import clean
+from perftui.diagnosis.culprits import line
+from perftui.diagnosis.model import Diagnosis, Finding, TimelineEntry
 from perftui.report.model import Advice
 from perftui.store.metric_store import MetricStore
 from perftui.store.reader import Recording, Tick, iter_ticks, replay_into
@@ -89,7 +91,19 @@ def recompute(
 def _collect(diag: Diagnosis, advice: dict[str, Advice]) -> None:
     for f in diag.findings:
         if f.verdict == diag.verdict and f.verdict not in advice and (f.suggestions or f.next_step):
-            advice[f.verdict] = Advice(f.verdict, f.title, tuple(f.suggestions), f.next_step)
+            advice[f.verdict] = Advice(f.verdict, f.title, tuple(f.suggestions), f.next_step, culprit_line(f))
+
+
+def culprit_line(f: Finding) -> str:
+    return line(f.culprits)
+
+
+def recorded_culprits(entries: Any) -> str:
+    """The culprits a live `diagnosis.current` detail recorded (their shown text), as one line."""
+    if not isinstance(entries, list):
+        return ""
+    texts = [clean(str(e["text"]), 120) for e in entries if isinstance(e, dict) and e.get("text")]
+    return ", ".join(texts)
 
 
 def advice_from_details(snapshots: Iterable[Any]) -> tuple[Advice, ...]:
@@ -105,7 +119,8 @@ def advice_from_details(snapshots: Iterable[Any]) -> tuple[Advice, ...]:
             suggestions = tuple(str(s) for s in f.get("suggestions") or ())
             next_step = str(f.get("next_step") or "")
             if suggestions or next_step:
-                out[str(verdict)] = Advice(str(verdict), str(f.get("title", "")), suggestions, next_step)
+                who = recorded_culprits(f.get("culprits"))
+                out[str(verdict)] = Advice(str(verdict), str(f.get("title", "")), suggestions, next_step, who)
     return tuple(a for _, a in sorted(out.items()))
 
 

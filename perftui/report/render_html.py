@@ -125,9 +125,10 @@ def render_html(report: Report) -> str:
             items = [f"<li>{escape(s)}</li>" for s in a.suggestions]
             if a.next_step:
                 items.append(f"<li>Next profiling step: <code>{escape(a.next_step)}</code></li>")
+            who = f"<p>Culprits: {escape(a.culprits)}</p>" if a.culprits else ""
             out.append(
                 f"<p><span class='verdict'>{escape(a.verdict)}</span> — {escape(a.title)}</p>"
-                f"<ul>{''.join(items)}</ul>"
+                f"{who}<ul>{''.join(items)}</ul>"
             )
 
     if report.efficiency is not None:

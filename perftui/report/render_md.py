@@ -83,6 +83,8 @@ def render_markdown(report: Report, charts: bool = True) -> str:
         lines += ["### What to do", ""]
         for a in d.advice:
             lines += [f"**{md(a.verdict)}** — {md(a.title)}", ""]
+            if a.culprits:
+                lines += [f"Culprits: {md(a.culprits)}", ""]
             lines += [f"- {md(s)}" for s in a.suggestions]
             if a.next_step:
                 lines += [f"- Next profiling step: {code(a.next_step)}"]

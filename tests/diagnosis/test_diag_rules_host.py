@@ -56,8 +56,10 @@ def test_cpu_bound_host() -> None:
     assert (f.verdict, f.confidence, f.rule) == ("cpu-bound", "high", "host.cpu_saturated")
     assert f.evidence[0] == "CPU 99 % across 8 cores (busiest core 100 %) over the last 10 s"
     assert any("CPU pressure 40 %" in e for e in f.evidence)
-    assert f.next_step.startswith("perf stat")
-    assert any("Move preprocessing to the GPU" in s for s in f.suggestions)
+    assert f.next_step.startswith("perf stat")  # no process table: no culprit to aim at
+    # a box without GPUs gets no GPU advice; with no culprits known, Python advice may still fit
+    assert not any("GPU" in s for s in f.suggestions)
+    assert any("DataLoader workers" in s for s in f.suggestions)
 
 
 def test_single_core_bottleneck_is_medium() -> None:

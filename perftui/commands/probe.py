@@ -86,7 +86,8 @@ class _Recording:
         from perftui.samplers.factory import SamplerOptions, build_samplers
         from perftui.samplers.runner import SamplerRunner
         from perftui.store.metric_store import MetricStore
-        from perftui.store.recorder import Recorder, system_metadata
+        from perftui.store.recorder import Recorder
+        from perftui.store.recording_meta import system_metadata
 
         self.store = MetricStore(capacity=4096)
         self.recorder = Recorder(

@@ -27,7 +27,8 @@ from perftui.core.units import format_bytes
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
-from perftui.store.recorder import Recorder, RecorderError, system_metadata
+from perftui.store.recorder import Recorder, RecorderError
+from perftui.store.recording_meta import system_metadata
 
 DIAGNOSIS_WINDOW_S = 10.0
 

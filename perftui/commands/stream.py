@@ -21,7 +21,7 @@ from perftui.fleet.protocol import Verdict, encode_tick
 from perftui.samplers.factory import SamplerOptions, build_samplers
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
-from perftui.store.recorder import gpu_metadata, system_metadata
+from perftui.store.recording_meta import gpu_metadata, system_metadata
 
 DIAGNOSIS_WINDOW_S = 10.0
 HOST_FACTS = ("host", "cpu_model", "cpu_cores_logical", "memory_bytes", "os", "kernel", "perftui")

@@ -63,7 +63,7 @@ class FileController:
 
     def meta(self, interval: float) -> dict[str, Any]:
         if self._meta is None:
-            from perftui.store.recorder import system_metadata
+            from perftui.store.recording_meta import system_metadata
 
             self._meta = system_metadata(None, interval)
         return self._meta

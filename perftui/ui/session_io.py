@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perftui.store.metric_store import MetricStore
-from perftui.store.recorder import Recorder, RecorderError, system_metadata
+from perftui.store.recorder import Recorder, RecorderError
+from perftui.store.recording_meta import system_metadata
 
 if TYPE_CHECKING:
     from perftui.diagnosis.model import Diagnosis

@@ -18,7 +18,8 @@ from perftui.report.render_json import render_json
 from perftui.report.render_md import render_markdown
 from perftui.store.metric_store import MetricStore
 from perftui.store.reader import open_recording
-from perftui.store.recorder import Recorder, system_metadata
+from perftui.store.recorder import Recorder
+from perftui.store.recording_meta import system_metadata
 
 SECRETS = ("hunter2", "s3cr3t-tok", "AKIAXYZ", "hf_abcdef", "pa55word", "ghp_tok", "sekrit")
 SECRET_ARGV = [

@@ -2,13 +2,17 @@
 
 Only the fields the list shows are read. CPU % and disk B/s are rates between two passes, so the
 table keeps the previous pass's counters; a process that exited simply has no row in the next pass.
-Start time (clock ticks since boot) lets a caller detect PID reuse between listing and attaching.
+Start time (clock ticks since boot) lets a caller detect PID reuse between listing and attaching
+(`signal_process` checks it before it signals). A field the kernel does not give (no
+/proc/PID/io: no I/O accounting, or not readable for this user) is None, never a made-up 0.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,15 +33,17 @@ class ProcRow:
     start_ticks: int
     cpu_pct: float
     rss_bytes: int
-    disk_bps: float
+    disk_bps: float | None  # read + write bytes/s; None: /proc/PID/io missing or not readable
     container: str
     cmdline: str
+    gpu_mem_bytes: int | None = None  # summed over GPUs; None: not on a GPU (or no GPU sampler)
+    sm_pct: float | None = None  # SM % summed over GPUs; None: no sample for it
 
 
 @dataclass
 class _Prev:
     cpu_ticks: int
-    io_bytes: int
+    io_bytes: int | None
     start_ticks: int
 
 
@@ -83,7 +89,10 @@ class ProcTable:
         lp, rp = stat.find("("), stat.rfind(")")
         name = clean(stat[lp + 1 : rp])
         f = stat[rp + 2 :].split()
-        state, cpu_ticks, start, rss = f[0], int(f[11]) + int(f[12]), int(f[19]), int(f[21]) * _PAGE
+        try:
+            state, cpu_ticks, start, rss = f[0], int(f[11]) + int(f[12]), int(f[19]), int(f[21]) * _PAGE
+        except (IndexError, ValueError):
+            return None  # a stat line cut short (the process was exiting): no row this pass
         io_bytes = _io_bytes(d)
         key = (pid, start)
         if key not in self._ident:
@@ -92,10 +101,12 @@ class ProcTable:
             self._ident[key] = (ident.label if ident else "", clean(redact_text(cmd or f"[{name}]")))
         container, cmdline = self._ident[key]
         old = prev.get(pid)
-        cpu_pct = disk = 0.0
+        cpu_pct = 0.0
+        disk: float | None = None if io_bytes is None else 0.0
         if dt is not None and old is not None and old.start_ticks == start:
             cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / _TICKS / dt
-            disk = max(io_bytes - old.io_bytes, 0) / dt
+            if io_bytes is not None and old.io_bytes is not None:
+                disk = max(io_bytes - old.io_bytes, 0) / dt
         self._prev[pid] = _Prev(cpu_ticks, io_bytes, start)
         return ProcRow(
             pid=pid,
@@ -127,10 +138,53 @@ def _text(path: Path) -> str:
         return ""
 
 
-def _io_bytes(d: Path) -> int:
-    total = 0
+def _io_bytes(d: Path) -> int | None:
+    """read_bytes + write_bytes; None when the kernel has no I/O accounting or denies the file."""
+    total, found = 0, False
     for line in _text(d / "io").splitlines():
         key, _, val = line.partition(":")
         if key in ("read_bytes", "write_bytes"):
             total += int(val)
-    return total
+            found = True
+    return total if found else None
+
+
+def signal_process(pid: int, start: int, sig: int, root: Path = Path("/proc")) -> str | None:
+    """Send `sig` to `pid` if it is still the process listed (same start time).
+
+    Returns None when sent, else the one-line reason it was not (exited, PID reused, refused).
+    """
+    name = signal.Signals(sig).name
+    now = start_ticks(pid, root)
+    if now is None:
+        return f"PID {pid} has already exited: no {name} sent"
+    if now != start:
+        return f"PID {pid} is now a different process (the PID was reused): no {name} sent"
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return f"PID {pid} has already exited: no {name} sent"
+    except PermissionError:
+        owner = _owner(root / str(pid))
+        return f"{name} refused for PID {pid}: not permitted (owned by {owner}; you are {_me()})"
+    except OSError as exc:
+        return f"{name} refused for PID {pid}: {os.strerror(exc.errno or errno.EPERM)}"
+    return None
+
+
+def _owner(d: Path) -> str:
+    try:
+        uid = os.stat(d).st_uid
+    except OSError:
+        return "?"
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _me() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())

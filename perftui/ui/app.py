@@ -149,6 +149,7 @@ class PerftuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.files.finish()
+        self.session.close()  # a live attach's samplers (py-spy) end with the app
 
     # -- actions -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -206,7 +207,7 @@ class PerftuiApp(App[int]):
 
         pane = self.dashboard.one(ProcessPane)
         if not pane.attached:
-            self.notify("no process attached: run perftui --pid PID", timeout=3)
+            self.notify("no process attached: select one in the process list and press a", timeout=3)
             return
         pane.toggle_view(self.session.store)
 

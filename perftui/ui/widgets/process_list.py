@@ -98,6 +98,7 @@ SORTS: dict[str, tuple[str, Callable[[ListRow], Any]]] = {
     "name": ("name", lambda r: (r.name.lower(), r.pid)),
 }
 GPU_SORTS = frozenset({"gpu", "sm"})
+MAX_CONTAINER = 24  # "pod 7c1e1234 container 3f2a…" is cut with …
 NA = "n/a"
 
 
@@ -107,6 +108,10 @@ def _bytes(v: float | None, missing: str = NA) -> str:
 
 def _rate(v: float | None) -> str:
     return NA if v is None else format_bytes(v) + "/s"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _pct(v: float | None, missing: str = NA) -> str:
@@ -224,13 +229,15 @@ class ProcessList:
             what = f'no process matches "{self.filter}"' if self.filter else "no processes listed"
             out.append(((what, "dim"),))
             return out
-        containers = any(r.container for r in self.shown)
+        visible = self.shown[self.top : self.top + self.height]
+        cw = min(MAX_CONTAINER, max((len(r.container) for r in visible), default=0))  # 0: no column
         head = f"{'PID':>7} {'USER':<8} {'CPU%':>4} {'RSS':>7}"
         if self.gpu:
             head += f" {'GPU mem':>7} {'SM%':>3}"
         head += f" {'DISK':>8} S"
-        if containers:
-            head += f" {'CONTAINER':<14}"
+        if cw:
+            cw = max(cw, len("CONTAINER"))
+            head += f" {'CONTAINER':<{cw}}"
         out.append(((head + " COMMAND", "dim"),))
         for i in range(self.top, min(len(self.shown), self.top + self.height)):
             r = self.shown[i]
@@ -238,8 +245,8 @@ class ProcessList:
             if self.gpu:
                 text += f" {_bytes(r.gpu_mem_bytes, '-'):>7} {_pct(r.sm_pct, '-'):>3}"
             text += f" {_rate(r.disk_bps):>8} {(r.state or '?')[:1]}"
-            if containers:
-                text += f" {(r.container or '-')[:14]:<14}"
+            if cw:
+                text += f" {_fit(r.container or '-', cw):<{cw}}"
             text += f" {r.cmdline or r.name}"
             out.append(((text, "sel" if i == self._index else "text"),))
         return out

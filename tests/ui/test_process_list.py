@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from perftui.ui.app import PerftuiApp, create_app
 from perftui.ui.options import AppOptions, TestKnobs
 from perftui.ui.screens.kill import KillScreen
 from perftui.ui.widgets.process_pane import ProcessPane
+from tests.polling import wait_for
 from tests.ui.fakes import HOSTNAME, FakeClock, fill_store
 
 GIB = 1024**3
@@ -203,6 +205,12 @@ def stubborn() -> Iterator[subprocess.Popen[bytes]]:
     child.wait()
 
 
+def ignores_term(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = next(int(ln.split()[1], 16) for ln in status.splitlines() if ln.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGTERM - 1)))
+
+
 def real_row(child: subprocess.Popen[bytes], name: str = "stubborn") -> ProcRow:
     start = start_ticks(child.pid)
     assert start is not None
@@ -212,13 +220,8 @@ def real_row(child: subprocess.Popen[bytes], name: str = "stubborn") -> ProcRow:
 async def test_kill_asks_naming_the_process_sigterm_then_twice_for_sigkill(
     stubborn: subprocess.Popen[bytes],
 ) -> None:
-    import time
-
-    from tests.polling import wait_for
-
-    # the handler must be installed before SIGTERM comes, or the default action kills it
-    assert wait_for(lambda: "SigIgn" in open(f"/proc/{stubborn.pid}/status").read(), timeout=5)
-    time.sleep(0.2)
+    # the handler must be installed before SIGTERM comes, or the default action ends it
+    assert wait_for(lambda: ignores_term(stubborn.pid), timeout=10)
     app, _ = list_app(1, [real_row(stubborn), *TABLE])
     async with app.run_test(size=(200, 50)) as pilot:
         notes = notes_of(app)

@@ -161,7 +161,7 @@ async def test_filter_typed_after_slash_and_cleared_by_escape() -> None:
         await pilot.press("slash", "i", "s", "o")
         await pilot.pause()
         assert pane.lines[0].startswith("filter: iso")
-        assert pids(app) == [4242, 4243] and pane.border_title.startswith("Processes (2/5)")
+        assert pids(app) == [4242, 4243] and str(pane.border_title).startswith("Processes (2/5)")
         await pilot.press("enter")  # keeps the filter; keys are keys again
         await pilot.press("down")
         await pilot.pause()

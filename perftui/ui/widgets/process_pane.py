@@ -303,7 +303,8 @@ class ProcessPane(LinePane, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "attach":
             session = self._session()
-            return (self.listing or self.attached) and session is not None and session.can_attach
+            live = session is not None and session.can_attach and session.runner is not None
+            return (self.listing or self.attached) and live
         if action in ("move", "sort", "filter", "kill"):
             return self.listing
         return True

@@ -55,8 +55,11 @@ class ProcTable:
     _prev: dict[int, _Prev] = field(default_factory=dict)
     _prev_time: float | None = None
     _users: dict[int, str] = field(default_factory=dict)
-    # cmdline and container are fixed for a process's life: read once per (pid, start time)
-    _ident: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    # user, cmdline and container: fixed for a process's life (a setuid after exec aside): read once
+    # per (pid, start time)
+    _ident: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
+    _no_io: set[tuple[int, int]] = field(default_factory=set)  # /proc/PID/io denied or absent
+    _names: dict[bytes, str] = field(default_factory=dict)  # raw comm -> cleaned
 
     def _user(self, uid: int) -> str:
         if uid not in self._users:
@@ -70,36 +73,62 @@ class ProcTable:
         dt = None if self._prev_time is None else max(now - self._prev_time, 1e-6)
         prev, self._prev, self._prev_time = self._prev, {}, now
         rows: list[ProcRow] = []
-        for entry in os.scandir(self.root):
-            if not entry.name.isdigit():
+        root = str(self.root)
+        for entry in os.scandir(root):
+            name = entry.name
+            if not name.isdigit():
                 continue
-            row = self._read(int(entry.name), Path(entry.path), prev, dt)
+            row = self._read(int(name), f"{root}/{name}/", prev, dt)
             if row is not None:
                 rows.append(row)
         live = {(r.pid, r.start_ticks) for r in rows}
         self._ident = {k: v for k, v in self._ident.items() if k in live}
+        self._no_io &= live
+        if len(self._names) > 4 * len(rows) + 64:
+            self._names.clear()
         return rows
 
-    def _read(self, pid: int, d: Path, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
+    def _read(self, pid: int, d: str, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
+        # Plain fds and bytes: pathlib and text decoding were most of a pass (issue 20: <= 5 ms / 500)
         try:
-            stat = (d / "stat").read_text()
-            uid = os.stat(d).st_uid
+            fd = os.open(d + "stat", os.O_RDONLY)
         except OSError:
             return None  # exited between listing and reading
-        lp, rp = stat.find("("), stat.rfind(")")
-        name = clean(stat[lp + 1 : rp])
+        try:
+            stat = os.read(fd, 2048)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        lp, rp = stat.find(b"("), stat.rfind(b")")
+        raw = stat[lp + 1 : rp]
+        name = self._names.get(raw)
+        if name is None:
+            name = self._names[raw] = clean(raw.decode(errors="replace"))
         f = stat[rp + 2 :].split()
         try:
-            state, cpu_ticks, start, rss = f[0], int(f[11]) + int(f[12]), int(f[19]), int(f[21]) * _PAGE
+            state, cpu_ticks, start, rss = (
+                f[0].decode(),
+                int(f[11]) + int(f[12]),
+                int(f[19]),
+                int(f[21]) * _PAGE,
+            )
         except (IndexError, ValueError):
             return None  # a stat line cut short (the process was exiting): no row this pass
-        io_bytes = _io_bytes(d)
         key = (pid, start)
-        if key not in self._ident:
-            cmd = _text(d / "cmdline").replace("\0", " ").strip()
-            ident = container_of(_text(d / "cgroup"))
-            self._ident[key] = (ident.label if ident else "", clean(redact_text(cmd or f"[{name}]")))
-        container, cmdline = self._ident[key]
+        io_bytes = None if key in self._no_io else _io_bytes(d)
+        if io_bytes is None:
+            self._no_io.add(key)  # denied or absent stays so for the process's life: not tried again
+        if key not in self._ident:  # user, command and container: read once per process
+            try:
+                uid = os.stat(d).st_uid  # /proc/PID belongs to the process's effective user
+            except OSError:
+                return None
+            cmd = _text(d + "cmdline").replace("\0", " ").strip()
+            ident = container_of(_text(d + "cgroup"))
+            label = ident.label if ident else ""
+            self._ident[key] = (self._user(uid), label, clean(redact_text(cmd or f"[{name}]")))
+        user, container, cmdline = self._ident[key]
         old = prev.get(pid)
         cpu_pct = 0.0
         disk: float | None = None if io_bytes is None else 0.0
@@ -110,7 +139,7 @@ class ProcTable:
         self._prev[pid] = _Prev(cpu_ticks, io_bytes, start)
         return ProcRow(
             pid=pid,
-            user=self._user(uid),
+            user=user,
             name=name,
             state=state,
             start_ticks=start,
@@ -131,19 +160,32 @@ def start_ticks(pid: int, root: Path = Path("/proc")) -> int | None:
     return int(stat[stat.rfind(")") + 2 :].split()[19])
 
 
-def _text(path: Path) -> str:
+def _text(path: str) -> str:
     try:
-        return path.read_text(errors="replace")
+        with open(path, "rb") as fh:
+            return fh.read().decode(errors="replace")
     except OSError:
         return ""
 
 
-def _io_bytes(d: Path) -> int | None:
+def _io_bytes(d: str) -> int | None:
     """read_bytes + write_bytes; None when the kernel has no I/O accounting or denies the file."""
-    total, found = 0, False
-    for line in _text(d / "io").splitlines():
-        key, _, val = line.partition(":")
-        if key in ("read_bytes", "write_bytes"):
+    try:
+        fd = os.open(d + "io", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 1024)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    f = data.split()  # rchar: N wchar: N syscr: N syscw: N read_bytes: N write_bytes: N ...
+    if len(f) >= 12 and f[8] == b"read_bytes:" and f[10] == b"write_bytes:":
+        return int(f[9]) + int(f[11])
+    total, found = 0, False  # another layout: by name
+    for key, val in zip(f[::2], f[1::2], strict=False):
+        if key in (b"read_bytes:", b"write_bytes:"):
             total += int(val)
             found = True
     return total if found else None

@@ -77,7 +77,8 @@ class ProcTableSampler(BaseSampler):
         rows = with_gpu(rows, self._gpu_processes() if self._gpu_processes is not None else None)
         rows.sort(key=lambda r: -r.cpu_pct)
         self._details = {
-            DETAIL_KEY: {"ts": self._clock(), "rows": [dataclasses.asdict(r) for r in rows]},
+            # = dataclasses.asdict(r) (flat fields), at a tenth of its cost
+            DETAIL_KEY: {"ts": self._clock(), "rows": [dict(vars(r)) for r in rows]},
         }
         return {}
 

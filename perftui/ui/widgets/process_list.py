@@ -234,7 +234,7 @@ class ProcessList:
         head = f"{'PID':>7} {'USER':<8} {'CPU%':>4} {'RSS':>7}"
         if self.gpu:
             head += f" {'GPU mem':>7} {'SM%':>3}"
-        head += f" {'DISK':>8} S"
+        head += f" {'DISK':>10} S"
         if cw:
             cw = max(cw, len("CONTAINER"))
             head += f" {'CONTAINER':<{cw}}"
@@ -244,7 +244,7 @@ class ProcessList:
             text = f"{r.pid:>7} {r.user[:8]:<8} {_pct(r.cpu_pct):>4} {_bytes(r.rss_bytes):>7}"
             if self.gpu:
                 text += f" {_bytes(r.gpu_mem_bytes, '-'):>7} {_pct(r.sm_pct, '-'):>3}"
-            text += f" {_rate(r.disk_bps):>8} {(r.state or '?')[:1]}"
+            text += f" {_rate(r.disk_bps):>10} {(r.state or '?')[:1]}"
             if cw:
                 text += f" {_fit(r.container or '-', cw):<{cw}}"
             text += f" {r.cmdline or r.name}"

@@ -38,6 +38,11 @@ class ListRow:
     gpu_mem_bytes: int | None
     sm_pct: float | None
 
+    @property
+    def who(self) -> str:
+        """The process as a confirmation or a message names it."""
+        return f"{self.name or '?'} (PID {self.pid}, user {self.user or '?'})"
+
 
 def _num(v: object) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None

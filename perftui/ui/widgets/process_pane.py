@@ -360,7 +360,7 @@ class ProcessPane(LinePane, can_focus=True):
             self.notify(error, title="not attached", severity="warning", timeout=6)
             return
         self.view = "tree"
-        self.notify(f"attached to {_who(row)}", timeout=3)
+        self.notify(f"attached to {row.who}", timeout=3)
         self._redraw()
 
     def action_kill(self) -> None:
@@ -372,11 +372,11 @@ class ProcessPane(LinePane, can_focus=True):
 
         def answered(answer: Answer) -> None:
             if answer == "ask-kill":
-                self.app.push_screen(KillScreen(_who(row), sigkill=True), answered)
+                self.app.push_screen(KillScreen(row.who, sigkill=True), answered)
             elif answer is not None:
                 self._send(row, answer)
 
-        self.app.push_screen(KillScreen(_who(row)), answered)
+        self.app.push_screen(KillScreen(row.who), answered)
 
     def _send(self, row: ListRow, answer: Answer) -> None:
         import signal
@@ -388,11 +388,7 @@ class ProcessPane(LinePane, can_focus=True):
         if error is not None:
             self.notify(error, title="no signal sent", severity="error", timeout=8)
         else:
-            self.notify(f"sent {sig.name} to {_who(row)}", timeout=4)
-
-
-def _who(row: ListRow) -> str:
-    return f"{row.name or '?'} (PID {row.pid}, user {row.user or '?'})"
+            self.notify(f"sent {sig.name} to {row.who}", timeout=4)
 
 
 def pane_paragraphs(content: list[Line]) -> list[Paragraph]:

@@ -178,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
         except RecorderError as exc:
             return _error(str(exc))
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid, serving=serving))
+        store,
+        build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid, serving=serving, proctable=True)),
     )
     # Samplers start now, on a thread of their own (NVML's init can take a while): their first values
     # land while Textual is imported and starts, so the first frame already has them.

@@ -87,7 +87,10 @@ def watch(
     store = MetricStore(capacity=int(window_s / interval) * 2 + 64)  # the window, with room to spare
     tracker = DiagnosisTracker(hold_s=HOLD_S)
     runner = SamplerRunner(
-        store, build_samplers(SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid, serving=serving))
+        store,
+        build_samplers(
+            SamplerOptions(interval=interval, gpu=gpu, nvml=nvml, pid=pid, serving=serving, proctable=True)
+        ),
     )
     start = time.monotonic()
     runner.start()

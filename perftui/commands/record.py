@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 gpu=not no_gpu(args),
                 pid=getattr(args, "pid", None),
                 serving=serving,
+                proctable=True,
             )
         ),
     )

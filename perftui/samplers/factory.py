@@ -20,6 +20,9 @@ class SamplerOptions:
     # snapshot reads it on both ticks (0) so its average power is there
     energy_period_s: float | None = None
     serving: Any = None  # a ServingOptions: scrape inference servers' /metrics (None: none)
+    # the whole process table ("proctable" detail): the dashboard's process list and diagnosis's
+    # culprits (dashboard, record, diagnose); every 2 s at most, ~2-15 ms a pass
+    proctable: bool = False
 
 
 def build_samplers(options: SamplerOptions) -> list[Sampler]:
@@ -37,31 +40,47 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
         gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml, energy_period_s=period))
         samplers.extend(gpu_list)
     if options.pid is not None:
-        from perftui.samplers.process import attach_samplers
+        samplers.extend(attach_set(options.pid, options.interval, gpu_list, stack_rate=options.stack_rate))
+    if options.proctable:
+        from perftui.samplers.proctable_sampler import ProcTableSampler
 
-        def gpu_processes() -> Sequence[Mapping[str, Any]] | None:
-            # The process sampler matches the attached tree's PIDs against the GPU
-            # sampler's latest per-process list; samplers never read the store.
-            for g in gpu_list:
-                procs = g.details().get("gpu.processes")
-                if procs is not None:
-                    return list(procs)
-            return None
-
-        samplers.extend(
-            attach_samplers(
-                options.pid,
-                options.interval,
-                gpu_processes if gpu_list else None,
-                stack_rate=options.stack_rate,
-            )
-        )
+        samplers.append(ProcTableSampler(options.interval, _gpu_processes_tap(gpu_list)))
     if options.serving is not None:
         from perftui.samplers.serving_source import serving_samplers
 
         power = _power_tap(gpu_list[0]) if gpu_list else None
         samplers.extend(serving_samplers(options.interval, options.serving, power))
     return samplers
+
+
+def attach_set(
+    pid: int, interval: float, running: Sequence[Sampler], *, stack_rate: float | None = None
+) -> list[Sampler]:
+    """The samplers that follow one process tree (process, stacks); `running`: the samplers already
+    built, whose GPU samplers give the tree's per-process GPU use. The dashboard's `a` (attach live)
+    starts these beside the running ones."""
+    from perftui.samplers.process import attach_samplers
+
+    gpu_list = [s for s in running if s.name == "gpu"]
+    return attach_samplers(pid, interval, _gpu_processes_tap(gpu_list), stack_rate=stack_rate)
+
+
+def _gpu_processes_tap(
+    gpu_list: Sequence[Sampler],
+) -> Callable[[], Sequence[Mapping[str, Any]] | None] | None:
+    """The GPU sampler's latest per-process list (None without GPU samplers): the process and
+    proctable samplers match PIDs against it; samplers never read the store."""
+    if not gpu_list:
+        return None
+
+    def gpu_processes() -> Sequence[Mapping[str, Any]] | None:
+        for g in gpu_list:
+            procs = g.details().get("gpu.processes")
+            if procs is not None:
+                return list(procs)
+        return None
+
+    return gpu_processes
 
 
 def _power_tap(gpu: Sampler) -> Callable[[], float | None]:

@@ -2,13 +2,17 @@
 
 Only the fields the list shows are read. CPU % and disk B/s are rates between two passes, so the
 table keeps the previous pass's counters; a process that exited simply has no row in the next pass.
-Start time (clock ticks since boot) lets a caller detect PID reuse between listing and attaching.
+Start time (clock ticks since boot) lets a caller detect PID reuse between listing and attaching
+(`signal_process` checks it before it signals). A field the kernel does not give (no
+/proc/PID/io: no I/O accounting, or not readable for this user) is None, never a made-up 0.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,15 +33,17 @@ class ProcRow:
     start_ticks: int
     cpu_pct: float
     rss_bytes: int
-    disk_bps: float
+    disk_bps: float | None  # read + write bytes/s; None: /proc/PID/io missing or not readable
     container: str
     cmdline: str
+    gpu_mem_bytes: int | None = None  # summed over GPUs; None: not on a GPU (or no GPU sampler)
+    sm_pct: float | None = None  # SM % summed over GPUs; None: no sample for it
 
 
 @dataclass
 class _Prev:
     cpu_ticks: int
-    io_bytes: int
+    io_bytes: int | None
     start_ticks: int
 
 
@@ -49,8 +55,11 @@ class ProcTable:
     _prev: dict[int, _Prev] = field(default_factory=dict)
     _prev_time: float | None = None
     _users: dict[int, str] = field(default_factory=dict)
-    # cmdline and container are fixed for a process's life: read once per (pid, start time)
-    _ident: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    # user, cmdline and container: fixed for a process's life (a setuid after exec aside): read once
+    # per (pid, start time)
+    _ident: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
+    _no_io: set[tuple[int, int]] = field(default_factory=set)  # /proc/PID/io denied or absent
+    _names: dict[bytes, str] = field(default_factory=dict)  # raw comm -> cleaned
 
     def _user(self, uid: int) -> str:
         if uid not in self._users:
@@ -64,42 +73,73 @@ class ProcTable:
         dt = None if self._prev_time is None else max(now - self._prev_time, 1e-6)
         prev, self._prev, self._prev_time = self._prev, {}, now
         rows: list[ProcRow] = []
-        for entry in os.scandir(self.root):
-            if not entry.name.isdigit():
+        root = str(self.root)
+        for entry in os.scandir(root):
+            name = entry.name
+            if not name.isdigit():
                 continue
-            row = self._read(int(entry.name), Path(entry.path), prev, dt)
+            row = self._read(int(name), f"{root}/{name}/", prev, dt)
             if row is not None:
                 rows.append(row)
         live = {(r.pid, r.start_ticks) for r in rows}
         self._ident = {k: v for k, v in self._ident.items() if k in live}
+        self._no_io &= live
+        if len(self._names) > 4 * len(rows) + 64:
+            self._names.clear()
         return rows
 
-    def _read(self, pid: int, d: Path, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
+    def _read(self, pid: int, d: str, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
+        # Plain fds and bytes: pathlib and text decoding were most of a pass (issue 20: <= 5 ms / 500)
         try:
-            stat = (d / "stat").read_text()
-            uid = os.stat(d).st_uid
+            fd = os.open(d + "stat", os.O_RDONLY)
         except OSError:
             return None  # exited between listing and reading
-        lp, rp = stat.find("("), stat.rfind(")")
-        name = clean(stat[lp + 1 : rp])
+        try:
+            stat = os.read(fd, 2048)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        lp, rp = stat.find(b"("), stat.rfind(b")")
+        raw = stat[lp + 1 : rp]
+        name = self._names.get(raw)
+        if name is None:
+            name = self._names[raw] = clean(raw.decode(errors="replace"))
         f = stat[rp + 2 :].split()
-        state, cpu_ticks, start, rss = f[0], int(f[11]) + int(f[12]), int(f[19]), int(f[21]) * _PAGE
-        io_bytes = _io_bytes(d)
+        try:
+            state, cpu_ticks, start, rss = (
+                f[0].decode(),
+                int(f[11]) + int(f[12]),
+                int(f[19]),
+                int(f[21]) * _PAGE,
+            )
+        except (IndexError, ValueError):
+            return None  # a stat line cut short (the process was exiting): no row this pass
         key = (pid, start)
-        if key not in self._ident:
-            cmd = _text(d / "cmdline").replace("\0", " ").strip()
-            ident = container_of(_text(d / "cgroup"))
-            self._ident[key] = (ident.label if ident else "", clean(redact_text(cmd or f"[{name}]")))
-        container, cmdline = self._ident[key]
+        io_bytes = None if key in self._no_io else _io_bytes(d)
+        if io_bytes is None:
+            self._no_io.add(key)  # denied or absent stays so for the process's life: not tried again
+        if key not in self._ident:  # user, command and container: read once per process
+            try:
+                uid = os.stat(d).st_uid  # /proc/PID belongs to the process's effective user
+            except OSError:
+                return None
+            cmd = _text(d + "cmdline").replace("\0", " ").strip()
+            ident = container_of(_text(d + "cgroup"))
+            label = ident.label if ident else ""
+            self._ident[key] = (self._user(uid), label, clean(redact_text(cmd or f"[{name}]")))
+        user, container, cmdline = self._ident[key]
         old = prev.get(pid)
-        cpu_pct = disk = 0.0
+        cpu_pct = 0.0
+        disk: float | None = None if io_bytes is None else 0.0
         if dt is not None and old is not None and old.start_ticks == start:
             cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / _TICKS / dt
-            disk = max(io_bytes - old.io_bytes, 0) / dt
+            if io_bytes is not None and old.io_bytes is not None:
+                disk = max(io_bytes - old.io_bytes, 0) / dt
         self._prev[pid] = _Prev(cpu_ticks, io_bytes, start)
         return ProcRow(
             pid=pid,
-            user=self._user(uid),
+            user=user,
             name=name,
             state=state,
             start_ticks=start,
@@ -120,17 +160,73 @@ def start_ticks(pid: int, root: Path = Path("/proc")) -> int | None:
     return int(stat[stat.rfind(")") + 2 :].split()[19])
 
 
-def _text(path: Path) -> str:
+def _text(path: str) -> str:
     try:
-        return path.read_text(errors="replace")
+        with open(path, "rb") as fh:
+            return fh.read().decode(errors="replace")
     except OSError:
         return ""
 
 
-def _io_bytes(d: Path) -> int:
-    total = 0
-    for line in _text(d / "io").splitlines():
-        key, _, val = line.partition(":")
-        if key in ("read_bytes", "write_bytes"):
+def _io_bytes(d: str) -> int | None:
+    """read_bytes + write_bytes; None when the kernel has no I/O accounting or denies the file."""
+    try:
+        fd = os.open(d + "io", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 1024)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    f = data.split()  # rchar: N wchar: N syscr: N syscw: N read_bytes: N write_bytes: N ...
+    if len(f) >= 12 and f[8] == b"read_bytes:" and f[10] == b"write_bytes:":
+        return int(f[9]) + int(f[11])
+    total, found = 0, False  # another layout: by name
+    for key, val in zip(f[::2], f[1::2], strict=False):
+        if key in (b"read_bytes:", b"write_bytes:"):
             total += int(val)
-    return total
+            found = True
+    return total if found else None
+
+
+def signal_process(pid: int, start: int, sig: int, root: Path = Path("/proc")) -> str | None:
+    """Send `sig` to `pid` if it is still the process listed (same start time).
+
+    Returns None when sent, else the one-line reason it was not (exited, PID reused, refused).
+    """
+    name = signal.Signals(sig).name
+    now = start_ticks(pid, root)
+    if now is None:
+        return f"PID {pid} has already exited: no {name} sent"
+    if now != start:
+        return f"PID {pid} is now a different process (the PID was reused): no {name} sent"
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return f"PID {pid} has already exited: no {name} sent"
+    except PermissionError:
+        owner = _owner(root / str(pid))
+        return f"{name} refused for PID {pid}: not permitted (owned by {owner}; you are {_me()})"
+    except OSError as exc:
+        return f"{name} refused for PID {pid}: {os.strerror(exc.errno or errno.EPERM)}"
+    return None
+
+
+def _owner(d: Path) -> str:
+    try:
+        uid = os.stat(d).st_uid
+    except OSError:
+        return "?"
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _me() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())

@@ -115,6 +115,14 @@ class MetricStore:
         """Latest structured facts (GPU info, process lists, top stacks): not series."""
         self._details[key] = value
 
+    def forget_source(self, source: str, detail_prefixes: tuple[str, ...] = ()) -> None:
+        """`source` has stopped for good (a detached process): its status, last-sample time and the
+        details starting with `detail_prefixes` go, as if it had never run; its series stay."""
+        self._status.pop(source, None)
+        self._last_sample.pop(source, None)
+        for key in [k for k in self._details if k.startswith(detail_prefixes)] if detail_prefixes else []:
+            self._details.pop(key, None)
+
     def ensure_capacity(self, capacity: int) -> None:
         """Let every key (and every key to come) hold `capacity` points; never shrinks, so the
         history already held stays (the dashboard grows its rings when sampling gets faster)."""

@@ -174,6 +174,7 @@ class PerftuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.files.finish()
+        self.session.close()  # a live attach's samplers (py-spy) end with the app
 
     # -- actions -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -268,7 +269,7 @@ class PerftuiApp(App[int]):
             if isinstance(self.session, ReplaySession):
                 self.notify("this recording followed no process: nothing to switch", timeout=3)
             else:
-                self.notify("no process attached: run perftui --pid PID", timeout=3)
+                self.notify("no process attached: select one in the process list and press a", timeout=3)
             return
         pane.toggle_view(self.session.store)
 

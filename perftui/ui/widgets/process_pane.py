@@ -3,13 +3,18 @@
 Attached (`--pid`): the process tree (PID, CPU %, RSS, GPU memory, state, name) or, after `v`,
 the stacks view (category bars from `stack.share.*` and the top functions with self/total %).
 When the process exits, the `process` source's reason says when and how; py-spy problems show
-as the `stacks` source's reason. Not attached: the GPU processes when the GPU sampler reports
-them, else how to attach.
+as the `stacks` source's reason. Not attached: the process list (ui/widgets/process_list) when
+the proctable sampler runs, with its keys (arrows, `o` sort, `/` filter, `a` attach live, `k`
+signal); `a` on the attached view detaches (back to the list). Without a process table (a
+replay): the GPU processes when the GPU sampler reports them, else how to attach.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import events
+from textual.binding import Binding, BindingType
 
 from perftui.core import details
 from perftui.core.details import ProcInfoDetail, ProcRow
@@ -17,15 +22,22 @@ from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
+from perftui.ui.widgets.process_list import DETAIL_KEY, ProcessList
+
+if TYPE_CHECKING:
+    from perftui.ui.screens.kill import Answer
+    from perftui.ui.session import Session
+    from perftui.ui.widgets.process_list import ListRow
 
 ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process tree"
 REPLAY_HINT = "no process in this recording (a recording made with --pid PID has one)"
-SWITCH_HINT = "v: tree / stacks"
+SWITCH_HINT = "v: tree / stacks · a: detach"
+LIST_HINT = "↑↓ · o sort · / filter · a attach · k kill"
 BAR_WIDTH = 12
 MAX_CATEGORIES = 4
 
 View = Literal["tree", "stacks"]
-Role = Literal["title", "text", "dim", "warn", "bad", "bar"]
+Role = Literal["title", "text", "dim", "warn", "bad", "bar", "sel"]
 Line = tuple[tuple[str, Role], ...]
 
 
@@ -188,13 +200,32 @@ class ProcessPane(LinePane, can_focus=True):
         "pane--warn",
         "pane--bad",
         "pane--bar",
+        "pane--sel",
     }
+    DEFAULT_CSS = """
+    ProcessPane > .pane--sel { color: $foreground; background: $accent 30%; }
+    ProcessPane:focus > .pane--sel { background: $accent 60%; text-style: bold; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+        Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("o", "sort", "Sort"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("a", "attach", "Attach"),
+        Binding("k", "kill", "Kill"),
+    ]
 
     def __init__(self, *, id: str = "processes") -> None:
         super().__init__(id=id)
         self.border_title = "Processes"
         self.view: View = "tree"
         self.attached = False
+        self.listing = False  # the process list is shown (a proctable sampler runs)
+        self.plist = ProcessList()
+        self._store: MetricStore | None = None
+        self._detail: object = None
         self._content: list[Line] = []
         self._texts: list[str] = []
         self.hint = ATTACH_HINT
@@ -211,29 +242,161 @@ class ProcessPane(LinePane, can_focus=True):
         """The plain text of each line shown (tests)."""
         return self._texts
 
+    def _session(self) -> Session | None:
+        from perftui.ui.session import Session
+
+        session = getattr(self.screen, "session", None) if self.is_mounted else None
+        return session if isinstance(session, Session) else None
+
     def toggle_view(self, store: MetricStore) -> View:
         self.view = "stacks" if self.view == "tree" else "tree"
         self.update_view(store, force=True)
         return self.view
 
     def update_view(self, store: MetricStore, force: bool = False) -> None:
-        attached = is_attached(store)
+        self._store = store
+        session = self._session()
+        attached = is_attached(store) and not (session is not None and session.hide_attached)
+        listing = not attached and (
+            store.status("proctable") is not None or store.detail(DETAIL_KEY) is not None
+        )
         if attached:
             content = tree_lines(store) if self.view == "tree" else stack_lines(store)
             title = "Process tree" if self.view == "tree" else "Stacks"
+        elif listing:
+            detail = store.detail(DETAIL_KEY)
+            gpu = store.status("gpu")
+            if detail is not self._detail or force or not self.listing:
+                self._detail = detail
+                self.plist.update(detail, gpu is not None and gpu.available)
+            status = store.status("proctable")
+            if status is not None and not status.available:
+                content = [_line((status.reason or "process list unavailable", "bad"))]
+            else:
+                self._fit()
+                content = list(self.plist.lines())
+            title = self.plist.title()
         else:
             content = [
                 _line((line, "title" if i == 0 else "text")) for i, line in enumerate(process_lines(store))
             ]
             title = "Processes"
-        if attached != self.attached or force:
-            self.attached = attached
+        if attached != self.attached or listing != self.listing or force or title != self.border_title:
+            if attached != self.attached or listing != self.listing:
+                self.refresh_bindings()
+            self.attached, self.listing = attached, listing
             self.border_title = title
-            self.border_subtitle = SWITCH_HINT if attached else ""
+            self.border_subtitle = SWITCH_HINT if attached else LIST_HINT if listing else ""
         if content != self._content or force or not self.is_mounted:
             self._content = content
             self._texts = ["".join(part for part, _ in line) for line in content]
             self.set_paragraphs(pane_paragraphs(content, self.hint))
+
+    def _fit(self) -> None:
+        """Rows that fit: the pane's height less the column header (and the filter line)."""
+        height = self.content_size.height if self.is_mounted else 0
+        if height > 0:
+            self.plist.set_height(height - 1 - (self.plist.filter_line() is not None))
+
+    def _redraw(self) -> None:
+        if self._store is not None:
+            self.update_view(self._store, force=True)
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.listing:
+            self._redraw()
+
+    # -- keys ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "attach":
+            session = self._session()
+            live = session is not None and session.can_attach and session.runner is not None
+            return (self.listing or self.attached) and live
+        if action in ("move", "sort", "filter", "kill"):
+            return self.listing
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """While the filter is edited, keys type into it (enter keeps it, escape clears it)."""
+        if not (self.listing and self.plist.editing):
+            return
+        event.stop()
+        event.prevent_default()
+        text = self.plist.filter
+        if event.key == "enter":
+            self.plist.editing = False
+        elif event.key == "escape":
+            self.plist.editing, text = False, ""
+        elif event.key == "backspace":
+            text = text[:-1]
+        elif event.is_printable and event.character:
+            text += event.character
+        self.plist.set_filter(text)
+        self._redraw()
+
+    def action_move(self, step: int) -> None:
+        self.plist.move(step)
+        self._redraw()
+
+    def action_sort(self) -> None:
+        label = self.plist.cycle_sort()
+        self._redraw()
+        self.notify(f"processes by {label}", timeout=2)
+
+    def action_filter(self) -> None:
+        self.plist.editing = True
+        self._redraw()
+
+    def action_attach(self) -> None:
+        session = self._session()
+        if session is None:
+            return
+        if self.attached:
+            if session.detach():
+                self.notify("detached: back to the process list", timeout=3)
+                self._redraw()
+            else:
+                self.notify("attached with --pid: it stays attached for this session", timeout=4)
+            return
+        row = self.plist.current
+        if row is None:
+            return
+        interval = getattr(self.screen, "interval", 1.0)
+        error = session.attach(row.pid, row.start_ticks, float(interval))
+        if error is not None:
+            self.notify(error, title="not attached", severity="warning", timeout=6)
+            return
+        self.view = "tree"
+        self.notify(f"attached to {row.who}", timeout=3)
+        self._redraw()
+
+    def action_kill(self) -> None:
+        from perftui.ui.screens.kill import KillScreen
+
+        row = self.plist.current
+        if row is None:
+            return
+
+        def answered(answer: Answer) -> None:
+            if answer == "ask-kill":
+                self.app.push_screen(KillScreen(row.who, sigkill=True), answered)
+            elif answer is not None:
+                self._send(row, answer)
+
+        self.app.push_screen(KillScreen(row.who), answered)
+
+    def _send(self, row: ListRow, answer: Answer) -> None:
+        import signal
+
+        from perftui.samplers.proctable import signal_process
+
+        sig = signal.SIGKILL if answer == "kill" else signal.SIGTERM
+        error = signal_process(row.pid, row.start_ticks, sig)
+        if error is not None:
+            self.notify(error, title="no signal sent", severity="error", timeout=8)
+        else:
+            self.notify(f"sent {sig.name} to {row.who}", timeout=4)
 
 
 def pane_paragraphs(content: list[Line], hint: str = ATTACH_HINT) -> list[Paragraph]:

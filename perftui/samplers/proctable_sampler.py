@@ -1,0 +1,107 @@
+"""The "proctable" source: the whole process table for the process list and diagnosis culprits.
+
+One pass of `ProcTable` over /proc every max(interval, 2 s) (the first pass only primes the rate
+counters, so it runs after PRIME_S and publishes nothing); published as the detail
+
+    "proctable": {"ts": <wall time>, "rows": [dataclasses.asdict(ProcRow), ...]}
+
+rows sorted by CPU % (highest first). This shape is read by the process list (ui/widgets/process_list)
+and by diagnosis's culprits: keep it. GPU memory and SM % per PID come from the GPU sampler's latest
+`gpu.processes` list (NVML host PIDs), summed over GPUs; samplers never read the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from perftui.core.types import SourceStatus
+from perftui.samplers.base import BaseSampler, Values
+from perftui.samplers.proctable import ProcRow, ProcTable
+
+DETAIL_KEY = "proctable"
+MIN_PERIOD_S = 2.0  # issue 20: the whole table at most every 2 s
+PRIME_S = 0.5  # the first (priming) pass is followed by the first published one this soon
+
+GpuProcesses = Callable[[], Sequence[Mapping[str, Any]] | None]
+
+
+class ProcTableSampler(BaseSampler):
+    name = "proctable"
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        gpu_processes: GpuProcesses | None = None,
+        root: Path = Path("/proc"),
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._period = max(float(interval), MIN_PERIOD_S)
+        self._gpu_processes = gpu_processes
+        self._clock = clock
+        self._monotonic = monotonic
+        self.table = ProcTable(root=root)
+        self._primed = False
+        self._details: dict[str, Any] = {}
+        self._status = (
+            SourceStatus.ok()
+            if os.access(root, os.R_OK | os.X_OK)
+            else SourceStatus.unavailable(f"{root} is not readable: no process list")
+        )
+
+    # the runner's +/- sets every sampler's interval: this one never runs faster than every 2 s
+    @property
+    def interval(self) -> float:
+        return self._period if self._primed else PRIME_S
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._period = max(float(seconds), MIN_PERIOD_S)
+
+    def availability(self) -> SourceStatus:
+        return self._status
+
+    def details(self) -> Mapping[str, Any]:
+        return self._details
+
+    def sample(self) -> Values:
+        rows = self.table.sample(self._monotonic())
+        if not self._primed:  # no rates yet: publish from the second pass on
+            self._primed = True
+            return {}
+        rows = with_gpu(rows, self._gpu_processes() if self._gpu_processes is not None else None)
+        rows.sort(key=lambda r: -r.cpu_pct)
+        self._details = {
+            # = dataclasses.asdict(r) (flat fields), at a tenth of its cost
+            DETAIL_KEY: {"ts": self._clock(), "rows": [dict(vars(r)) for r in rows]},
+        }
+        return {}
+
+
+def with_gpu(rows: list[ProcRow], procs: Sequence[Mapping[str, Any]] | None) -> list[ProcRow]:
+    """`rows` with GPU memory and SM % from the GPU sampler's per-process list, summed over GPUs."""
+    if not procs:
+        return list(rows)
+    mem: dict[int, int | None] = {}  # None: on a GPU, memory not reported (some MIG/vGPU setups)
+    sm: dict[int, float] = {}
+    for p in procs:
+        pid = p.get("pid")
+        if not isinstance(pid, int):
+            continue
+        used = p.get("used_bytes")
+        if isinstance(used, (int, float)):
+            mem[pid] = (mem.get(pid) or 0) + int(used)
+        else:
+            mem.setdefault(pid, None)
+        util = p.get("sm_util")
+        if isinstance(util, (int, float)):
+            sm[pid] = sm.get(pid, 0.0) + float(util)
+    return [
+        dataclasses.replace(r, gpu_mem_bytes=mem[r.pid], sm_pct=sm.get(r.pid)) if r.pid in mem else r
+        for r in rows
+    ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from perftui.core import details
+from perftui.core.proctable_record import DETAIL_KEY
 from perftui.core.sanitize import clean
 from perftui.diagnosis.model import Culprit
 from perftui.diagnosis.signals import fmt, pct
@@ -75,7 +76,7 @@ def _rows(table: Any) -> list[Row]:
 
 def rows(w: DiagnosisWindow) -> list[Row]:
     """The latest process table in the window; [] when there is none."""
-    return w.memo("proctable_rows", lambda: _rows(w.detail("proctable")))
+    return w.memo("proctable_rows", lambda: _rows(w.detail(DETAIL_KEY)))
 
 
 def _ts(table: Any) -> float | None:
@@ -119,7 +120,7 @@ def memory_culprits(w: DiagnosisWindow) -> tuple[Culprit, ...]:
     total = w.last("mem.total_bytes") or sum(r.rss for r in now) or 1.0
     growth: dict[int, float] = {}
     first = w.detail("proctable.first")
-    t0, t1 = _ts(first), _ts(w.detail("proctable"))
+    t0, t1 = _ts(first), _ts(w.detail(DETAIL_KEY))
     if t0 is not None and t1 is not None and t1 > t0:
         before = {(r.pid, r.start): r.rss for r in _rows(first)}
         for r in now:

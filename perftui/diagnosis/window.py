@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from perftui.core.details import gpu_tier
+from perftui.core.proctable_record import DETAIL_KEY
 from perftui.store.metric_store import MetricStore
 from perftui.store.ring import FloatArray
 
@@ -224,7 +225,7 @@ def _patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 def _first_table(store: MetricStore, seconds: float, end: float | None) -> Any:
     """The oldest process table published inside the window, when an older one than the latest is."""
-    table = store.detail("proctable")
+    table = store.detail(DETAIL_KEY)
     ts = table.get("ts") if isinstance(table, dict) else None
     if not isinstance(ts, (int, float)):
         return None

@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from perftui.core.proctable_record import DETAIL_KEY
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Values
 from perftui.samplers.proctable import ProcRow, ProcTable
 
-DETAIL_KEY = "proctable"
 MIN_PERIOD_S = 2.0  # issue 20: the whole table at most every 2 s
 PRIME_S = 0.5  # the first (priming) pass is followed by the first published one this soon
 

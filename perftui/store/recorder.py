@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from perftui.core.proctable_record import DETAIL_KEY as PROCTABLE_KEY
+from perftui.core.proctable_record import RECORD_PERIOD_S, recorded_table
 from perftui.core.redact import redact_value
 from perftui.core.specs import REGISTRY
 from perftui.core.types import SourceStatus
@@ -309,8 +311,11 @@ class Recorder:
         changed: set[str] = set()
         for name, value in sorted(self.store.details().items()):
             last_ts = self._last_detail_ts.get(name)
-            if last_ts is not None and now - last_ts < self.details_interval:
+            period = RECORD_PERIOD_S if name == PROCTABLE_KEY else self.details_interval
+            if last_ts is not None and now - last_ts < period:
                 continue
+            if name == PROCTABLE_KEY:
+                value = recorded_table(value)
             # key order kept: it is the display order; command lines lose likely secrets
             text = json.dumps(redact_value(value, name), default=str)
             if self._last_detail.get(name) == text:

@@ -116,7 +116,7 @@ def test_io_bound_names_the_writer(spawn: Spawn, tmp_path: Path) -> None:
     live = Live()
 
     def writer_leads(rows: list[dict[str, Any]]) -> bool:
-        top = max(rows, key=lambda r: r["disk_bps"])
+        top = max(rows, key=lambda r: r["disk_bps"] or 0.0)  # None: /proc/PID/io not readable
         return bool(top["pid"] == pid and top["disk_bps"] >= 1024 * 1024)
 
     assert live.until(writer_leads), "the writer never led the disk traffic"

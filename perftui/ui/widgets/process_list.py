@@ -17,8 +17,6 @@ from typing import Any, Literal
 from perftui.core.sanitize import clean
 from perftui.core.units import format_bytes
 
-DETAIL_KEY = "proctable"  # perftui.samplers.proctable_sampler.DETAIL_KEY (the UI reads the store only)
-
 Role = Literal["title", "text", "dim", "warn", "bad", "bar", "sel"]
 Line = tuple[tuple[str, Role], ...]
 

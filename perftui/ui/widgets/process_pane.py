@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingType
 
 from perftui.core import details
 from perftui.core.details import ProcInfoDetail, ProcRow
+from perftui.core.proctable_record import DETAIL_KEY
 from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
-from perftui.ui.widgets.process_list import DETAIL_KEY, ProcessList
+from perftui.ui.widgets.process_list import ProcessList
 
 if TYPE_CHECKING:
     from perftui.ui.screens.kill import Answer

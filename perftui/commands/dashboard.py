@@ -8,6 +8,7 @@ the Textual app.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,8 @@ def resolve_theme(name: str | None) -> tuple[str, Any] | str:
 
 
 def needs_terminal() -> str | None:
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
+    web = os.environ.get("TEXTUAL_DRIVER", "").endswith("web_driver:WebDriver")  # a `perftui web` tab
+    if not web and (not sys.stdout.isatty() or not sys.stdin.isatty()):
         return "the dashboard needs a terminal (use `perftui snapshot` for plain output)"
     return None
 

@@ -2,7 +2,8 @@
 
 textual-serve runs the command below as one subprocess per browser tab, so each tab is its own
 `perftui` process whose samplers stop when the tab closes. Binds loopback unless told otherwise.
-Not yet done: refusing the dashboard's file actions (`r` record, `s` report) to browser users.
+Each tab refuses the keys that write files on the box (`r` record, `s` report) unless the server
+was started with `--allow-actions` (the tab's app reads `WEB_ACTIONS_ENV`).
 """
 
 from __future__ import annotations

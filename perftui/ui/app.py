@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.driver import Driver
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -151,6 +152,18 @@ class PerftuiApp(App[int]):
         return QuietLinuxDriver
 
     # -- files: the controller's threads report here, on the UI thread -------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts carry paths and reasons from outside (a cwd named `a[/]b` crashed the app): no markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def on_report_written(self, message: ReportWritten) -> None:
         if self.files.settle(message):
             self.notify(f"wrote {message.path}", title="report", timeout=6)

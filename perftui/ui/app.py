@@ -21,10 +21,10 @@ from textual.binding import BindingType
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widget import Widget
 
 from perftui.core.limits import INTERVAL_STEPS, at_limit, next_step
 from perftui.ui import keys, textual_compat
+from perftui.ui.arrow_focus import ArrowFocus
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
 from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs, web_actions_allowed
@@ -73,7 +73,7 @@ class PerftuiApp(App[int]):
         self._theme_styled: str | None = None
         self._theme_saved = options.theme  # the theme the config file gives (or the --theme flag)
         self._stop_asked_at: float | None = None  # when `r` asked to stop the recording (monotonic)
-        self._arrow_from: tuple[Widget, Widget, str] | None = None  # (now focused, came from, back key)
+        self._arrows = ArrowFocus()
         self._start_theme(options.theme)
 
     @property
@@ -228,28 +228,13 @@ class PerftuiApp(App[int]):
 
     def action_focus_toward(self, direction: str) -> None:
         """Arrows: focus the panel next to the focused one in that direction (else stay)."""
-        screen = self.screen
-        focused = self.focused
-        if not isinstance(screen, DashboardScreen):  # other screens: their own order
+        if not isinstance(self.screen, DashboardScreen):  # other screens: their own order
             if direction in ("left", "up"):
                 self.action_focus_previous()
             else:
                 self.action_focus_next()
             return
-        chain = [w for w in screen.focus_chain if w.display and w.region.area]
-        if focused is None or focused not in chain:
-            if chain:
-                chain[0].focus()
-            return
-        back = self._arrow_from
-        if back is not None and back[0] is focused and back[2] == direction and back[1] in chain:
-            target: Widget | None = back[1]  # the opposite arrow goes back where it came from
-        else:
-            others = [(w, tuple(w.region)) for w in chain if w is not focused]
-            target = keys.neighbour(tuple(focused.region), others, direction)  # type: ignore[arg-type]
-        if target is not None:
-            self._arrow_from = (target, focused, keys.OPPOSITE[direction])
-            target.focus()
+        self._arrows.move(self.screen, self.focused, direction)
 
     def action_cycle_window(self) -> None:
         self.dashboard.cycle_window()

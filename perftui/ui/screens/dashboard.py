@@ -219,7 +219,6 @@ class DashboardScreen(Screen[Any]):
         shown = self._panels()
         for panel in shown:
             panel.update_view(self.store, ctx)
-        self.panel_layout.reweight(shown)
         self.update_header()
         pane = self.one(ProcessPane)
         pane.update_view(self.store)
@@ -227,11 +226,17 @@ class DashboardScreen(Screen[Any]):
             self.attached = pane.attached
             self.app.refresh_bindings()
         self._run_diagnosis(ctx, show=True)
+        self.panel_layout.reweight(shown, self._bottom_want())
         from perftui.ui.screens.detail import DetailScreen
 
         screen = self.app.screen
         if isinstance(screen, DetailScreen):
             screen.update_view(self.store, self.panel_content(screen.panel_id), self.window)
+
+    def _bottom_want(self) -> int:
+        """Rows the diagnosis and process panes would like (their lines and border)."""
+        diag = self.one(DiagnosisPane).natural_height()
+        return max(diag, len(self.one(ProcessPane).plain_lines) + 2)
 
     def _panels(self) -> list[MetricPanel]:
         """The metric panels, queried again only after a layout change (queries cost per tick)."""
@@ -300,6 +305,11 @@ class DashboardScreen(Screen[Any]):
             return
         if show:
             pane.show(diag)
+            from perftui.ui.screens.diagnosis import DiagnosisScreen
+
+            screen = self.app.screen
+            if isinstance(screen, DiagnosisScreen):
+                screen.show(diag, self.tracker.timeline)
         if self.files.recording is not None:
             self.files.recording.on_diagnosis(self.tracker, diag)
 

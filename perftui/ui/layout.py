@@ -49,13 +49,13 @@ def bottom_floor(height: int) -> int:
 
 
 def bottom_rows(height: int, body_want: int, bottom_want: int) -> int:
-    """Rows for the diagnosis/process row of a `height`-row terminal: what its panes want
-    (`bottom_want`) when the panels above still get what they want (`body_want`, the taller column's
-    content); else what they want within 40 % of the screen (30 % under 45 rows). Never under
-    `bottom_floor`, and the panels keep at least 6 rows."""
+    """Rows for the diagnosis/process row of a `height`-row terminal: every row the panels above do
+    not need (`body_want`: the taller column's content), and at least what its panes want
+    (`bottom_want`) within 40 % of the screen (30 % under 45 rows). Never under `bottom_floor`;
+    the panels keep at least 6 rows."""
     avail = height - 2  # header, footer
     share = 30 if height < 45 else 40
-    rows = min(bottom_want, max(avail - body_want, avail * share // 100))
+    rows = max(min(bottom_want, avail * share // 100), avail - body_want)
     return min(max(bottom_floor(height), rows), avail - 6)
 
 

@@ -179,6 +179,7 @@ class DashboardScreen(Screen[Any]):
         else:
             self.panel_layout.arrange_gpus()
             self.refresh_view()
+            self.call_after_refresh(self.reweight)  # the panes' lines at their new widths
 
     # -- the render tick -----------------------------------------------------
     def view_ctx(self) -> ViewCtx:
@@ -226,12 +227,17 @@ class DashboardScreen(Screen[Any]):
             self.attached = pane.attached
             self.app.refresh_bindings()
         self._run_diagnosis(ctx, show=True)
-        self.panel_layout.reweight(shown, self._bottom_want())
+        self.reweight()
         from perftui.ui.screens.detail import DetailScreen
 
         screen = self.app.screen
         if isinstance(screen, DetailScreen):
             screen.update_view(self.store, self.panel_content(screen.panel_id), self.window)
+
+    def reweight(self) -> None:
+        """Heights for the panels' content and the diagnosis/process panes' lines (dashboard_layout)."""
+        if not self.too_small:
+            self.panel_layout.reweight(self._panels(), self._bottom_want())
 
     def _bottom_want(self) -> int:
         """Rows the diagnosis and process panes would like (their lines and border)."""
@@ -304,7 +310,10 @@ class DashboardScreen(Screen[Any]):
                 pane.show_message(f"diagnosis failed: {type(exc).__name__}: {exc}")
             return
         if show:
+            lines = len(pane.plain_lines)
             pane.show(diag)
+            if len(pane.plain_lines) != lines:
+                self.reweight()
             from perftui.ui.screens.diagnosis import DiagnosisScreen
 
             screen = self.app.screen

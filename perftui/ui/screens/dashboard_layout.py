@@ -184,17 +184,18 @@ class PanelLayout:
             self.weights["#gpus"] = 1
             gpus = self.screen.query_one("#gpus", Container)
             gpus.styles.height = "1fr"  # without GPUs, not displayed (app.tcss: -no-gpu)
-        self._set_bottom(max(columns.values(), default=0), bottom_want)
+        self._set_bottom(max(columns.values(), default=0), bottom_want, exact=changed)
 
     def _in_right(self, pid: str) -> bool:
         return pid.startswith("gpu-") or (not self.gpu_ids and pid in ("disk", "net"))
 
-    def _set_bottom(self, body_want: int, bottom_want: int) -> None:
-        """The diagnosis/process row's height; it shrinks only by 2 rows or more at a time, so a
-        diagnosis that changes by a line does not move every panel above it."""
+    def _set_bottom(self, body_want: int, bottom_want: int, *, exact: bool) -> None:
+        """The diagnosis/process row's height; unless the panels changed (`exact`), it shrinks only
+        by 2 rows or more at a time, so a diagnosis that changes by a line does not move every
+        panel above it."""
         rows = bottom_rows(self.term_size[1], body_want, bottom_want)
         old = self.weights.get("#bottom")
-        if old is not None and (rows == old or 0 < old - rows < 2):
+        if old is not None and (rows == old or (not exact and 0 < old - rows < 2)):
             return
         self.weights["#bottom"] = rows
         self.screen.query_one("#bottom").styles.height = rows

@@ -112,12 +112,12 @@ class MetricPanel(Widget, can_focus=True):
         return len(c.rows) + min(len(c.notices), 2 if c.rows else 4) + 2 + self._bar_rows(c)
 
     def _bar_rows(self, c: PanelContent) -> int:
-        """Rows the per-core bars want: all of them when that is 4 lines or fewer, else the one-line
+        """Rows the per-core bars want: all of them when that is 2 lines or fewer, else the one-line
         strip (more bars show when the panel has room)."""
         if not c.bars:
             return 0
         n = len(core_bar_lines(c.bars, self.size.width - 4))
-        return n if 0 < n <= 4 else 1
+        return n if 0 < n <= 2 else 1
 
     def update_view(self, store: MetricStore, ctx: ViewCtx) -> None:
         if store is not self._store:

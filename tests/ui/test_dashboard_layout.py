@@ -90,10 +90,10 @@ async def test_page_keys_scroll_a_diagnosis_that_does_not_fit() -> None:
         await pilot.pause()
         app.dashboard.refresh_view()
         pane = app.query_one(DiagnosisPane)
-        await settle(pilot, lambda: pane.content_size.height > 0 and "of" in str(pane.border_subtitle))
+        await settle(pilot, lambda: pane.content_size.height > 0 and "more" in str(pane.border_subtitle))
         total, height = len(pane.plain_lines), pane.content_size.height
         assert total > height, "the fixture's diagnosis should not fit at 100x30"
-        assert f"of {total}" in str(pane.border_subtitle)
+        assert "more: PgUp/PgDn" in str(pane.border_subtitle)
         first = pane.render_line(0).text
         app.set_focus(pane)
         await pilot.press("pagedown")

@@ -60,9 +60,9 @@ class DiagnosisPane(LinePane, can_focus=True):
         super()._relayout(refresh=refresh)
         shown, height = len(self.plain_lines), self.content_size.height
         if height and shown > height:
-            hint = f"lines {self.top + 1}–{min(shown, self.top + height)} of {shown} · PgUp/PgDn · ⏎ all"
-        else:
-            hint = "⏎ full view" if self._diagnosis is not None else ""
+            hint = f"{'↑ ' if self.top else ''}more: PgUp/PgDn · ⏎ all"  # few words: rarely redrawn
+        else:  # it all fits: no hint (the footer shows "⏎ Full view" while the pane has focus)
+            hint = ""
         if hint != self.border_subtitle:
             self.border_subtitle = hint
 

@@ -134,7 +134,9 @@ async def test_busiest_core_is_labelled_and_per_core_bars_show_when_there_is_roo
     app, store, _ = make_app(0)
     async with app.run_test(size=(200, 50)) as pilot:
         cpu = app.query_one("#cpu", MetricPanel)
-        await settle(pilot, lambda: cpu.size.height >= cpu.natural_height())
+        assert await settle(pilot, lambda: cpu.size.height >= cpu.natural_height(), tries=250)
+        app.dashboard.refresh_view()  # lay out again at the settled height
+        await pilot.pause()
         lines = cpu.plain_lines()
         busiest = next(line for line in lines if line.startswith("busiest"))
         top = max(store.latest(f"cpu.core.{c}.util") or 0 for c in range(8))

@@ -59,10 +59,10 @@ class DiagnosisPane(LinePane, can_focus=True):
     def _relayout(self, *, refresh: bool = True) -> None:
         super()._relayout(refresh=refresh)
         shown, height = len(self.plain_lines), self.content_size.height
-        if height and shown > height:
-            hint = f"{'↑ ' if self.top else ''}more: PgUp/PgDn · ⏎ all"  # few words: rarely redrawn
-        else:  # it all fits: no hint (the footer shows "⏎ Full view" while the pane has focus)
-            hint = ""
+        # it all fits: no hint (the footer shows "⏎ Full view" while the pane has focus); else a few
+        # words, rarely redrawn
+        overflow = bool(height) and shown > height
+        hint = f"{'↑ ' if self.top else ''}more: PgUp/PgDn · ⏎ all" if overflow else ""
         if hint != self.border_subtitle:
             self.border_subtitle = hint
 

@@ -40,8 +40,23 @@ def screen_classes(width: int, height: int, ids: list[int]) -> str:
 
 def body_height(height: int) -> int:
     """Rows between the header and the diagnosis/process panes (app.tcss's #bottom heights)."""
-    bottom = 12 if height >= 60 else 6 if height < 34 else 8
-    return height - 2 - bottom
+    return height - 2 - bottom_floor(height)
+
+
+def bottom_floor(height: int) -> int:
+    """The fewest rows the diagnosis/process row gets (app.tcss's #bottom heights)."""
+    return 12 if height >= 60 else 6 if height < 34 else 8
+
+
+def bottom_rows(height: int, body_want: int, bottom_want: int) -> int:
+    """Rows for the diagnosis/process row of a `height`-row terminal: every row the panels above do
+    not need (`body_want`: the taller column's content), and at least what its panes want
+    (`bottom_want`) within 40 % of the screen (30 % under 45 rows). Never under `bottom_floor`;
+    the panels keep at least 6 rows."""
+    avail = height - 2  # header, footer
+    share = 30 if height < 45 else 40
+    rows = max(min(bottom_want, avail * share // 100), avail - body_want)
+    return min(max(bottom_floor(height), rows), avail - 6)
 
 
 def service_rows(height: int, n: int) -> int:

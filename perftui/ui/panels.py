@@ -18,7 +18,7 @@ from perftui.core.gpu_peaks import no_figure_reason, peak_for
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.cgroup_panel import cgroup_line, cgroup_warn
-from perftui.ui.rows import Piece, Row
+from perftui.ui.rows import Line, Piece, Row
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class PanelContent:
     subtitle: str = ""
     summary: Row | None = None  # the one-line form (many GPUs in a small terminal)
     summary_extra: str = ""
+    # per-core utilisation (CPU panel): bars with values under the rows when the panel has room
+    bars: list[float | None] = field(default_factory=list)
 
 
 def fmt(store: MetricStore, key: str) -> str:
@@ -97,16 +99,19 @@ def cpu_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
         (k for k in store.keys("cpu.core.") if k.endswith(".util") and k.split(".")[2].isdigit()),
         key=_core_index,
     )
+    vals = [store.latest(k) for k in cores]
     if cores:
-        from perftui.ui.sparkline import strip_chars
-
-        vals = [store.latest(k) for k in cores]
+        # the busiest core's own series (the sampler's max of each sample), and it says so
         busiest = max((v for v in vals if v is not None), default=None)
+        key = "cpu.core_max.util" if "cpu.core_max.util" in store else None
         rows.append(
             Row(
-                label=f"{len(cores)} cores",
+                label="busiest",
+                key=key,
                 value=REGISTRY.format("cpu.core_max.util", busiest),
-                strip=strip_chars(vals),
+                hi=100,
+                strip=None if key else "",
+                severity=_sev(busiest, 95, 99.5) if len(cores) > 1 else "",
             )
         )
     for key in ("cpu.user", "cpu.system", "cpu.iowait", "cpu.steal"):
@@ -123,7 +128,36 @@ def cpu_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
     model = store.detail("cpu.model")
     if isinstance(model, str) and model:
         title = f"CPU · {model}"
-    return PanelContent(title, rows, source_notices(store, ["cpu"], ctx))
+    return PanelContent(title, rows, source_notices(store, ["cpu"], ctx), bars=vals)
+
+
+BAR_CELL = 16  # a per-core bar's least width: index, 6 bar cells, value
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def core_bar_lines(values: list[float | None], width: int) -> list[Line]:
+    """Per-core bars with values, several cores a line (as btop draws them): " 3 ████▌   57%"."""
+    if not values or width < BAR_CELL:
+        return []
+    per_line = max(1, (width + 1) // (BAR_CELL + 1))
+    cell = (width - (per_line - 1)) // per_line
+    digits = len(str(len(values) - 1))
+    bar_w = cell - digits - 6  # index, space, bar, space, "100%"
+    lines: list[Line] = []
+    for start in range(0, len(values), per_line):
+        pieces: list[Piece] = []
+        for i, v in enumerate(values[start : start + per_line], start):
+            if pieces:
+                pieces.append((" ", "label"))
+            eighths = 0 if v is None else round(max(0.0, min(v, 100.0)) / 100 * bar_w * 8)
+            bar = ("█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")).ljust(bar_w)
+            value = "  —" if v is None else f"{v:3.0f}"
+            role = "bad" if v is not None and v >= 98 else "spark"
+            pieces += [(f"{i:>{digits}} ", "label"), (bar, role), (f" {value}%", "value")]
+        used = sum(len(t) for t, _ in pieces)
+        pieces.append((" " * (width - used), "label"))
+        lines.append(tuple(p for p in pieces if p[0]))
+    return lines
 
 
 def limits_row(store: MetricStore) -> Row | None:
@@ -175,23 +209,46 @@ def _devices(store: MetricStore, prefix: str, suffix: str, exclude: Iterable[str
     return sorted(set(names))
 
 
+def _rates(store: MetricStore, keys: Iterable[tuple[str, str]]) -> str:
+    return " ".join(f"{name} {fmt(store, key)}" for name, key in keys if key in store)
+
+
 def disk_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
     rows: list[Row] = []
     for dev in _devices(store, "disk.", ".read_bytes_per_s"):
-        busy = store.latest(f"disk.{dev}.busy_pct")
+        p = f"disk.{dev}."
+        busy = store.latest(p + "busy_pct")
         sev = _sev(busy, 80, 95)
-        rows.append(metric_row(store, f"disk.{dev}.read_bytes_per_s", f"{dev} rd", severity=sev))
-        rows.append(metric_row(store, f"disk.{dev}.write_bytes_per_s", f"{dev} wr", severity=sev))
+        rows.append(metric_row(store, p + "read_bytes_per_s", f"{dev} rd", severity=sev))
+        rows.append(metric_row(store, p + "write_bytes_per_s", f"{dev} wr", severity=sev))
         if busy is not None:
-            rows.append(metric_row(store, f"disk.{dev}.busy_pct", "  busy", severity=sev))
+            rows.append(metric_row(store, p + "busy_pct", "  busy", severity=sev))
+        # operations and their mean latency: what iostat users look for next to the bytes
+        ops = _rates(store, (("r", p + "read_iops"), ("w", p + "write_iops")))
+        if p + "await_s" in store:
+            ops += f" · await {fmt(store, p + 'await_s')}"
+        if ops:
+            rows.append(Row("  IOPS", text=ops.removeprefix(" · ")))
     return PanelContent("Disks", rows, source_notices(store, ["disk"], ctx))
 
 
 def net_content(store: MetricStore, ctx: ViewCtx) -> PanelContent:
     rows: list[Row] = []
     for nic in _devices(store, "net.", ".rx_bytes_per_s", exclude=["tcp"]):
-        rows.append(metric_row(store, f"net.{nic}.rx_bytes_per_s", f"{nic} rx"))
-        rows.append(metric_row(store, f"net.{nic}.tx_bytes_per_s", f"{nic} tx"))
+        p = f"net.{nic}."
+        rows.append(metric_row(store, p + "rx_bytes_per_s", f"{nic} rx"))
+        rows.append(metric_row(store, p + "tx_bytes_per_s", f"{nic} tx"))
+        pkts = _rates(store, (("rx", p + "rx_packets_per_s"), ("tx", p + "tx_packets_per_s")))
+        faults = {
+            name: sum(store.latest(p + f"{d}_{name}_per_s") or 0.0 for d in ("rx", "tx"))
+            for name in ("errors", "drops")
+        }
+        if any(p + f"rx_{name}_per_s" in store for name in faults):
+            err, drop = (REGISTRY.format(p + f"rx_{n}_per_s", v) for n, v in faults.items())
+            pkts += f" · err {err} drop {drop}"
+        if pkts:
+            bad = any(v > 0 for v in faults.values())
+            rows.append(Row("  pkts", text=pkts.removeprefix(" · "), severity="warn" if bad else ""))
     for dev in _devices(store, "ib.", ".rx_bytes_per_s"):
         rows.append(metric_row(store, f"ib.{dev}.rx_bytes_per_s", f"IB {dev} rx"))
         rows.append(metric_row(store, f"ib.{dev}.tx_bytes_per_s", f"IB {dev} tx"))
@@ -330,10 +387,11 @@ def _flops_row(store: MetricStore, i: int, name: Any, tier: str | None) -> Row |
     return Row("TFLOP/s", key=p + "tflops", value=value, hi=peak.bf16_tflops if peak else None)
 
 
-def no_gpu_content(store: MetricStore, ctx: ViewCtx, disabled: bool = False) -> PanelContent:
-    if disabled:
-        return PanelContent("GPU", [], [("GPU sampling is off (--no-gpu)", "dim")])
-    notices = source_notices(store, ["gpu"], ctx)
-    if not notices:
-        notices = [("no GPU found", "dim")]
-    return PanelContent("GPU", [], notices)
+def no_gpu_reason(store: MetricStore) -> str:
+    """Why there is no GPU panel (the header's line): the GPU sampler's reason, or none found."""
+    status = store.status("gpu")
+    if status is not None and not status.available:
+        return status.reason or "GPU sampler unavailable"
+    if status is not None and store.last_sample_ts("gpu") is None:
+        return "waiting for the first sample"
+    return "none found"

@@ -87,8 +87,10 @@ def layout_lines(
     width: int,
     height: int,
     spark: SparkFn,
+    min_value_w: int = 0,
 ) -> list[Line]:
-    """Lines that exactly fill width × (at most) height."""
+    """Lines that exactly fill width × (at most) height; the value column is at least
+    `min_value_w` wide (a panel passes the widest it has shown, so sparklines do not shift)."""
     if width <= 0 or height <= 0:
         return []
     lines: list[Line] = []
@@ -105,7 +107,7 @@ def layout_lines(
     cell_w = (width - len(SEP) * (per_line - 1)) // per_line
     # the value column: as wide as the widest value, but leave the sparkline at least 8 cells
     lw = min(LABEL_W, max(4, cell_w // 3))
-    value_w = max(6, min(18, max(len(r.value) for r in rows), cell_w - lw - 1 - 8))
+    value_w = max(6, min(18, max(min_value_w, *(len(r.value) for r in rows)), cell_w - lw - 1 - 8))
     capacity = per_line * free
     shown: list[Row | None] = list(rows)
     hidden = 0

@@ -70,9 +70,18 @@ def host_values(i: int, cores: int = 8) -> dict[str, dict[str, float | None]]:
         disk[f"disk.{dev}.read_bytes_per_s"] = wave(i, 12 + n, 0, 900e6 / (n + 1))
         disk[f"disk.{dev}.write_bytes_per_s"] = wave(i, 19 + n, 0, 200e6 / (n + 1), 2.0)
         disk[f"disk.{dev}.busy_pct"] = wave(i, 12 + n, 2, 70)
+        disk[f"disk.{dev}.read_iops"] = wave(i, 12 + n, 0, 7000 / (n + 1))
+        disk[f"disk.{dev}.write_iops"] = wave(i, 19 + n, 0, 1600 / (n + 1), 2.0)
+        disk[f"disk.{dev}.await_s"] = wave(i, 12 + n, 0.0002, 0.004 * (n + 1))
     net: dict[str, float | None] = {
         "net.eth0.rx_bytes_per_s": wave(i, 15, 1e6, 1.1e9),
         "net.eth0.tx_bytes_per_s": wave(i, 21, 1e5, 2e8),
+        "net.eth0.rx_packets_per_s": wave(i, 15, 1e3, 9e5),
+        "net.eth0.tx_packets_per_s": wave(i, 21, 1e2, 2e5),
+        "net.eth0.rx_errors_per_s": 0.0,
+        "net.eth0.tx_errors_per_s": 0.0,
+        "net.eth0.rx_drops_per_s": wave(i, 33, 0, 2) if i % 30 > 25 else 0.0,
+        "net.eth0.tx_drops_per_s": 0.0,
         "net.tcp.retrans_per_s": wave(i, 33, 0, 4),
     }
     return {"cpu": cpu, "memory": memory, "psi": psi, "disk": disk, "net": net}

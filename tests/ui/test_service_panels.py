@@ -95,8 +95,8 @@ async def test_serving_panel_appears_when_serve_keys_land_and_enter_shows_the_pe
         assert "P99 < 200 ms" in text and "missing: running, waiting" in text
         assert panel.content is not None and panel.content.title.startswith("Serving vllm")
         assert "TTFT budget" in [r.label for r in panel.content.rows]
-        # it shares the right-hand column with the GPU notice, disks and network: all still there
-        assert {"cpu", "memory", "disk", "net", "gpu-none"} <= {p.id for p in app.query(MetricPanel)}
+        # it shares the right-hand column with disks and network: all still there
+        assert {"cpu", "memory", "disk", "net"} <= {p.id for p in app.query(MetricPanel)}
         app.set_focus(panel)
         await pilot.press("enter")
         await pilot.pause()

@@ -115,7 +115,8 @@ def test_panel_builders_read_the_store() -> None:
     ctx = ViewCtx(now=end + 0.5, window=60, interval=1.0)
     assert panels.gpu_indices(store) == [0, 1]
     cpu = panels.cpu_content(store, ctx)
-    assert [r.label for r in cpu.rows][:2] == ["CPU", "8 cores"]
+    assert [r.label for r in cpu.rows][:2] == ["CPU", "busiest"]  # the busiest core, said so
+    assert len(cpu.bars) == 8  # per-core values for the bars
     gpu = panels.gpu_content(store, ctx, i=0)
     assert gpu.subtitle == "GPM counters" and gpu.summary is not None
     assert {"util", "SM act", "tensor", "DRAM BW", "mem", "power", "temp", "clocks"} <= {

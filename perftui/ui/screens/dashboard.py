@@ -179,6 +179,7 @@ class DashboardScreen(Screen[Any]):
         else:
             self.panel_layout.arrange_gpus()
             self.refresh_view()
+            self.call_after_refresh(self.reweight)  # the panes' lines at their new widths
 
     # -- the render tick -----------------------------------------------------
     def view_ctx(self) -> ViewCtx:
@@ -219,7 +220,6 @@ class DashboardScreen(Screen[Any]):
         shown = self._panels()
         for panel in shown:
             panel.update_view(self.store, ctx)
-        self.panel_layout.reweight(shown)
         self.update_header()
         pane = self.one(ProcessPane)
         pane.update_view(self.store)
@@ -227,11 +227,22 @@ class DashboardScreen(Screen[Any]):
             self.attached = pane.attached
             self.app.refresh_bindings()
         self._run_diagnosis(ctx, show=True)
+        self.reweight()
         from perftui.ui.screens.detail import DetailScreen
 
         screen = self.app.screen
         if isinstance(screen, DetailScreen):
             screen.update_view(self.store, self.panel_content(screen.panel_id), self.window)
+
+    def reweight(self) -> None:
+        """Heights for the panels' content and the diagnosis/process panes' lines (dashboard_layout)."""
+        if not self.too_small:
+            self.panel_layout.reweight(self._panels(), self._bottom_want())
+
+    def _bottom_want(self) -> int:
+        """Rows the diagnosis and process panes would like (their lines and border)."""
+        diag = self.one(DiagnosisPane).natural_height()
+        return max(diag, len(self.one(ProcessPane).plain_lines) + 2)
 
     def _panels(self) -> list[MetricPanel]:
         """The metric panels, queried again only after a layout change (queries cost per tick)."""
@@ -299,7 +310,15 @@ class DashboardScreen(Screen[Any]):
                 pane.show_message(f"diagnosis failed: {type(exc).__name__}: {exc}")
             return
         if show:
+            lines = len(pane.plain_lines)
             pane.show(diag)
+            if len(pane.plain_lines) != lines:
+                self.reweight()
+            from perftui.ui.screens.diagnosis import DiagnosisScreen
+
+            screen = self.app.screen
+            if isinstance(screen, DiagnosisScreen):
+                screen.show(diag, self.tracker.timeline)
         if self.files.recording is not None:
             self.files.recording.on_diagnosis(self.tracker, diag)
 

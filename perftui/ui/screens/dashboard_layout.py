@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
-from perftui.ui.layout import WIDE, arrange_gpu_grid, gpu_classes, service_rows
+from perftui.ui.layout import WIDE, arrange_gpu_grid, bottom_rows, gpu_classes, gpu_grid, service_rows
 from perftui.ui.probe_panel import probe_content
 from perftui.ui.service_detail import PROBE_ID, SERVE_PREFIX
 from perftui.ui.serving_panel import serving_content, serving_sids
@@ -75,10 +75,8 @@ class PanelLayout:
         return [service_panel(i) for i in self.services]
 
     def gpu_panels(self, ids: list[int]) -> list[MetricPanel]:
-        if ids:
-            return [MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids]
-        builder = partial(panels.no_gpu_content, disabled=not self.gpu_enabled)
-        return [MetricPanel(builder, id="gpu-none", title="GPU")]
+        """A panel per GPU; none without GPUs (the header says why, no empty box)."""
+        return [MetricPanel(partial(panels.gpu_content, i=i), id=f"gpu-{i}") for i in ids]
 
     # -- changes -----------------------------------------------------------------
     def ensure(self, store: MetricStore) -> bool:
@@ -147,31 +145,57 @@ class PanelLayout:
         arrange_gpu_grid(gpus, gpus.query(MetricPanel), term_w, term_h)
 
     # -- heights -------------------------------------------------------------------
-    def reweight(self, shown: Sequence[MetricPanel]) -> None:
-        """Share the columns' height: host panels by the rows each wants (fr weights); service panels
-        exactly their rows (within `service_rows`); the GPU box the rest of its column."""
+    def reweight(self, shown: Sequence[MetricPanel], bottom_want: int = 0) -> None:
+        """Share the height: each panel as tall as its content (`natural_height`, capped), the rows
+        left over to the diagnosis and process panes (`bottom_rows`); when the panels want more
+        than there is, they share their column by fr weights (their wants). Service panels are
+        exactly their rows (within `service_rows`); the GPU box takes the rest of its column."""
         changed = False
         cap = service_rows(self.term_size[1], len(self.services))
+        columns: dict[str, int] = {}
+        gpu_wants: list[int] = []
         for panel in shown:
             pid = panel.id
-            if pid is None or (pid.startswith("gpu-") and pid != "gpu-none"):
+            if pid is None:
+                continue
+            column = "right" if pid in self.services or self._in_right(pid) else "left"
+            if pid.startswith("gpu-"):
+                gpu_wants.append(panel.natural_height())
                 continue
             if pid in self.services:
                 rows = min(panel.natural_height(), cap)
+                columns[column] = columns.get(column, 0) + rows
                 if self.weights.get(pid) != -rows:  # negative: a height in rows, not a weight
                     self.weights[pid] = -rows
                     panel.styles.height = rows
                 continue
             # capped, so 32 disks or 64 NICs cannot squeeze CPU and memory down to a border
             want = min(panel.natural_height(), MAX_PANEL_WEIGHT)
+            columns[column] = columns.get(column, 0) + want
             if self.weights.get(pid) != want:
                 self.weights[pid] = want
                 panel.styles.height = f"{want}fr"
                 changed = True
+        if gpu_wants:
+            grid = gpu_grid(*self.term_size, len(gpu_wants))
+            per = 1 if grid.compact else max(gpu_wants)
+            columns["right"] = columns.get("right", 0) + grid.rows * per + (2 if grid.compact else 0)
         if changed or "#gpus" not in self.weights:
             self.weights["#gpus"] = 1
             gpus = self.screen.query_one("#gpus", Container)
-            if self.gpu_ids:
-                gpus.styles.height = "1fr"
-            else:
-                gpus.styles.height = f"{self.weights.get('gpu-none', 3)}fr"
+            gpus.styles.height = "1fr"  # without GPUs, not displayed (app.tcss: -no-gpu)
+        self._set_bottom(max(columns.values(), default=0), bottom_want, exact=changed)
+
+    def _in_right(self, pid: str) -> bool:
+        return pid.startswith("gpu-") or (not self.gpu_ids and pid in ("disk", "net"))
+
+    def _set_bottom(self, body_want: int, bottom_want: int, *, exact: bool) -> None:
+        """The diagnosis/process row's height; unless the panels changed (`exact`), it shrinks only
+        by 2 rows or more at a time, so a diagnosis that changes by a line does not move every
+        panel above it."""
+        rows = bottom_rows(self.term_size[1], body_want, bottom_want)
+        old = self.weights.get("#bottom")
+        if old is not None and (rows == old or (not exact and 0 < old - rows < 2)):
+            return
+        self.weights["#bottom"] = rows
+        self.screen.query_one("#bottom").styles.height = rows

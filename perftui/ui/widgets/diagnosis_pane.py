@@ -1,8 +1,13 @@
-"""The diagnosis pane: the current verdict with its evidence, suggestions and next step."""
+"""The diagnosis pane: the current verdict with its evidence, suggestions and next step.
+
+Enter opens the full view (ui/screens/diagnosis.py); PageUp/PageDown scroll what does not fit, and
+the border's subtitle says so."""
 
 from __future__ import annotations
 
 from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 
 from perftui.diagnosis.model import Diagnosis
 from perftui.diagnosis.render import also_line, held_against
@@ -26,6 +31,7 @@ class DiagnosisPane(LinePane, can_focus=True):
         "pane--dim",
         "pane--text",
     }
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "full_view", "Full view")]
 
     def __init__(self, *, id: str = "diagnosis") -> None:
         super().__init__(id=id)
@@ -49,6 +55,27 @@ class DiagnosisPane(LinePane, can_focus=True):
             self.set_paragraphs(diagnosis_paragraphs(diagnosis))
         self._diagnosis = diagnosis
         self._message = ""
+
+    def _relayout(self, *, refresh: bool = True) -> None:
+        super()._relayout(refresh=refresh)
+        shown, height = len(self.plain_lines), self.content_size.height
+        # it all fits: no hint (the footer shows "⏎ Full view" while the pane has focus); else a few
+        # words, rarely redrawn
+        overflow = bool(height) and shown > height
+        hint = f"{'↑ ' if self.top else ''}more: PgUp/PgDn · ⏎ all" if overflow else ""
+        if hint != self.border_subtitle:
+            self.border_subtitle = hint
+
+    def scroll_to_line(self, top: int) -> None:
+        super().scroll_to_line(top)
+        self._relayout()
+
+    def action_full_view(self) -> None:
+        from perftui.ui.screens.diagnosis import DiagnosisScreen
+
+        tracker = getattr(self.screen, "tracker", None)  # the dashboard's; None before it loads
+        timeline = list(tracker.timeline) if tracker is not None else []
+        self.app.push_screen(DiagnosisScreen(self._diagnosis, timeline, self._message))
 
     def show_message(self, message: str) -> None:
         if message != self._message or self._diagnosis is not None:

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from perftui.core.details import gpu_driver, gpu_info
 from perftui.store.metric_store import MetricStore
 from perftui.ui.cgroup_panel import container_fact
-from perftui.ui.panels import gpu_indices
+from perftui.ui.panels import gpu_indices, no_gpu_reason
 
 
 def header_text(
@@ -42,7 +42,7 @@ def header_text(
     elif gpu_enabled:
         parts.append("no GPU")
     else:
-        parts.append("GPU off")
+        parts.append("GPU off (--no-gpu)")
     fact = container_fact({"cgroup.self": store.detail("cgroup.self")})
     if fact is not None:  # perftui in a container: its /proc is the container's (issue 26)
         parts.append(fact)
@@ -52,6 +52,8 @@ def header_text(
         parts.append("PAUSED")
     if recording:
         parts.append(f"● REC {recording}")
+    if gpu_enabled and not idx:  # no GPU box: this line says why (last, after the live state)
+        parts.append(f"GPU: {no_gpu_reason(store)}")
     return " · ".join(parts)
 
 

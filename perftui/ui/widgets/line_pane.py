@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -69,9 +70,14 @@ def wrap_paragraphs(paragraphs: Sequence[Paragraph], width: int) -> list[Line]:
 
 
 class LinePane(Widget):
-    """Lines of `(text, role)` pieces; role R takes its style from the component class `pane--R`."""
+    """Lines of `(text, role)` pieces; role R takes its style from the component class `pane--R`.
+    PageUp/PageDown scroll a pane whose lines do not fit (`top`: the first line shown)."""
 
     span_safe: ClassVar[bool] = True  # cached strips through Textual's own per-line render
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page(-1)", "Scroll", show=False),
+        Binding("pagedown", "page(1)", "Scroll", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -80,6 +86,20 @@ class LinePane(Widget):
         self._width = -1
         self._strips: dict[int, Strip] = {}
         self._styles_by_role: dict[str, Style] = {}
+        self.top = 0
+
+    def natural_height(self) -> int:
+        """Lines at the current width, and the border."""
+        return len(self._shown) + 2
+
+    def action_page(self, direction: int) -> None:
+        self.scroll_to_line(self.top + direction * max(1, self.content_size.height - 1))
+
+    def scroll_to_line(self, top: int) -> None:
+        top = max(0, min(top, len(self._shown) - self.content_size.height))
+        if top != self.top:
+            self.top = top
+            self.refresh()
 
     @property
     def plain_lines(self) -> list[str]:
@@ -109,13 +129,16 @@ class LinePane(Widget):
                     self._strips.pop(y, None)
                     changed.append(y)
         self._shown = lines
+        top = max(0, min(self.top, len(lines) - self.content_size.height))
+        whole = whole or top != self.top
+        self.top = top
         if not refresh:
             return
         if whole:
             self.refresh()
         elif changed:  # only the lines whose words changed (regions are content-relative)
             inner = self.content_size.width
-            self.refresh(*(Region(0, y, inner, 1) for y in changed))
+            self.refresh(*(Region(0, y - top, inner, 1) for y in changed if y >= top))
 
     def on_resize(self) -> None:
         self._relayout()
@@ -130,6 +153,7 @@ class LinePane(Widget):
     def render_line(self, y: int) -> Strip:
         if self.size.width != self._width:  # rendered before its Resize event (the first frame)
             self._relayout(refresh=False)
+        y += self.top
         strip = self._strips.get(y)
         if strip is None:
             line = self._shown[y] if y < len(self._shown) else ()

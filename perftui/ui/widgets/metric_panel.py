@@ -21,9 +21,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from perftui.store.metric_store import MetricStore
-from perftui.ui.panels import PanelContent, ViewCtx
+from perftui.ui.panels import PanelContent, ViewCtx, core_bar_lines
 from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
 from perftui.ui.spark_cache import SparkCache
+from perftui.ui.sparkline import strip_chars
 
 Builder = Callable[[MetricStore, ViewCtx], PanelContent]
 # characters one terminal cell wide: ASCII, Latin-1 and Latin extended, general punctuation
@@ -91,6 +92,7 @@ class MetricPanel(Widget, can_focus=True):
         self._ctx: ViewCtx | None = None
         self._lines: list[Line] = []
         self._laid_out_size: tuple[int, int, bool] = (0, 0, True)
+        self._value_w = 0  # the widest value shown at this size
         self._strips: dict[int, Strip] = {}
         self._styles_by_role: dict[str, Style] = {}
         self._filters: tuple[LineFilter, ...] = ()
@@ -107,7 +109,15 @@ class MetricPanel(Widget, can_focus=True):
         c = self._content
         if c is None:
             return 3
-        return len(c.rows) + min(len(c.notices), 2 if c.rows else 4) + 2
+        return len(c.rows) + min(len(c.notices), 2 if c.rows else 4) + 2 + self._bar_rows(c)
+
+    def _bar_rows(self, c: PanelContent) -> int:
+        """Rows the per-core bars want: all of them when that is 2 lines or fewer, else the one-line
+        strip (more bars show when the panel has room)."""
+        if not c.bars:
+            return 0
+        n = len(core_bar_lines(c.bars, self.size.width - 4))
+        return n if 0 < n <= 2 else 1
 
     def update_view(self, store: MetricStore, ctx: ViewCtx) -> None:
         if store is not self._store:
@@ -150,10 +160,21 @@ class MetricPanel(Widget, can_focus=True):
         width, height = (size.width - 4, size.height - 2) if bordered else (size.width - 2, size.height)
         width, height = max(0, width), max(0, height)
         c = self._content
+        if (size.width, size.height, bordered) != self._laid_out_size:
+            self._value_w = 0  # a new size: the value column fits what is shown now
         if not bordered and c.summary is not None:
             new = [one_line(c.summary, c.summary_extra, width, self._spark)][:height]
         else:
-            new = layout_lines(c.rows, c.notices, width, height, self._spark)
+            # the value column keeps the widest value shown at this size: sparklines stay put
+            self._value_w = max(self._value_w, *(len(r.value) for r in c.rows), 0)
+            new = layout_lines(c.rows, c.notices, width, height, self._spark, self._value_w)
+            free = height - len(new)
+            if c.bars and free > 0 and len(new) >= len(c.rows):  # every row shown: bars below
+                bars = core_bar_lines(c.bars, width)
+                if len(bars) > free:  # no room for a bar each: one cell a core
+                    strip = Row(f"{len(c.bars)} cores", strip=strip_chars(c.bars))
+                    bars = layout_lines([strip], [], width, 1, self._spark)
+                new.extend(bars)
         blank: Line = ((" " * width, "label"),) if width > 0 else ()
         new.extend([blank] * (height - len(new)))
         laid_out = (size.width, size.height, bordered)

@@ -74,7 +74,7 @@ async def test_enter_opens_the_hosts_dashboard_and_escape_returns() -> None:
         assert app.expanded == set() and app.screen is board
         await pilot.press("escape")
         assert await _until(lambda: not isinstance(app.screen, DashboardScreen))
-        assert not st.eager  # history stops being kept once the view is closed
+        assert await _until(lambda: not st.eager)  # history stops being kept once the view is closed
         assert app.query_one(FleetTable).row_count == 4
 
 

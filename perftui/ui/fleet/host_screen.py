@@ -70,6 +70,8 @@ class HostDashboardScreen(DashboardScreen):
         self.host_session.close()
 
     def action_back(self) -> None:
+        self.stop_timer()
+        self.host_session.close()  # at once: the screen's unmount comes later
         self.dismiss()
 
     def action_refuse(self, what: str) -> None:

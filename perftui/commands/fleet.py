@@ -1,6 +1,8 @@
 """`perftui fleet HOST…`: many hosts over the user's OpenSSH, one row and verdict per host.
 
 Each host runs `perftui stream` through `ssh -o BatchMode=yes …` (see `perftui.fleet.hosts`).
+`--prometheus URL` reads the nodes from a Prometheus server's HTTP API instead (see
+`perftui.fleet.prometheus_monitor`): no ssh, nothing on the nodes but their exporters.
 `--json` prints one object per host from its first full tick (or its error) and exits; otherwise
 the fleet screen (Textual, imported only here) shows them live.
 """
@@ -22,13 +24,19 @@ from perftui.fleet.rows import SORT_KEYS, host_row
 from perftui.fleet.state import BAD, CONNECTING, DOWN, UP
 
 MIN_FLEET_INTERVAL = 0.2
+SSH_INTERVAL = 2.0
+PROMETHEUS_INTERVAL = 5.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("hosts", nargs="*", metavar="HOST", help="ssh destinations (ssh_config aliases work)")
     p.add_argument("--hosts", dest="hosts_file", metavar="FILE", help="one ssh destination per line")
     p.add_argument(
-        "--interval", type=float, default=2.0, metavar="S", help="seconds between updates (default 2)"
+        "--interval",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds between updates (default 2; 5 with --prometheus)",
     )
     p.add_argument(
         "--remote-cmd",
@@ -55,6 +63,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="print one JSON object per host (its first full tick or its error), exit 0 if all are up",
     )
     p.add_argument("--sort", choices=SORT_KEYS, default="severity", help="row order (default severity)")
+    prom = p.add_argument_group("Prometheus (instead of ssh)")
+    prom.add_argument("--prometheus", metavar="URL", help="read the nodes from this Prometheus server's API")
+    prom.add_argument("--selector", default="", metavar="SEL", help='narrow the targets, e.g. {job="gpu"}')
+    prom.add_argument("--bearer-token-file", metavar="FILE", help="Authorization: Bearer, token from FILE")
+    prom.add_argument("--bearer-token-env", metavar="VAR", help="Authorization: Bearer, token from $VAR")
+    prom.add_argument("--basic-auth-file", metavar="FILE", help="basic auth, user:password from FILE")
+    prom.add_argument(
+        "--query-timeout", type=float, default=5.0, metavar="S", help="seconds per query (default 5)"
+    )
 
 
 def _error(msg: str) -> int:
@@ -62,12 +79,18 @@ def _error(msg: str) -> int:
     return 2
 
 
+def _interval(args: argparse.Namespace) -> float:
+    if args.interval is not None:
+        return float(args.interval)
+    return PROMETHEUS_INTERVAL if getattr(args, "prometheus", None) else SSH_INTERVAL
+
+
 def options(args: argparse.Namespace) -> SshOptions:
     return SshOptions(
         ssh=args.ssh,
         connect_timeout=args.connect_timeout,
         remote_cmd=args.remote_cmd,
-        interval=args.interval,
+        interval=_interval(args),
         no_gpu=bool(args.fleet_no_gpu or getattr(args, "no_gpu", False)),
         ssh_config=args.ssh_config,
         control_persist=args.control_persist,
@@ -79,7 +102,7 @@ def _hosts(args: argparse.Namespace) -> list[str]:
     if args.hosts_file:
         hosts += read_hosts_file(args.hosts_file)
     if not hosts:
-        raise HostError("no hosts: name them or give --hosts FILE")
+        raise HostError("no hosts: name them, give --hosts FILE, or read them from --prometheus URL")
     return check_hosts(hosts)
 
 
@@ -106,12 +129,17 @@ async def first_ticks(monitor: FleetMonitor, deadline_s: float) -> list[dict[str
 
 
 def run(args: argparse.Namespace) -> int:
+    interval = _interval(args)
+    if not (MIN_FLEET_INTERVAL <= interval <= MAX_INTERVAL):
+        return _error(f"--interval must be between {MIN_FLEET_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+    if getattr(args, "prometheus", None):
+        from perftui.commands.fleet_prometheus import run_prometheus
+
+        return run_prometheus(args, interval)
     try:
         hosts = _hosts(args)
     except HostError as exc:
         return _error(str(exc))
-    if not (MIN_FLEET_INTERVAL <= args.interval <= MAX_INTERVAL):
-        return _error(f"--interval must be between {MIN_FLEET_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
     if not (0 < args.connect_timeout <= 300):
         return _error("--connect-timeout must be more than 0 and at most 300 seconds")
     record_dir = Path(args.record) if args.record else None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from perftui.fleet import state as state_mod
 from perftui.fleet.hosts import SshOptions, ssh_argv
@@ -27,8 +27,10 @@ from perftui.fleet.monitor import FleetMonitor
 from perftui.fleet.protocol import Verdict, encode_tick
 from perftui.fleet.state import STALE, UP
 from perftui.ui.fleet.app import FleetApp
-from perftui.ui.fleet.detail import HostDetailScreen
+from perftui.ui.fleet.host_screen import HostDashboardScreen
 from perftui.ui.fleet.table import FleetTable
+from perftui.ui.widgets.header import HeaderBar
+from perftui.ui.widgets.metric_panel import MetricPanel
 from tests.fleet.sshd import PERFTUI_CMD, Sshd, _keygen, free_port
 
 
@@ -180,9 +182,18 @@ async def test_fleet_screen_over_ssh_with_detail(config: Path) -> None:
         table.move_cursor(row=[r.name for r in app.rows].index("alpha"))
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, HostDetailScreen) and app.screen.state.name == "alpha"
-        assert app.screen.query_one(DataTable).row_count > 5
+        board = app.screen
+        assert isinstance(board, HostDashboardScreen) and board.host_session.state.name == "alpha"
+        assert {"cpu", "memory"} <= {p.id for p in board.query(MetricPanel)}
+        # the remote's samples reach the panels: CPU history grows while the view is open
+        seen = mon.states["alpha"].store.series("cpu.util")[0].size
+        assert await _until(lambda: mon.states["alpha"].store.series("cpu.util")[0].size > seen + 1, 15)
+        board.refresh_view()
+        assert "%" in "\n".join(board.query_one("#cpu", MetricPanel).plain_lines())
+        assert board.query_one(HeaderBar).text.startswith("FLEET alpha · up · read-only")
         await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "fleet"
 
 
 async def test_fifty_aliases_at_once(sshd: Sshd, config: Path, tmp_path: Path) -> None:

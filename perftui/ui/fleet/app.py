@@ -1,7 +1,9 @@
-"""FleetApp: one row per host, expandable per GPU; sort, filter, summary; enter opens the detail.
+"""FleetApp: one row per host, expandable per GPU; sort, filter, summary; enter opens that host's
+full dashboard (perftui.ui.fleet.host_screen), escape returns.
 
 The app reads HostStates on a timer (the monitor's streams write them); it fetches nothing itself.
-Remote text goes into cells as plain `Text`, never parsed as markup.
+Remote text goes into cells as plain `Text`, never parsed as markup. It loads the dashboard's
+stylesheet and perftui's themes, so a host's dashboard looks as it does locally.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from perftui.fleet.cells import COLUMNS, gpu_cells, host_cells
 from perftui.fleet.rows import SORT_KEYS, HostRow, filter_rows, host_row, sort_rows, summary_line
 from perftui.fleet.state import UP, HostState
-from perftui.ui.fleet.detail import HostDetailScreen
 from perftui.ui.fleet.table import FleetTable
+from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs
+from perftui.ui.themes import all_theme_names, load_themes, perftui_variables
 
 
 class Monitor(Protocol):
@@ -34,8 +38,12 @@ class Monitor(Protocol):
 MonitorFactory = Callable[[Callable[[HostState], None]], Monitor]
 
 
+FLEET_ACTIONS = frozenset({"cycle_sort", "filter", "toggle_gpus", "clear_filter", "open_host"})
+
+
 class FleetApp(App[None]):
     TITLE = "perftui fleet"
+    CSS_PATH = "../app.tcss"  # the dashboard's, for a host's dashboard
     CSS = """
     #fleet-summary { height: 1; padding: 0 1; background: $panel; }
     #fleet-filter { display: none; height: 3; }
@@ -50,8 +58,22 @@ class FleetApp(App[None]):
         Binding("escape", "clear_filter", "clear", show=False),
     ]
 
-    def __init__(self, factory: MonitorFactory, sort: str = "severity", refresh_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        factory: MonitorFactory,
+        sort: str = "severity",
+        refresh_s: float = 1.0,
+        options: AppOptions = DEFAULT_OPTIONS,
+        knobs: TestKnobs = DEFAULT_KNOBS,
+    ) -> None:
         super().__init__()
+        self.options, self.knobs = options, knobs
+        loaded = options.themes if options.themes is not None else load_themes()
+        for t in loaded.themes:
+            self.register_theme(t)
+        self.theme_names = all_theme_names(loaded)
+        self.theme_variables: dict[str, str] = {}
+        self.theme = options.theme if options.theme in self.available_themes else self.theme_names[0]
         self._factory = factory
         self.monitor: Monitor | None = None
         self.sort_key = sort if sort in SORT_KEYS else "severity"
@@ -63,6 +85,10 @@ class FleetApp(App[None]):
         self._cells: list[tuple[str, ...]] = []
         self._summary = ""
         self._dirty = True
+
+    def get_default_screen(self) -> Screen[object]:
+        # not Textual's "_default": that is the id a DashboardScreen (a host's) takes
+        return Screen(id="fleet")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fleet-summary", markup=False)
@@ -77,6 +103,22 @@ class FleetApp(App[None]):
         self.refresh_table()
         self.set_interval(self.refresh_s, self.refresh_table)
 
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        combined = {**perftui_variables(variables), **variables}
+        self.theme_variables = combined  # the dashboard's footer reads them
+        return combined
+
+    @property
+    def on_fleet(self) -> bool:
+        """The fleet table is the screen shown (not a host's dashboard, not help)."""
+        return len(self.screen_stack) <= 1
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in FLEET_ACTIONS:
+            return self.on_fleet  # a host's dashboard has its own keys; these act on the table
+        return True
+
     async def on_unmount(self) -> None:
         if self.monitor is not None:
             await self.monitor.stop()
@@ -89,6 +131,9 @@ class FleetApp(App[None]):
             return
         now = time.monotonic()
         self.monitor.refresh(now)
+        if not self.on_fleet:
+            self._dirty = True
+            return  # a host's dashboard is shown: the table is redrawn when it comes back
         rows = [host_row(s, now) for s in self.monitor.states.values()]
         summary = f"{summary_line(rows)}  · sort: {self.sort_key}" + (
             f" · filter: {self.filter_text}" if self.filter_text else ""
@@ -155,4 +200,12 @@ class FleetApp(App[None]):
     def action_open_host(self) -> None:
         host = self.selected_host()
         if host is not None and self.monitor is not None:
-            self.push_screen(HostDetailScreen(self.monitor.states[host]))
+            self.push_screen(self.host_screen(host), lambda _r: self.refresh_table())
+
+    def host_screen(self, host: str) -> Screen[object]:
+        """The host's full dashboard, driven by its stream (read-only)."""
+        from perftui.ui.fleet.host_screen import HostDashboardScreen
+
+        assert self.monitor is not None
+        w, h = self.size
+        return HostDashboardScreen(self.monitor.states[host], self.options, self.knobs, (w, h))

@@ -111,6 +111,11 @@ def layout_lines(
     capacity = per_line * free
     shown: list[Row | None] = list(rows)
     hidden = 0
+    if len(rows) > capacity == 1:
+        # one line for many rows (80x24 with a GPU): the panel's first row, its count at the end,
+        # rather than a line that shows no value at all
+        more = f" +{len(rows) - 1}"
+        return [*lines, _merge([*_cell(rows[0], width - len(more), value_w, spark), (more, "dim")])]
     if len(rows) > capacity:
         hidden = len(rows) - capacity + 1
         shown = [*rows[: capacity - 1], None]

@@ -76,6 +76,10 @@ def test_layout_fills_width_and_packs_when_short_of_lines() -> None:
     # too narrow to pack: the rest is announced, not silently dropped
     narrow = layout_lines(rows, [], 40, 3, _spark)
     assert "+4 more" in line_text(narrow[-1])
+    # one line for many rows (80x24 with a GPU): the first row's value and the count, never only "+N more"
+    (single,) = layout_lines(rows, [], 38, 1, _spark)
+    text = line_text(single)
+    assert len(text) == 38 and text.startswith("r0") and "0 %" in text and text.endswith(" +5")
 
 
 def test_few_colour_runs_per_line() -> None:

@@ -84,7 +84,7 @@ def test_dashboard_starts_shows_cpu_and_quits_cleanly(tmux: Tmux) -> None:
     cmd = f"{SETTLE}; {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd)
     screen = tmux.wait_for("CPU", timeout=60)
-    screen = tmux.wait_for("cores", timeout=30)  # the CPU panel has data, not just its title
+    screen = tmux.wait_for("busiest", timeout=30)  # the CPU panel has data, not just its title
     assert "Memory" in screen and "q Quit" in screen
     assert "Traceback" not in screen
     assert tmux.flag("alternate_on") == "1"  # the dashboard runs in the alternate screen
@@ -118,7 +118,7 @@ def test_partial_redraws_land_in_place_and_escape_closes_help(tmux: Tmux) -> Non
     and a lone Escape (the input thread's timeout path) closes the help screen."""
     cmd = f"{SETTLE}; {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "160", "-y", "45", cmd)
-    tmux.wait_for("cores", timeout=60)
+    tmux.wait_for("busiest", timeout=60)
     assert tmux.wait_redraws(6, timeout=30)  # several ticks of partial updates
     screen = tmux.screen()
     assert screen.count("╭") >= 5, screen

@@ -92,7 +92,7 @@ def test_dashboard_record_writes_a_recording_that_opens(tmux: Tmux, tmp_path: Pa
     out = tmp_path / "dash.sqlite"
     start(tmux, f"--no-gpu --interval 0.5 --record {out}", tmp_path)
     tmux.wait_for("REC dash.sqlite", timeout=60)
-    tmux.wait_for("cores", timeout=30)
+    tmux.wait_for("busiest", timeout=30)
     assert tmux.wait_redraws(5, timeout=30)  # a few ticks at 0.5 s go into the file
     tmux.run("send-keys", "-t", "e2e", "q")
     screen = tmux.wait_for("PERFTUI_EXIT=", timeout=60)

@@ -44,7 +44,7 @@ async def test_resized_to_20x5_80x24_300x90_while_sampling() -> None:
                 else:
                     assert main.query_one("#body").display
                     cpu = main.query_one("#cpu", MetricPanel).plain_lines()
-                    assert any("cores" in line for line in cpu), (size, cpu)
+                    assert any("busiest" in line for line in cpu), (size, cpu)
                     assert all(len(line) <= size[0] for line in cpu)
             await pilot.press("q")
     finally:
@@ -62,7 +62,7 @@ async def test_resized_to_20x5_80x24_300x90_while_sampling() -> None:
 def test_real_dashboard_without_colour_is_usable(tmux: Tmux, env: str) -> None:
     cmd = f"{SETTLE}; env {env} {PERFTUI} --no-gpu --interval 0.5; echo PERFTUI_EXIT=$?; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd)
-    screen = tmux.wait_for("cores", timeout=60)  # the CPU panel has data
+    screen = tmux.wait_for("busiest", timeout=60)  # the CPU panel has data
     assert "Memory" in screen and "Traceback" not in screen
     tmux.run("send-keys", "-t", "e2e", "?")  # a screen change works too
     tmux.wait_for("perftui keys", timeout=20)
@@ -79,7 +79,7 @@ def test_real_dashboard_without_colour_is_usable(tmux: Tmux, env: str) -> None:
 def test_no_color_output_has_no_colour_codes(tmux: Tmux) -> None:
     cmd = f"{SETTLE}; env NO_COLOR=1 TERM=xterm-256color {PERFTUI} --no-gpu --interval 0.5; sleep 120"
     tmux.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd)
-    tmux.wait_for("cores", timeout=60)
+    tmux.wait_for("busiest", timeout=60)
     styled = tmux.run("capture-pane", "-p", "-e", "-t", "e2e")
     # Textual's NO_COLOR filter turns colours into greys: no hue may be left (256-colour cube entries)
     hues = [

@@ -25,8 +25,14 @@ def header_text(
     mode: str | None = None,
     recording: str | None = None,
 ) -> str:
-    """`mode` (the replay's "REPLAY file · position · speed") goes first; `recording` last as "● REC"."""
+    """`mode` (the replay's "REPLAY file · position · speed") goes first, then PAUSED and "● REC file"
+    (the state a user acts on, never cut off), the GPUs, interval and window, then long facts."""
     parts = ["perftui", hostname] if mode is None else [mode, hostname]
+    # the live state first: a long header (GPU names, a container) is cut at the right edge
+    if paused:
+        parts.append("PAUSED")
+    if recording:
+        parts.append(f"● REC {recording}")
     idx = gpu_indices(store)
     if idx:
         names = Counter(gpu_info(store, i).get("name") or "GPU" for i in idx)
@@ -43,15 +49,11 @@ def header_text(
         parts.append("no GPU")
     else:
         parts.append("GPU off (--no-gpu)")
+    parts.append(f"every {interval:g} s")
+    parts.append(f"window {window / 60:g} min" if window >= 60 else f"window {window:g} s")
     fact = container_fact({"cgroup.self": store.detail("cgroup.self")})
     if fact is not None:  # perftui in a container: its /proc is the container's (issue 26)
         parts.append(fact)
-    parts.append(f"every {interval:g} s")
-    parts.append(f"window {window / 60:g} min" if window >= 60 else f"window {window:g} s")
-    if paused:
-        parts.append("PAUSED")
-    if recording:
-        parts.append(f"● REC {recording}")
     if gpu_enabled and not idx:  # no GPU box: this line says why (last, after the live state)
         parts.append(f"GPU: {no_gpu_reason(store)}")
     return " · ".join(parts)

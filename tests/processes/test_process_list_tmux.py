@@ -35,7 +35,7 @@ def test_busy_process_listed_then_attached_and_detached(tmux: Tmux, spinner: int
     screen = tmux.wait_for(f" {spinner} root ", timeout=30)
     row = next(ln for ln in screen.splitlines() if f" {spinner} root " in ln)
     assert " R " in row and "Traceback" not in screen  # running
-    tmux.run("send-keys", "-t", "e2e", "BTab")  # shift+tab: from the first panel back to the last, the process pane
+    tmux.run("send-keys", "-t", "e2e", "BTab")  # shift+tab: back to the last, the process pane
     tmux.wait_for("a Attach", timeout=20)  # the pane's keys are in the footer once it has focus
     tmux.run("send-keys", "-t", "e2e", "/")
     tmux.wait_for("filter: ▏", timeout=20)

@@ -14,7 +14,10 @@ sleeping process 0.50..1.52 plain vs 3.68..4.13 with `--subprocesses` (py-spy re
 children ten times a second, whether there are any or not); a parent with 3 busy workers
 0.51..0.72 for the parent alone, 2.32..4.54 for the tree with `--subprocesses`. A py-spy per
 process costs about what the plain one does, per process: nothing more while there are no
-children. (`py-spy dump --json --subprocesses` lists the parent's threads only.)
+children. (`py-spy dump --json --subprocesses` lists the parent's threads only.) With the real
+sampler (1 s ticks, 32 s, one run each at load 2, so noisy): a lone sleeper 2.25 % of a core for
+perftui + py-spy with the tree on, 2.59 % with it off; a parent + 3 busy workers 3.26 %, 4
+processes sampled (`tests/attach/test_stacks_tree.py` checks what they show).
 
 The choice of "record" over "dump", measured on the same VM (AMD EPYC, Python 3.11, py-spy
 0.4.3), `benchmarks/stacks_bench.py --pairs 4 --phase 30`: perftui's CPU including
@@ -37,7 +40,7 @@ socket read the same (100 % compute / idle / socket_wait); 5 threads on one GIL 
 vs gil 70 compute 26 idle 4 (each thread had 20 % of a CPU: 80/20 is right); a 20 ms compute /
 50 ms sleep loop (27 % CPU) compute 30 vs 50 (on 10 dumps). tests/attach/test_stacks_record_live.py
 checks the dominant category of the record backend on the first four, a disk reader and a parent
-with worker processes (test_stacks_live.py the dump's).
+with worker processes sampled alone (test_stacks_live.py the dump's).
 """
 
 from __future__ import annotations

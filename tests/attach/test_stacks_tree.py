@@ -109,13 +109,14 @@ def test_the_workers_busy_frames_labelled_by_pid(spawn: Spawn, record: Make) -> 
     assert {t["pid"] for t in threads} == {p.pid} | workers, threads
     by_pid = {t["pid"]: t for t in threads}
     assert by_pid[p.pid]["category"] == "idle"
-    for w in workers:
-        assert by_pid[w]["category"] == "compute" and (by_pid[w]["leaf"] or "").startswith("work ("), by_pid[
-            w
-        ]
+    for worker in workers:
+        row = by_pid[worker]
+        assert row["category"] == "compute" and (row["leaf"] or "").startswith("work ("), row
     assert s.details()["stack.window"]["processes"] == 4
     shares = {
-        k.removeprefix("stack.share."): v for k, v in s.sample().items() if k.startswith("stack.share.")
+        k.removeprefix("stack.share."): v or 0.0
+        for k, v in s.sample().items()
+        if k.startswith("stack.share.")
     }
     assert shares["compute"] > shares["idle"], shares  # 3 of the 4 processes compute: not "idle 100 %"
     assert s.details()["stack.top"][0]["function"] == "work"
@@ -123,9 +124,10 @@ def test_the_workers_busy_frames_labelled_by_pid(spawn: Spawn, record: Make) -> 
     # the stacks pane: one row per process, the attached one first, each worker busy in work()
     text = ["".join(part for part, _ in line) for line in stack_lines(store)]
     rows = process_rows(text)
-    assert next(int(r.split()[0]) for r in rows) == p.pid and {int(r.split()[0]) for r in rows} == {
-        p.pid
-    } | workers
+    assert (
+        next(int(r.split()[0]) for r in rows) == p.pid
+        and {int(r.split()[0]) for r in rows} == {p.pid} | workers
+    )
     for r in rows:
         assert r.split()[1] == psutil.Process(int(r.split()[0])).name()
         if int(r.split()[0]) in workers:
@@ -136,9 +138,9 @@ def test_the_workers_busy_frames_labelled_by_pid(spawn: Spawn, record: Make) -> 
     assert samples is not None and samples > 0
     head = text[0]
     quoted = head[head.index("(") + 1 : head.index(")")]
-    w = window_from_store(store, 30.0)
+    window = window_from_store(store, 30.0)
     check = share_rule("compute", "computing", "")  # the share rule's wording, on the real window
-    [hit] = check(RULES_BY_ID["stack.gil"], w, False)
+    [hit] = check(RULES_BY_ID["stack.gil"], window, False)
     note = hit.evidence[0][hit.evidence[0].index("(") + 1 : hit.evidence[0].rindex(")")]
     count = quoted.split(" · ")[0]
     assert note.startswith(f"{count} stack samples") and count == f"{samples:.0f}"

@@ -162,9 +162,8 @@ def stack_lines(store: MetricStore) -> list[Line]:
         out.append(_line(("stacks unavailable: ", "warn"), (status.reason or "unknown reason", "text")))
     shares = [(c, store.latest(f"stack.share.{c}")) for c in STACK_CATEGORIES]
     ranked = sorted(((c, v) for c, v in shares if v is not None and v >= 0.5), key=lambda cv: -cv[1])
-    head = samples_head(store)
     if ranked:
-        out.append(_line((head, "title")))
+        out.append(_line((samples_head(store), "title")))
     width = max((len(c) for c, _ in ranked[:MAX_CATEGORIES]), default=0)
     for cat, v in ranked[:MAX_CATEGORIES]:
         out.append(_line((f"{cat:<{width}} ", "text"), (share_bar(v), "bar"), (f" {v:3.0f}%", "text")))
@@ -173,9 +172,7 @@ def stack_lines(store: MetricStore) -> list[Line]:
     if top:
         out.append(_line((f"{'self%':>5} {'tot%':>5} function", "dim")))
         for t in top:
-            where = (t["file"] or "?").rsplit("/", 1)[-1]
-            if t["line"] is not None:
-                where += f":{t['line']}"
+            where = (t["file"] or "?").rsplit("/", 1)[-1] + (f":{t['line']}" if t["line"] is not None else "")
             out.append(
                 _line(
                     (f"{_pct(t['self_pct']):>5} {_pct(t['total_pct']):>5} ", "text"),

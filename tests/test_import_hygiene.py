@@ -87,12 +87,14 @@ def test_layer_imports_point_down(layer: str, path: Path) -> None:
 
 # The stacks sampler's modules, lowest first: each may import only those before it (no cycles,
 # and nothing below imports the sampler).
-STACK_MODULES = ("pyspy", "thread_state", "stack_window", "stacks")
+STACK_MODULES = ("pyspy", "thread_state", "stack_window", "stack_tree", "stack_slice", "stacks")
 STACK_ALLOWED: dict[str, frozenset[str]] = {
     "pyspy": frozenset(),
     "thread_state": frozenset({"pyspy"}),
     "stack_window": frozenset({"pyspy"}),
-    "stacks": frozenset({"pyspy", "thread_state", "stack_window"}),
+    "stack_tree": frozenset(),
+    "stack_slice": frozenset({"pyspy", "thread_state"}),
+    "stacks": frozenset({"pyspy", "thread_state", "stack_window", "stack_tree", "stack_slice"}),
 }
 
 

@@ -127,6 +127,8 @@ class StackWindowDetail(TypedDict):
     slices: int | None
     backend: str | None
     rate: float | None
+    processes: int | None  # processes of the tree sampled (the attached one included)
+    processes_left_out: int | None  # descendants over the sampler's limit
 
 
 # -- accessors -------------------------------------------------------------------------------------------
@@ -332,4 +334,6 @@ def stack_window(src: DetailSource) -> StackWindowDetail | None:
         slices=_int(d.get("slices")),
         backend=_str(d.get("backend")),
         rate=_num(d.get("rate")),
+        processes=_int(d.get("processes")),
+        processes_left_out=_int(d.get("processes_left_out")),
     )

@@ -105,8 +105,13 @@ PATTERNS: tuple[CategoryPattern, ...] = (
     ),
     CategoryPattern("idle", r"(^|/)queue\.py$", r"get|put|join", kind="wait"),
     CategoryPattern("idle", r"(^|/)selectors\.py$", r"select", kind="wait"),
+    # the blocking calls only: a forked worker runs its target under Popen._launch and a Pool's
+    # tasks run under pool.worker, and neither is a wait
     CategoryPattern(
-        "idle", r"multiprocessing/(connection|queues|synchronize|pool|popen_\w+)\.py$", kind="wait"
+        "idle",
+        r"multiprocessing/(connection|queues|synchronize|pool|popen_\w+)\.py$",
+        r"wait|wait_for|_wait\w*|_?recv\w*|_?poll|accept|get|put|join|acquire|__enter__",
+        kind="wait",
     ),
     CategoryPattern(
         "idle",

@@ -1,27 +1,28 @@
 """Checks driven by an attached process's Python stacks (`stack.share.<category>`, in % of samples).
 
 Each is guarded on presence: without an attached process the keys are absent and nothing fires.
-Shares are window means. Confidence is high with enough samples, medium otherwise.
+Shares are window means. Confidence is high with enough samples, medium otherwise. The count
+quoted is the last `stack.samples` (the samples in the stack sampler's window behind the shares),
+worded as the stacks pane words it (`perftui.core.stack_samples`): both quote the same number.
 """
 
 from __future__ import annotations
 
+from perftui.core.stack_samples import ENOUGH_SAMPLES, samples_phrase
 from perftui.diagnosis.model import Confidence
 from perftui.diagnosis.ruledef import Check, Hit, Rule, strength
 from perftui.diagnosis.signals import gpu_views, pct, pid_of
 from perftui.diagnosis.window import DiagnosisWindow
 
-ENOUGH_SAMPLES = 100  # stack samples in the window for a share to be trusted to a few percent
-
 
 def _conf(w: DiagnosisWindow) -> Confidence:
-    samples = w.values("stack.samples")
-    return "high" if samples.size and float(samples.sum()) >= ENOUGH_SAMPLES else "medium"
+    samples = w.last("stack.samples")
+    return "high" if samples is not None and samples >= ENOUGH_SAMPLES else "medium"
 
 
 def _samples_note(w: DiagnosisWindow) -> str:
-    samples = w.values("stack.samples")
-    return f" ({int(samples.sum())} stack samples)" if samples.size else ""
+    samples = w.last("stack.samples")
+    return f" ({samples_phrase(samples)})" if samples is not None else ""
 
 
 def share_rule(category: str, what: str, meaning: str) -> Check:
@@ -103,5 +104,8 @@ def proc_idle(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     share, cpu = w.mean("stack.share.idle"), w.median("proc.cpu")
     if not (r.th["share"].ge(share, sticky) and r.th["cpu_idle"].lt(cpu, sticky)):
         return []
-    ev = (f"idle (sleeping or waiting) in {pct(share)} of stack samples; process CPU {pct(cpu)}",)
+    ev = (
+        f"idle (sleeping or waiting) in {pct(share)} of stack samples{_samples_note(w)}; "
+        f"process CPU {pct(cpu)}",
+    )
     return [Hit("proc", "attached process idle", ev, _conf(w), 0.0, fmt={"pid": pid_of(w), "gpu": "0"})]

@@ -178,14 +178,12 @@ def find_py_spy() -> str | None:
     return shutil.which("py-spy")
 
 
-def run_dump(
-    binary: str, pid: int, *, nonblocking: bool = True, subprocesses: bool = False, timeout: float = 10.0
-) -> list[ThreadSample]:
+def run_dump(binary: str, pid: int, *, nonblocking: bool = True, timeout: float = 10.0) -> list[ThreadSample]:
+    """One `py-spy dump --json` of `pid` (its threads only: with `--subprocesses` the JSON output
+    still lists the parent's threads alone, so the sampler dumps each process of a tree)."""
     args = [binary, "dump", "--pid", str(pid), "--json"]
     if nonblocking:
         args.append("--nonblocking")
-    if subprocesses:
-        args.append("--subprocesses")
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
     except FileNotFoundError as exc:

@@ -1,32 +1,14 @@
 """The "stacks" sampler: Python stacks of an attached process via the py-spy binary.
 
-Two backends. "record" is the default, chosen by measurement on the 2-core VM (AMD EPYC, Python
-3.11, py-spy 0.4.3), `benchmarks/stacks_bench.py --pairs 4 --phase 30`: perftui's CPU including
-its py-spy children, in % of one core, median [min..max] of the 30 s "on" phases, side by side in
-one run (each phase starts a fresh sampler, so its start is included):
+Two backends. "record" is the default, chosen by measurement (the figures, and those behind one
+py-spy per process of the tree, are in `perftui.samplers.stack_slice`).
 
-    target: one CPU-bound thread        run 1              run 2 (load 2: another benchmark ran)
-    record, 2 samples/s (default)       0.56 [0.46..0.66]  0.54 [0.36..0.63]
-    record, 5 samples/s                 -                  0.78 [0.69..0.82]
-    dump, one every 2 s (until now)     0.99 [0.92..1.06]  0.96 [0.89..1.02]
-    same with 4 idle threads more (--idle-threads 4, 3 pairs): record 2/s 0.82 [0.66..0.82],
-    record 5/s 1.29 [1.12..1.32], dump 1.15 [1.09..1.22]; with 20 more (60 s, once): 1.46 vs 1.88.
-
-The target's slowdown stayed within the noise for every mode (wall medians -11.4..+5.9 % over the
-three runs, the off-vs-off noise floor's -2.7..+6.0 % with spreads up to 31 points; extra stalled
-time at most +0.15 % of wall, the noise floor's own up to +4.3 %).
-
-Categories (`--categories 30`, run 1, record 2/s vs dump): a CPU loop, time.sleep and a blocked
-socket read the same (100 % compute / idle / socket_wait); 5 threads on one GIL gil 80 compute 20
-vs gil 70 compute 26 idle 4 (each thread had 20 % of a CPU: 80/20 is right); a 20 ms compute /
-50 ms sleep loop (27 % CPU) compute 30 vs 50 (on 10 dumps). tests/attach/test_stacks_record_live.py
-checks the dominant category of the record backend on the first four, a disk reader and a parent
-with worker processes (test_stacks_live.py the dump's).
-
-record: one long-lived `py-spy record --format raw --threads --idle --full-filenames --nonblocking
---rate R --duration S` per slice (2 s first, so that shares show soon, then 10 s), parsed by
-`parse_raw`. A py-spy start costs ~20 ms of CPU and a sample under 1 ms, so one process per slice
-instead of one per dump is where the saving is (at 5/s the samples eat most of it). Raw output
+record: one long-lived `py-spy record` per sampled process and slice (2 s first, so that shares
+show soon, then 10 s; `perftui.samplers.stack_slice`), parsed by `parse_raw`. The sampled
+processes are the attached one and the Python processes of its tree (`subprocesses`, on by
+default; `perftui.samplers.stack_tree`): each thread sample keeps its PID. A py-spy start costs
+~20 ms of CPU and a sample under 1 ms, so one process per slice instead of one per dump is where
+the saving is (at 5/s the samples eat most of it). Raw output
 carries no thread state, so while a slice runs the sampler thread polls each Python thread's /proc
 state at random intervals of mean 1/R (no aliasing with a periodic workload): the syscall file,
 then stat when blocked or io (read bytes) when running, two ~15 us reads. `attribute_states` gives
@@ -46,31 +28,28 @@ seconds of sampled time, and shares change as slices end (py-spy samples at rand
 a slice lasts its length +- ~20 %).
 
 dump: `py-spy dump --json --nonblocking` each 1/rate s (DUMP_RATE, 0.5/s: ~20 ms of CPU each, a
-fresh py-spy every time); right after each dump the sampler reads each thread's /proc state,
-blocking syscall and read bytes for the stacks that match no pattern. Kept as `backend="dump"`;
-one-shot use (`background=False`: one dump per `sample()`) and `subprocesses` (raw output names a
-sample's process by its command line, newlines included) always dump.
+fresh py-spy every time, one per process of the tree); right after each dump the sampler reads
+each thread's /proc state, blocking syscall and read bytes for the stacks that match no pattern.
+Kept as `backend="dump"`; one-shot use (`background=False`: one dump per `sample()`) always dumps.
+In the record backend the dumps (GIL check, first shares) are of the attached process only.
 
 Nonblocking never stops the target (extra stall time measured at +0.02 % of wall for dumps at 1/s,
 vs +0.8..1.5 % for a blocking `record` at 10..100/s). py-spy always runs as a subprocess with an
 argument list: no shell, never sudo. close() kills and reaps a running slice and removes the
 slices' temporary folder. When the process exits mid-slice, py-spy ends the slice and its samples
-are kept (published once more while the status says when and how the process exited).
+are kept (published once more while the status says when and how the process exited). A
+descendant that exits mid-slice just ends its py-spy early; one py-spy cannot sample (not Python)
+is left out from then on.
 
-Where the parts live: talking to py-spy and parsing its output in `perftui.samplers.pyspy`, the
-/proc thread state and its attribution to samples in `perftui.samplers.thread_state`, the window
-in `perftui.samplers.stack_window`; this module holds the sampler and its loops.
+Where the parts live: talking to py-spy and parsing its output in `perftui.samplers.pyspy`, a
+slice's py-spy processes in `perftui.samplers.stack_slice`, the processes of the tree in
+`perftui.samplers.stack_tree`, the /proc thread state and its attribution to samples in
+`perftui.samplers.thread_state`, the window in `perftui.samplers.stack_window`; this module holds
+the sampler and its loops.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import random
-import select
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections import deque
@@ -89,10 +68,11 @@ from perftui.samplers.pyspy import (
     parse_raw,
     run_dump,
 )
+from perftui.samplers.stack_slice import RecordSlice
+from perftui.samplers.stack_tree import NEVER_SAMPLED, ProcessTree
 from perftui.samplers.stack_window import DEFAULT_WINDOW, StackWindow
 from perftui.samplers.thread_state import (
     ReadHistory,
-    ThreadPoll,
     annotate,
     attribute_states,
     cpu_shares,
@@ -124,9 +104,8 @@ class StackSampler(BaseSampler):
     slices of `first_slice_seconds`, then `slice_seconds`; a dump before the first slice and every
     `dump_every`-th one) or "dump" (one `py-spy dump` each 1/`rate` s). `rate` None: the backend's
     default. With `background=False` (tests, one-shot commands) each `sample()` takes one dump,
-    whatever the backend; `record_slice()` runs one slice in the caller's thread. With
-    `subprocesses` the record backend dumps instead (raw output cannot carry the process of a
-    sample reliably: py-spy writes its command line, newlines included).
+    whatever the backend; `record_slice()` runs one slice in the caller's thread. `subprocesses`
+    (default): the Python processes of the tree are sampled too, at most `max_processes`.
     """
 
     name = "stacks"
@@ -140,7 +119,8 @@ class StackSampler(BaseSampler):
         window: float = DEFAULT_WINDOW,
         binary: str | None = None,
         nonblocking: bool = True,
-        subprocesses: bool = False,
+        subprocesses: bool = True,
+        max_processes: int | None = None,
         watch: ProcessWatch | None = None,
         proc_root: str = "/proc",
         clock: Callable[[], float] = time.monotonic,
@@ -155,10 +135,10 @@ class StackSampler(BaseSampler):
         self.pid = pid
         self.background = background
         self.interval = interval
-        self.backend = "dump" if subprocesses else backend
+        self.backend = backend
         if self.backend == "record":
             self.rate = float(max(1, min(round(rate if rate is not None else RECORD_RATE), 100)))
-        elif backend == "record" or rate is None:  # a record rate is no dump rate
+        elif rate is None:
             self.rate = DUMP_RATE
         else:
             self.rate = max(0.1, min(rate, 20.0))
@@ -168,6 +148,7 @@ class StackSampler(BaseSampler):
         self.binary = binary if binary is not None else find_py_spy()
         self.nonblocking = nonblocking
         self.subprocesses = subprocesses
+        self.tree = ProcessTree(pid, subprocesses=subprocesses, limit=max_processes)
         self.watch = watch or ProcessWatch(pid)
         self.proc_root = proc_root
         self._clock = clock
@@ -180,15 +161,14 @@ class StackSampler(BaseSampler):
         self._reads: ReadHistory = {}
         self._details: dict[str, Any] = {}
         self._unpublished = False  # samples added since the last sample()
-        self._proc_lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None  # the running record slice
-        self._tmpdir: str | None = None  # the running slice's folder
+        self._slice_lock = threading.Lock()
+        self._slice: RecordSlice | None = None  # the running record slice
         self._closed = False
         self._slices = 0  # record slices started
         self._slices_done = 0
-        self._rng = random.Random()
         self._gil_seen: dict[int, deque[bool]] = {}  # gil_evidence of the last dumps
         self._keys: list[tuple[int, int]] = []  # (pid, tid) of the Python threads to poll
+        self._sampled: list[int] = [pid]  # the processes of the last slice or dump
         self.last_error: PySpyError | None = None
         if self.binary is None:
             self._status = SourceStatus.unavailable(f"py-spy not found: {INSTALL_HINT}")
@@ -196,6 +176,12 @@ class StackSampler(BaseSampler):
             self._status = SourceStatus.unavailable(f"no process with PID {pid}")
         else:
             self._status = SourceStatus.ok()
+
+    @property
+    def _tmpdir(self) -> str | None:
+        """The running slice's folder (None between slices)."""
+        with self._slice_lock:
+            return None if self._slice is None else self._slice.folder
 
     def availability(self) -> SourceStatus:
         return self._status
@@ -213,18 +199,17 @@ class StackSampler(BaseSampler):
         """Stop sampling: kill and reap a running slice, remove its files."""
         self._closed = True
         self._stop.set()
-        self._kill_slice()
+        with self._slice_lock:
+            running = self._slice
+        if running is not None:
+            running.kill()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
-        with self._proc_lock:
-            proc = self._proc
-        if proc is not None:  # the thread did not finish in time: reap it here
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait(timeout=2.0)
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        with self._slice_lock:
+            running, self._slice = self._slice, None
+        if running is not None:  # the thread did not finish in time: reap it here
+            running.reap()
+            running.remove()
 
     def sample(self) -> Values:
         if self.background:
@@ -249,6 +234,8 @@ class StackSampler(BaseSampler):
                         "slices": self._window.slices,
                         "backend": self.backend,
                         "rate": self.rate,
+                        "processes": len(self._sampled),
+                        "processes_left_out": self.tree.left_out,
                     },
                 }
         values: Values = {f"stack.share.{c}": v for c, v in shares.items()}
@@ -257,12 +244,22 @@ class StackSampler(BaseSampler):
         return values
 
     # -- the dump backend --------------------------------------------------------
-    def dump_once(self) -> list[ThreadSample]:
-        """One dump, annotated and added to the window (raises PySpyError)."""
+    def dump_once(self, *, tree: bool | None = None) -> list[ThreadSample]:
+        """One dump of the attached process (and, with `tree`, default: the dump backend, of each
+        process of its tree), annotated and added to the window (raises PySpyError)."""
         assert self.binary is not None
-        samples = run_dump(
-            self.binary, self.pid, nonblocking=self.nonblocking, subprocesses=self.subprocesses
-        )
+        samples = run_dump(self.binary, self.pid, nonblocking=self.nonblocking)
+        pids = [self.pid]
+        if (self.backend == "dump") if tree is None else tree:
+            for pid in self.tree.pids()[1:]:
+                try:
+                    samples += run_dump(self.binary, pid, nonblocking=self.nonblocking)
+                except PySpyError as exc:  # a descendant that exited, or that py-spy cannot read
+                    if exc.kind in NEVER_SAMPLED:
+                        self.tree.skip(pid)
+                    continue
+                pids.append(pid)
+            self._sampled = pids
         annotate(samples, self.proc_root, self._reads)
         if len(self._reads) > 4096:  # threads come and go
             self._reads.clear()
@@ -296,8 +293,9 @@ class StackSampler(BaseSampler):
         dump (`dump`, or when no thread is known yet); all go to the window. Returns the slice's
         samples (raises PySpyError; returns [] when close() interrupted it)."""
         if dump or not self._keys:
-            samples = self.dump_once()
-            self._keys = sorted({(s.pid, s.tid) for s in samples if s.tid is not None and s.pid})
+            samples = self.dump_once(tree=False)
+            known = {(s.pid, s.tid) for s in samples if s.tid is not None and s.pid}
+            self._keys = sorted(known.union(k for k in self._keys if k[0] != self.pid))
             for pid, seen in gil_evidence(samples).items():
                 if seen is not None:
                     self._gil_seen.setdefault(pid, deque(maxlen=GIL_EVIDENCE_DUMPS)).append(seen)
@@ -325,61 +323,44 @@ class StackSampler(BaseSampler):
                     return
                 self._stop.wait(min(5.0, float(self._failures)))
 
-    def _record_args(self, seconds: int, out: str) -> list[str]:
-        assert self.binary is not None
-        args = [self.binary, "record", "--pid", str(self.pid), "--format", "raw", "--threads", "--idle"]
-        args += ["--full-filenames", "--rate", str(int(self.rate)), "--duration", str(seconds), "-o", out]
-        if self.nonblocking:
-            args.append("--nonblocking")
-        return args
-
-    def _kill_slice(self) -> None:
-        with self._proc_lock:
-            proc = self._proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(OSError):
-                proc.kill()
-
     def _run_record(
         self, seconds: int, keys: list[tuple[int, int]], gil_proxy: Mapping[int, bool]
     ) -> list[ThreadSample]:
         if self._closed:
             raise PySpyError("stack sampling was closed", "failed")
+        assert self.binary is not None
+        pids = self.tree.pids()
         # a folder per slice, removed when the slice ends (and by close() if it is still there)
-        tmp = self._tmpdir = tempfile.mkdtemp(prefix="perftui-stacks-")
+        rec = RecordSlice(self.binary, pids, seconds, self.rate, self.nonblocking)
+        with self._slice_lock:
+            self._slice = rec
         self._slices += 1
-        out = os.path.join(tmp, "slice.txt")
-        logs = (os.path.join(tmp, "py-spy.out"), os.path.join(tmp, "py-spy.err"))
         try:
-            try:
-                with open(logs[0], "wb") as stdout, open(logs[1], "wb") as stderr:
-                    proc = subprocess.Popen(
-                        self._record_args(seconds, out),
-                        stdin=subprocess.DEVNULL,
-                        stdout=stdout,
-                        stderr=stderr,
-                        close_fds=True,
-                    )
-            except FileNotFoundError as exc:
-                if not os.path.isdir(tmp):  # close() removed the folder meanwhile
-                    return []
-                raise PySpyError(f"py-spy not found at {self.binary}: {INSTALL_HINT}", "missing") from exc
-            except OSError as exc:
-                raise PySpyError(f"py-spy at {self.binary} cannot be executed ({exc})", "missing") from exc
-            with self._proc_lock:
-                self._proc = proc
+            if not rec.start() or self._closed:
+                return []
             cpu0 = {k: (time.monotonic(), thread_cpu_ns(*k, self.proc_root)) for k in keys}
-            polls, t0, t1 = self._poll_while(proc, seconds, keys)
+            polls, t0, t1 = rec.poll_threads(keys, self.proc_root, self._reads, self._stop, self._clock)
             cpu_share = cpu_shares(cpu0, self.proc_root)
             if self._stop.is_set():
                 return []
-            if proc.returncode != 0:
-                raise explain_failure(self.pid, proc.returncode, _text(logs[1]) + _text(logs[0]))
-            text = _text(out)
+            outputs = rec.outputs()
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            self._tmpdir = None
-        samples = parse_raw(text, self.pid)
+            rec.reap()
+            rec.remove()
+            with self._slice_lock:
+                self._slice = None
+        samples: list[ThreadSample] = []
+        sampled: list[int] = []
+        for out in outputs:
+            if out.returncode != 0:
+                if out.pid == self.pid:
+                    raise explain_failure(self.pid, out.returncode, out.log)
+                if explain_failure(out.pid, out.returncode, out.log).kind in NEVER_SAMPLED:
+                    self.tree.skip(out.pid)
+                continue  # a descendant that exited mid-slice, or that py-spy cannot read
+            samples += parse_raw(out.text, out.pid)
+            sampled.append(out.pid)
+        self._sampled = sampled
         # a thread the first dump did not show: one read now, better than nothing
         missing = {(s.pid, s.tid) for s in samples if s.tid is not None}.difference(polls)
         for key, p in poll_round(sorted(missing), self.proc_root, self._reads).items():
@@ -393,43 +374,6 @@ class StackSampler(BaseSampler):
             # py-spy ended the slice because the process exited: its samples are kept above
             raise PySpyError(f"no process with PID {self.pid}", "no_process")
         return attributed
-
-    def _poll_while(
-        self, proc: subprocess.Popen[bytes], seconds: int, keys: list[tuple[int, int]]
-    ) -> tuple[dict[tuple[int, int], list[ThreadPoll]], float, float]:
-        """Poll the threads at random intervals (mean 1/rate, as py-spy samples: no aliasing with a
-        periodic workload) until the slice ends; kill and reap py-spy on close() or a hang."""
-        polls: dict[tuple[int, int], list[ThreadPoll]] = {}
-        t0 = self._clock()
-        deadline = time.monotonic() + 2.0 * seconds + 10.0
-        exited = _exit_waiter(proc)  # wakes as soon as py-spy ends (the process exited, or close())
-        try:
-            if self._stop.is_set():
-                return polls, t0, t0
-            while proc.poll() is None:
-                if self._stop.is_set():
-                    return polls, t0, self._clock()
-                if time.monotonic() > deadline:
-                    raise PySpyError(f"py-spy record did not finish a {seconds} s slice", "failed")
-                for key, p in poll_round(keys, self.proc_root, self._reads).items():
-                    polls.setdefault(key, []).append(p)
-                gap = min(3.0, max(0.1, self._rng.expovariate(1.0))) / self.rate
-                if exited is None:
-                    self._stop.wait(gap)
-                else:
-                    select.select([exited], [], [], gap)
-            return polls, t0, self._clock()
-        finally:
-            if exited is not None:
-                os.close(exited)
-            if proc.poll() is None:
-                with contextlib.suppress(OSError):
-                    proc.kill()
-            proc.wait()
-            with self._proc_lock:
-                self._proc = None
-            if len(self._reads) > 4096:
-                self._reads.clear()
 
     # -- errors -------------------------------------------------------------------
     def _handle_error(self, exc: PySpyError) -> bool:
@@ -453,22 +397,3 @@ class StackSampler(BaseSampler):
         if self._failures >= 3:
             self._status = SourceStatus.unavailable(str(exc))
         return False
-
-
-def _exit_waiter(proc: subprocess.Popen[bytes]) -> int | None:
-    """A pidfd that turns readable when `proc` exits (Linux >= 5.3); None where there is none."""
-    pidfd_open = getattr(os, "pidfd_open", None)
-    if pidfd_open is None:
-        return None
-    try:
-        return int(pidfd_open(proc.pid))
-    except OSError:
-        return None
-
-
-def _text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""

@@ -141,14 +141,13 @@ def test_gil_contention(spawn: Spawn, record: Make) -> None:
     assert all(t["samples"] > 5 for t in threads)
 
 
-def test_parent_with_workers_is_the_sleeping_parent(spawn: Spawn, record: Make) -> None:
+def test_parent_alone_is_the_sleeping_parent(spawn: Spawn, record: Make) -> None:
     p = spawn(PARENT_WITH_WORKERS)
-    s = record(p.pid)
+    s = record(p.pid, subprocesses=False)  # the tree is sampled by default: test_stacks_tree.py
     shares = slice_shares(s)
     assert dominant(shares) == "idle" and shares["idle"] > 60, shares
     assert {t["pid"] for t in s.details()["stack.threads"]} == {p.pid}
-    # the workers are other processes: raw output cannot say whose a sample is, so dumps do that
-    assert record(p.pid, subprocesses=True).backend == "dump"
+    assert s.backend == "record" and s.details()["stack.window"]["processes"] == 1
 
 
 # -- lifecycle ------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_nothing_fires_without_an_attached_process() -> None:
 def test_share_bands(rule: str, category: str, verdict: str) -> None:
     key = f"stack.share.{category}"
     v = host(cpu__util=40)
-    v["stack.samples"] = const(50)  # 500 samples in the window
+    v["stack.samples"] = const(150)  # 150 samples in the stack window (the last value is quoted)
     assert hits(rule, {**v, key: 5 - EPS}) == []
     [moderate] = hits(rule, {**v, key: 5})
     [still_moderate] = hits(rule, {**v, key: 20 - EPS})
@@ -43,15 +43,16 @@ def test_share_bands(rule: str, category: str, verdict: str) -> None:
     assert high.base is None and high.confidence == "high"
     f = findings({**v, key: const(45)})[0]
     assert (f.verdict, f.rule) == (verdict, rule)
-    assert "45 %" in f.evidence[0] and "500 stack samples" in f.evidence[0]
+    assert "45 %" in f.evidence[0] and "(150 stack samples)" in f.evidence[0]
 
 
 def test_few_samples_lower_confidence() -> None:
     v = host()
     v["stack.share.dataloader"] = const(60)
-    v["stack.samples"] = const(5)
+    v["stack.samples"] = const(40)  # 40 each tick: 40 samples, not 40 times the ticks
     [h] = hits("stack.dataloader", v)
     assert h.confidence == "medium"
+    assert "(40 stack samples, few: shares ±15 %)" in h.evidence[0]
 
 
 def test_dataloader_wait_on_a_gpu_box_is_io_bound_with_pid_in_next_step() -> None:

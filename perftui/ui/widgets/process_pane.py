@@ -24,6 +24,7 @@ from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 from perftui.ui.widgets.process_list import ProcessList
+from perftui.ui.widgets.stack_processes import process_rows, samples_head
 
 if TYPE_CHECKING:
     from perftui.ui.screens.kill import Answer
@@ -162,25 +163,17 @@ def stack_lines(store: MetricStore) -> list[Line]:
         out.append(_line(("stacks unavailable: ", "warn"), (status.reason or "unknown reason", "text")))
     shares = [(c, store.latest(f"stack.share.{c}")) for c in STACK_CATEGORIES]
     ranked = sorted(((c, v) for c, v in shares if v is not None and v >= 0.5), key=lambda cv: -cv[1])
-    win = details.stack_window(store)
-    samples = store.latest("stack.samples")
-    head = "stack samples"
-    if win is not None:
-        head += f" over {win['seconds']:g} s"
-    if samples is not None:
-        head += f" ({samples:.0f})"
     if ranked:
-        out.append(_line((head, "title")))
+        out.append(_line((samples_head(store), "title")))
     width = max((len(c) for c, _ in ranked[:MAX_CATEGORIES]), default=0)
     for cat, v in ranked[:MAX_CATEGORIES]:
         out.append(_line((f"{cat:<{width}} ", "text"), (share_bar(v), "bar"), (f" {v:3.0f}%", "text")))
+    out.extend(process_rows(store))  # which process of the tree each stack is from
     top = details.stack_top(store)
     if top:
         out.append(_line((f"{'self%':>5} {'tot%':>5} function", "dim")))
         for t in top:
-            where = (t["file"] or "?").rsplit("/", 1)[-1]
-            if t["line"] is not None:
-                where += f":{t['line']}"
+            where = (t["file"] or "?").rsplit("/", 1)[-1] + (f":{t['line']}" if t["line"] is not None else "")
             out.append(
                 _line(
                     (f"{_pct(t['self_pct']):>5} {_pct(t['total_pct']):>5} ", "text"),

@@ -155,6 +155,12 @@ class ServerExporter:
         if "gen_tokens" in self.c:
             self._labels(self.c["gen_tokens"], m).inc(10)
 
+    def abort(self, model: str | None = None, n: int = 1) -> None:
+        """vLLM: `n` requests finished with finished_reason="abort" (its only failure count)."""
+        assert self.kind.startswith("vllm")
+        m = model if model is not None else self.models[0]
+        self._labels(self.c["requests"], m, {"finished_reason": "abort"}).inc(n)
+
     def set_gauge(self, name: str, value: float, model: str | None = None) -> None:
         self._labels(self.g[name], model if model is not None else self.models[0]).set(value)
 

@@ -21,6 +21,7 @@ CASES = [
     ("sglang_legacy_underscore.txt", "sglang", "sglang_", {"ttft", "itl", "e2e", "queue", "requests"}),
     ("tgi_3.x.txt", "tgi", "TGI", {"itl", "e2e", "queue", "requests", "running", "waiting"}),
     ("triton_2.x.txt", "triton", "Triton", {"ttft", "e2e", "queue", "requests", "errors", "waiting"}),
+    ("triton_trtllm_24.x.txt", "triton", "TensorRT-LLM", {"e2e", "queue", "requests", "errors", "kv_cache"}),
     ("llamacpp_0.3.36.txt", "llamacpp", "llama.cpp", {"prompt_tokens", "gen_tokens", "running", "waiting"}),
 ]
 

@@ -1,7 +1,9 @@
 """Test exporters built with prometheus_client: each server's exact families (names, labels, buckets).
 
 `ServerExporter` registers one server generation's metric families in its own registry and observes
-a known latency distribution; `MetricsHTTPServer` serves any body (or failure mode) on 127.0.0.1 from
+a known latency distribution (names, labels and buckets after each server's source; HELP text is a
+placeholder: these stand in for servers that cannot run here, they are not captures);
+`MetricsHTTPServer` serves any body (or failure mode) on 127.0.0.1 from
 a real HTTP server in a thread.
 """
 

@@ -1,11 +1,12 @@
-"""`--serve`, `--slo`, `--slo-*-p99`, `--gpu-hour-cost` and the config's `[serving]` table -> ServingOptions.
+"""`--serve`, `--slo`, `--slo-*-p99`, `--gpu-hour-cost`, `--serve-gpus` and `[serving]` -> ServingOptions.
 
     [serving]
     urls = ["http://127.0.0.1:8000/metrics"]   # like --serve (CLI URLs are added)
     discover = true           # also find local servers (cmdline names one + listens on TCP; loopback only)
     slo = "chatbot"           # like --slo; ttft_p99 / itl_p99 / e2e_p99 = "200ms" like --slo-*-p99
     gpu_hour_cost = 2.5       # USD per GPU-hour, like --gpu-hour-cost
-    gpus = 1                  # GPUs the price applies to
+    gpus = 8                  # GPUs the price applies to, like --serve-gpus (default: a local server
+                              # is costed on every GPU NVML sees on this host; a remote one needs it)
     window = 60               # seconds of the latency-quantile window
     server = "generic"        # optional: force a profile; "generic" uses [serving.generic]
     [serving.generic]         # perftui name -> the endpoint's sample name
@@ -26,6 +27,7 @@ from perftui.core.slo import SloError, parse_seconds, preset
 
 _KEYS = {"urls", "discover", "slo", "ttft_p99", "itl_p99", "e2e_p99", "gpu_hour_cost", "gpus", "window"}
 _KEYS |= {"server", "generic", "model_label"}
+MAX_GPUS = 65536
 
 
 def add_serving_arguments(p: argparse.ArgumentParser) -> None:
@@ -49,6 +51,12 @@ def add_serving_arguments(p: argparse.ArgumentParser) -> None:
     for m in ("ttft", "itl", "e2e"):
         g.add_argument(f"--slo-{m}-p99", metavar="S", default=argparse.SUPPRESS, help=f"P99 {m} budget")
     g.add_argument("--gpu-hour-cost", metavar="USD", default=argparse.SUPPRESS, help="price of one GPU-hour")
+    g.add_argument(
+        "--serve-gpus",
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="GPUs the server runs on, for its cost (default: all the GPUs NVML sees on this host)",
+    )
 
 
 def _cfg_seconds(table: dict[str, Any], key: str) -> float | None:
@@ -56,6 +64,24 @@ def _cfg_seconds(table: dict[str, Any], key: str) -> float | None:
     if v is None:
         return None
     return parse_seconds(str(v))
+
+
+def _gpus(args: argparse.Namespace, t: dict[str, Any]) -> tuple[int | None, str]:
+    """(GPU count, where it came from): --serve-gpus over `[serving] gpus`; None: the sampler counts."""
+    from perftui.samplers.serving.errors import ServeError
+
+    cli = getattr(args, "serve_gpus", None)
+    if cli is not None:
+        text = str(cli).strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_GPUS:
+            raise ServeError(f"--serve-gpus takes a whole number of GPUs from 1 to {MAX_GPUS}, not {cli!r}")
+        return int(text), "--serve-gpus"
+    gpus = t.get("gpus")
+    if gpus is None:
+        return None, ""
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or not 1 <= gpus <= MAX_GPUS:
+        raise ServeError(f"[serving]: gpus must be a whole number from 1 to {MAX_GPUS}, not {gpus!r}")
+    return gpus, "[serving] gpus"
 
 
 def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = None) -> Any:
@@ -89,9 +115,8 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
         budgets[m] = parse_seconds(cli) if cli is not None else _cfg_seconds(t, f"{m}_p99")
     cost = getattr(args, "gpu_hour_cost", None) or t.get("gpu_hour_cost")
     price = parse_price(str(cost)) if cost is not None else None
-    gpus, window = t.get("gpus", 1), t.get("window", 60.0)
-    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
-        raise ServeError(f"[serving]: gpus must be a whole number ≥ 1, not {gpus!r}")
+    gpus, gpus_from = _gpus(args, t)
+    window = t.get("window", 60.0)
     if isinstance(window, bool) or not isinstance(window, (int, float)) or not 5 <= window <= 3600:
         raise ServeError(f"[serving]: window must be seconds between 5 and 3600, not {window!r}")
     profile = None
@@ -115,6 +140,7 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
         e2e_p99_s=budgets["e2e"],
         price=price,
         gpus=gpus,
+        gpus_from=gpus_from,
         window_s=float(window),
         discover=discover,
         profile=profile,

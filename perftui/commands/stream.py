@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from perftui.commands.common import add_no_gpu_argument, add_pid_argument, no_gpu, pid_checked
+from perftui.commands.serving_args import add_serving_arguments, serving_checked
 from perftui.core.limits import MAX_INTERVAL, MIN_INTERVAL
 from perftui.fleet.protocol import Verdict, encode_tick
 from perftui.samplers.factory import SamplerOptions, build_samplers
@@ -37,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_no_gpu_argument(p)
     add_pid_argument(p)
+    add_serving_arguments(p)  # --serve URL: the `serve.*` keys (a fleet row's serving P99)
 
 
 def host_facts(store: MetricStore, interval: float) -> dict[str, Any]:
@@ -110,12 +112,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not pid_checked(args):
         return 2
+    ok, serving = serving_checked(args)
+    if not ok:
+        return 2
     interval = float(args.interval)
     store = MetricStore(capacity=max(64, int(2 * DIAGNOSIS_WINDOW_S / interval) + 8))
     runner = SamplerRunner(
         store,
         build_samplers(
-            SamplerOptions(interval=interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None))
+            SamplerOptions(
+                interval=interval, gpu=not no_gpu(args), pid=getattr(args, "pid", None), serving=serving
+            )
         ),
     )
     stop = threading.Event()

@@ -52,6 +52,12 @@ SPECS: list[MetricSpec] = [
         "GPU cost per finished request (USD, from --gpu-hour-cost)",
         label="$/req",
     ),
+    _s(
+        "cost_gpus",
+        Unit.COUNT,
+        "GPUs the cost is for (--serve-gpus, [serving] gpus, or all that NVML sees on this host)",
+        label="cost GPUs",
+    ),
     _s("tokens_per_joule", Unit.COUNT, "generated tokens per joule of GPU energy", label="tok/J"),
 ]
 for _lat, _desc in _LAT.items():

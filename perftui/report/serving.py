@@ -90,13 +90,15 @@ def serving_tables(
                 )
             )
         eff = []
+        n_gpus = _last(series, p + "cost_gpus")
+        on = f" ({n_gpus:g} GPU{'' if n_gpus == 1 else 's'})" if n_gpus is not None else ""
         for key, label, fmt in (
             ("requests_per_s", "requests/s", "{:.2f}"),
             ("gen_tokens_per_s", "generated tokens/s", "{:.1f}"),
             ("prompt_tokens_per_s", "prompt tokens/s", "{:.1f}"),
             ("tokens_per_joule", "generated tokens per joule (all GPUs)", "{:.3g}"),
-            ("cost_per_1k_tokens", "USD per 1K generated tokens", "${:.4f}"),
-            ("cost_per_request", "USD per request", "${:.5f}"),
+            ("cost_per_1k_tokens", f"USD per 1K generated tokens{on}", "${:.4f}"),
+            ("cost_per_request", f"USD per request{on}", "${:.5f}"),
         ):
             v = _stat(series, p + key, "mean")
             if v is not None:

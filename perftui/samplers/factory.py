@@ -49,7 +49,8 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
         from perftui.samplers.serving_source import serving_samplers
 
         power = _power_tap(gpu_list[0]) if gpu_list else None
-        samplers.extend(serving_samplers(options.interval, options.serving, power))
+        count = _gpu_count_tap(gpu_list[0]) if gpu_list else None
+        samplers.extend(serving_samplers(options.interval, options.serving, power, count))
     return samplers
 
 
@@ -102,6 +103,18 @@ def _power_tap(gpu: Sampler) -> Callable[[], float | None]:
         return sum(watts) if watts else None
 
     return power
+
+
+def _gpu_count_tap(gpu: Sampler) -> Callable[[], int | None]:
+    """The GPUs NVML sees, from the GPU sampler's `gpu.count` detail (None before NVML answered or
+    without NVML): a local server's cost is for all of them unless --serve-gpus says otherwise. The
+    serving source never calls NVML itself."""
+
+    def count() -> int | None:
+        n = gpu.details().get("gpu.count")
+        return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+    return count
 
 
 def pid_error(pid: int | None) -> str | None:

@@ -62,13 +62,20 @@ def normalize_url(text: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
+def is_local(url: str) -> bool:
+    return (urllib.parse.urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def _gpus(n: int) -> str:
+    return f"{n} GPU" if n == 1 else f"{n} GPUs"
+
+
 def source_id(url: str, server: str) -> str:
     """`vllm-8000`; a host that is not loopback is named too (`vllm-gpu1-8000`)."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    local = host in ("127.0.0.1", "localhost", "::1")
-    name = server if local else f"{server}-{host}"
+    name = server if is_local(url) else f"{server}-{host}"
     return re.sub(r"[^A-Za-z0-9_-]", "_", f"{name}-{port}")
 
 
@@ -114,7 +121,8 @@ class ServingOptions:
     itl_p99_s: float | None = None
     e2e_p99_s: float | None = None
     price: GpuPrice | None = None
-    gpus: int = 1
+    gpus: int | None = None  # GPUs the price applies to; None: a local server's are all NVML sees
+    gpus_from: str = ""  # where `gpus` came from ("--serve-gpus", "[serving] gpus"), shown with the cost
     window_s: float = WINDOW_S
     discover: bool = False
     profile: Profile | None = None  # None: recognise the server from its metric names
@@ -133,8 +141,10 @@ class ServingSampler(BaseSampler):
         timeout_s: float = TIMEOUT_S,
         max_bytes: int = MAX_BODY_BYTES,
         power: Callable[[], float | None] | None = None,
+        gpu_count: Callable[[], int | None] | None = None,
     ) -> None:
         self._power = power  # all GPUs' board power (W): tokens per joule
+        self._gpu_count = gpu_count  # the GPUs NVML sees (the GPU sampler's count): the cost's default
         self.url = normalize_url(url)
         self.name = f"serving:{self.url}"
         self.interval = interval
@@ -184,6 +194,7 @@ class ServingSampler(BaseSampler):
         out: Values = {}
         models = [m for m in current if m is not None]
         budgets = self.budgets()
+        cost_gpus, cost_basis = self.cost_gpus()
         detail: dict[str, Any] = {}
         for model in [None, *models] if len(models) > 1 else [None]:
             sid = self.sid if model is None else f"{self.sid}-{re.sub(r'[^A-Za-z0-9_-]', '_', model)}"
@@ -195,7 +206,7 @@ class ServingSampler(BaseSampler):
                 start[1].get(model) if start else None,
                 budgets,
                 self.options.price,
-                self.options.gpus,
+                cost_gpus,
             )
             out.update(vals)
             detail[sid] = det
@@ -204,7 +215,22 @@ class ServingSampler(BaseSampler):
         self._details[f"serve.{self.sid}"] = self._describe(
             profile, scrape, current.get(None), detail, budgets
         )
+        if self.options.price is not None:
+            self._details[f"serve.{self.sid}"]["cost_basis"] = cost_basis
         return out
+
+    def cost_gpus(self) -> tuple[int, str]:
+        """(GPUs the cost is for, the assumption in words); 0: no cost. Given (--serve-gpus, config)
+        wins; else a server on this host is costed on every GPU NVML sees here; a remote one is not."""
+        o = self.options
+        if o.gpus is not None:
+            return o.gpus, f"cost for {_gpus(o.gpus)} ({o.gpus_from or 'given'})"
+        if not is_local(self.url):
+            return 0, "no cost: a remote server's GPU count is not seen from here (--serve-gpus N)"
+        seen = self._gpu_count() if self._gpu_count is not None else None
+        if seen:
+            return seen, f"cost for {_gpus(seen)}: all that NVML sees on this host (--serve-gpus N to set)"
+        return 1, "cost for 1 GPU, assumed: NVML sees no GPU here (--serve-gpus N to set)"
 
     def _efficiency(self, out: Values) -> None:
         watts = self._power() if self._power is not None else None
@@ -285,10 +311,15 @@ def discover_local(timeout_s: float = 0.5, probe: Callable[[str], str] | None = 
 
 
 def serving_samplers(
-    interval: float, options: ServingOptions, power: Callable[[], float | None] | None = None
+    interval: float,
+    options: ServingOptions,
+    power: Callable[[], float | None] | None = None,
+    gpu_count: Callable[[], int | None] | None = None,
 ) -> list[ServingSampler]:
     """One sampler per `--serve`/config URL, plus the discovered local servers when asked."""
     urls = [normalize_url(u) for u in options.urls]
     if options.discover:
         urls += [u for u in discover_local() if u not in urls]
-    return [ServingSampler(u, interval, options, power=power) for u in dict.fromkeys(urls)]
+    return [
+        ServingSampler(u, interval, options, power=power, gpu_count=gpu_count) for u in dict.fromkeys(urls)
+    ]

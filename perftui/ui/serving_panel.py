@@ -73,6 +73,8 @@ def serving_content(store: MetricStore, ctx: ViewCtx, sid: str) -> PanelContent:
             rows.append(metric_row(store, p + key, label))
     notices: list[Piece] = source_notices(store, _sources(store, detail), ctx)
     notices += [(n, "dim") for n in detail.get("notes", [])]
+    if detail.get("cost_basis"):  # how many GPUs the cost is for, and why
+        notices.append((str(detail["cost_basis"]), "dim"))
     if detail.get("missing"):
         notices.append((f"missing: {', '.join(detail['missing'])}", "warn"))
     title = f"Serving {sid}"

@@ -1,7 +1,9 @@
 """Test exporters built with prometheus_client: each server's exact families (names, labels, buckets).
 
 `ServerExporter` registers one server generation's metric families in its own registry and observes
-a known latency distribution; `MetricsHTTPServer` serves any body (or failure mode) on 127.0.0.1 from
+a known latency distribution (names, labels and buckets after each server's source; HELP text is a
+placeholder: these stand in for servers that cannot run here, they are not captures);
+`MetricsHTTPServer` serves any body (or failure mode) on 127.0.0.1 from
 a real HTTP server in a thread.
 """
 
@@ -154,6 +156,12 @@ class ServerExporter:
         self._labels(self.c["requests"], m, extra).inc()
         if "gen_tokens" in self.c:
             self._labels(self.c["gen_tokens"], m).inc(10)
+
+    def abort(self, model: str | None = None, n: int = 1) -> None:
+        """vLLM: `n` requests finished with finished_reason="abort" (its only failure count)."""
+        assert self.kind.startswith("vllm")
+        m = model if model is not None else self.models[0]
+        self._labels(self.c["requests"], m, {"finished_reason": "abort"}).inc(n)
 
     def set_gauge(self, name: str, value: float, model: str | None = None) -> None:
         self._labels(self.g[name], model if model is not None else self.models[0]).set(value)

@@ -1,4 +1,9 @@
-"""Each server generation's /metrics body (tests/fixtures/serving, the version in each file's first line)."""
+"""Each server generation's /metrics body (tests/fixtures/serving, the version in each file's first line).
+
+Only the llama.cpp body is captured from the real server; the vLLM, SGLang, TGI and Triton bodies are
+hand-built after each server's source and docs (named in tests/fixtures/serving/README.md), with
+placeholder HELP text: they pin the metric names of a generation, not a server's exact output.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ CASES = [
     ("sglang_legacy_underscore.txt", "sglang", "sglang_", {"ttft", "itl", "e2e", "queue", "requests"}),
     ("tgi_3.x.txt", "tgi", "TGI", {"itl", "e2e", "queue", "requests", "running", "waiting"}),
     ("triton_2.x.txt", "triton", "Triton", {"ttft", "e2e", "queue", "requests", "errors", "waiting"}),
+    ("triton_trtllm_24.x.txt", "triton", "TensorRT-LLM", {"e2e", "queue", "requests", "errors", "kv_cache"}),
     ("llamacpp_0.3.36.txt", "llamacpp", "llama.cpp", {"prompt_tokens", "gen_tokens", "running", "waiting"}),
 ]
 
@@ -74,3 +80,13 @@ def test_the_series_cache_gives_what_a_fresh_parse_gives(name: str) -> None:
     changed = body.replace(" 1.0\n", " 7.0\n")  # new values, same series
     assert parse_body(changed, prefixes, cache).samples == parse_body(changed, prefixes).samples
     assert first.samples == parse_body(body, prefixes).samples
+
+
+def test_every_fixture_says_how_it_was_made() -> None:
+    readme = (FIXTURES / "README.md").read_text()
+    bodies = sorted(FIXTURES.glob("*.txt"))
+    assert {c[0] for c in CASES} <= {b.name for b in bodies}
+    for body in bodies:
+        first = body.read_text().split("\n", 1)[0]
+        assert "HAND-BUILT" in first or "captured from the real" in first, body.name
+        assert f"`{body.name}`" in readme, body.name

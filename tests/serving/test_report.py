@@ -47,7 +47,7 @@ def test_report_and_compare(tmp_path: Path) -> None:
     assert "## Serving" in md and "latency (last window, from buckets)" in md
     ttft_row = next(line for line in md.splitlines() if line.startswith("| TTFT"))
     assert "over budget" in ttft_row and "200 ms" in ttft_row
-    assert "USD per 1K generated tokens" in md
+    assert "USD per 1K generated tokens (1 GPU)" in md  # --no-gpu: the one GPU assumed, named
     c = perftui("compare", str(slow), str(fast))
     assert c.returncode == 0, c.stderr
     line = next(x for x in c.stdout.splitlines() if f"serve.vllm-{port}.ttft.p99_s" in x)

@@ -89,6 +89,7 @@ def server_values(
             vals[p + f"{b.metric}.over_budget_hi_pct"] = 100.0 * share[1]
             detail["share_over"][b.metric] = {"lo": share[0], "hi": share[1], "budget_s": b.p99_s}
     if price is not None and gpus > 0:
+        vals[p + "cost_gpus"] = float(gpus)  # the assumption the cost stands on, recorded beside it
         vals[p + "cost_per_1k_tokens"] = cost_per_1k_tokens(price, gpus, vals.get(p + "gen_tokens_per_s"))
         vals[p + "cost_per_request"] = cost_per_request(price, gpus, vals.get(p + "requests_per_s"))
     return vals, detail

@@ -144,7 +144,15 @@ def readings(profile: Profile, scrape: Scrape) -> dict[str | None, Reading]:
 
     for name, cands in profile.counters.items():
         found = _first(scrape, cands)
-        for labels, v in scrape.samples.get(found, []) if found else []:
+        series = scrape.samples.get(found, []) if found else []
+        if name in profile.selectors:
+            label, wanted = profile.selectors[name]
+            if not any(k == label for labels, _ in series for k, _ in labels):
+                continue  # this generation does not split the counter by that label: no value
+            for labels, _ in series:  # every model gets its 0 even with no matching series yet
+                add(_model(labels, profile.model_label), "counters", name, 0.0)
+            series = [(lb, v) for lb, v in series if any(k == label and x in wanted for k, x in lb)]
+        for labels, v in series:
             add(_model(labels, profile.model_label), "counters", name, v)
     gauge_n: dict[tuple[str | None, str], int] = {}
     for name, cands in profile.gauges.items():
@@ -157,6 +165,17 @@ def readings(profile: Profile, scrape: Scrape) -> dict[str | None, Reading]:
     for (key, name), count in gauge_n.items():
         if name in ("kv_cache", "prefix_hit") and count > 1:  # shares average over engines; counts add
             out[key].gauges[name] /= count
+    for name, (sample, label, num, den) in profile.ratios.items():
+        parts: dict[tuple[str | None, str], float] = {}
+        for labels, v in scrape.samples.get(sample, []):
+            which = next((x for k, x in labels if k == label), None)
+            if which in (num, den):
+                for key in {None, _model(labels, profile.model_label)}:
+                    parts[(key, which)] = parts.get((key, which), 0.0) + v
+        for (key, which), total in parts.items():
+            if which == den and total > 0 and (key, num) in parts:
+                ratio = parts[(key, num)] / total * profile.scale.get(name, 1.0)
+                out.setdefault(key, Reading()).gauges[name] = ratio
     for name, cands in profile.histograms.items():
         found = _first(scrape, tuple(c + "_bucket" for c in cands))
         if found:
@@ -216,4 +235,6 @@ def generation(profile: Profile, scrape: Scrape) -> str:
         return "vLLM 0.9–0.10 names (time_per_output_token)"
     if profile.server == "sglang":
         return f"SGLang ({profile.detect[0]} prefix)"
+    if profile.server == "triton" and any(n.startswith("nv_trt_llm_") for n in s):
+        return f"{profile.label} (TensorRT-LLM backend)"
     return profile.label

@@ -36,6 +36,11 @@ class Profile:
     # means only, from cumulative duration counters: latency -> (duration counter, count counter)
     mean_counters: dict[str, tuple[str, str]] = field(default_factory=dict)
     scale: dict[str, float] = field(default_factory=dict)  # perftui name -> factor (ratio->%, ms->s)
+    # a counter read from some of a sample's series only: perftui name -> (label, values it counts);
+    # no series with that label at all: no value (an older generation that does not split it)
+    selectors: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    # a gauge that is the ratio of two series of one sample: name -> (sample, label, numerator, denominator)
+    ratios: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
     model_label: str | None = None
     streaming: bool = True  # an LLM token streamer: a preset budget applies to TTFT
     notes: tuple[str, ...] = ()
@@ -48,7 +53,8 @@ def _vllm() -> Profile:
         "vLLM",
         ("vllm:",),
         counters={
-            "requests": ("vllm:request_success_total",),
+            "requests": ("vllm:request_success_total",),  # every finished request, by finished_reason
+            "errors": ("vllm:request_success_total",),
             "prompt_tokens": ("vllm:prompt_tokens_total",),
             "gen_tokens": ("vllm:generation_tokens_total",),
             "preemptions": ("vllm:num_preemptions_total",),
@@ -67,6 +73,9 @@ def _vllm() -> Profile:
             "queue": ("vllm:request_queue_time_seconds",),
         },
         scale={"kv_cache": 100.0},
+        # vLLM has no failure counter: aborted (and, from 0.11, errored) requests are the finished ones
+        # whose finished_reason says so (v1 loggers.py, FinishReason: stop, length, abort, error)
+        selectors={"errors": ("finished_reason", ("abort", "error"))},
         model_label="model_name",
         expected=("requests", "gen_tokens", "running", "waiting", "kv_cache", "ttft", "itl", "e2e", "queue"),
     )
@@ -142,7 +151,10 @@ def _triton() -> Profile:
             "e2e": ("nv_inference_request_duration_us", "nv_inference_request_success"),
             "queue": ("nv_inference_queue_duration_us", "nv_inference_request_success"),
         },
-        scale={"ttft": 1e-3, "e2e": 1e-6, "queue": 1e-6},
+        # the TensorRT-LLM backend's KV-cache blocks (tensorrtllm_backend README, "Triton Metrics"):
+        # in use = used / max blocks
+        ratios={"kv_cache": ("nv_trt_llm_kv_cache_block_metrics", "kv_cache_block_type", "used", "max")},
+        scale={"ttft": 1e-3, "e2e": 1e-6, "queue": 1e-6, "kv_cache": 100.0},
         model_label="model",
         streaming=False,
         notes=(
@@ -229,4 +241,5 @@ def wanted_prefixes(profile: Profile | None) -> tuple[str, ...]:
         for n in c
     ]
     names += [n for pair in profile.mean_counters.values() for n in pair]
+    names += [r[0] for r in profile.ratios.values()]
     return tuple(sorted(set(names)))

@@ -2,8 +2,9 @@
 
 The live table holds every process (~29 kB per 100 processes); written at each change it would add
 ~20 MB an hour to a recording that otherwise grows ~1.3 MB. A report needs only the processes a verdict
-can name: the top few by CPU, resident memory, disk and GPU memory (the culprits' resources), so a
-recording keeps their union, with short command lines and rounded rates, every RECORD_PERIOD_S.
+can name: the top few by CPU, resident memory, disk and GPU memory (the culprits' resources) and a few
+in I/O wait (state D), so a recording keeps their union, with short command lines and rounded rates,
+every RECORD_PERIOD_S.
 """
 
 from __future__ import annotations
@@ -43,5 +44,7 @@ def recorded_table(value: Any) -> Any:
         ranked = sorted((r for r in rows if _num(r.get(key)) > 0), key=lambda r: -_num(r.get(key)))
         for r in ranked[:TOP_PER_RESOURCE]:
             keep.setdefault(id(r), r)
+    for r in [r for r in rows if str(r.get("state") or "").startswith("D")][:TOP_PER_RESOURCE]:
+        keep.setdefault(id(r), r)  # in I/O wait (uninterruptible sleep): io-bound findings name them
     kept = sorted(keep.values(), key=lambda r: -_num(r.get("cpu_pct")))
     return {**value, "rows": [_slim(r) for r in kept], "of": len(rows)}

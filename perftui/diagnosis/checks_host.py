@@ -190,6 +190,11 @@ def _nic_speeds(w: DiagnosisWindow) -> dict[str, float]:
     return out
 
 
+# /proc counts network bytes per interface and TCP segments per host, never per process, and the
+# process table holds no socket counts: a network finding names no culprit, and says so.
+NO_NET_CULPRITS = "no process named: /proc counts network traffic per NIC, not per process (see `ss -tnp`)"
+
+
 def network(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """A NIC near its link speed, or TCP losing segments ([MATHIS]: loss cuts throughput)."""
     hits = []
@@ -200,7 +205,10 @@ def network(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         if speed > 0 and r.th["link"].ge(100 * peak / speed, sticky):
             way = "receive" if rx >= tx else "send"
             rate, link = fmt(p + "rx_bytes_per_s", peak), fmt(p + "rx_bytes_per_s", speed)
-            ev: tuple[str, ...] = (f"{name} {way}s {rate} of a {link} link ({pct(100 * peak / speed)})",)
+            ev: tuple[str, ...] = (
+                f"{name} {way}s {rate} of a {link} link ({pct(100 * peak / speed)})",
+                NO_NET_CULPRITS,
+            )
             hits.append(
                 Hit(
                     f"net.{name}",
@@ -219,6 +227,7 @@ def network(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
                 f"TCP retransmits {pct(ratio)} of segments sent ({fmt('net.tcp.retrans_per_s', retrans)} of "
                 f"{fmt('net.tcp.out_segs_per_s', out)})",
                 "loss or congestion on the path throttles TCP",
+                NO_NET_CULPRITS,
             )
             hits.append(
                 Hit(

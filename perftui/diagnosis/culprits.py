@@ -5,6 +5,11 @@ disk_bps, container, cmdline}, ...]}` (samplers/proctable.py's ProcRow), CPU % h
 window may also carry `proctable.first`, the oldest table inside the window (window.py keeps it), from
 which resident-set growth is measured. GPU culprits come from `gpu.processes` (NVML's list per GPU).
 Names come from outside: they pass core/sanitize.py before they reach an evidence line.
+
+I/O wait: a process in uninterruptible sleep (state "D") is blocked in the kernel, almost always on
+storage (a read it waits for, dirty pages it must write back, a journal commit); it may move few
+bytes itself (kworker and jbd2 write for others). The state is the one seen by the latest table,
+or by the oldest one in the window for a process still alive: an instant, not a share of time.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from perftui.diagnosis.signals import fmt, pct
 from perftui.diagnosis.window import DiagnosisWindow
 
 MAX_CULPRITS = 4
+MAX_WAITING = 3  # processes in I/O wait named after the byte movers
 MIN_CPU_PCT = 10.0  # a process under a tenth of a core is not what saturates a host
 MIN_DISK_BPS = 1024.0 * 1024.0  # 1 MB/s: below that a process does not load a disk
 MIN_DISK_SHARE = 5.0  # % of all processes' disk traffic
@@ -38,6 +44,8 @@ class Row:
     disk: float
     container: str
     python: bool
+    state: str = ""
+    kernel: bool = False  # a kernel thread: no command line, /proc shows it as "[name]"
 
 
 def is_python(name: str, cmdline: str) -> bool:
@@ -69,6 +77,8 @@ def _rows(table: Any) -> list[Row]:
                 disk=_num(d.get("disk_bps")),
                 container=clean(str(d.get("container") or ""), 80),
                 python=is_python(name, cmdline),
+                state=str(d.get("state") or "")[:1],
+                kernel=cmdline.startswith("[") and cmdline.endswith("]"),
             )
         )
     return out
@@ -100,16 +110,31 @@ def cpu_culprits(w: DiagnosisWindow) -> tuple[Culprit, ...]:
     return tuple(_culprit(r, r.cpu, "cpu", r.cpu, gpus) for r in busy[:MAX_CULPRITS])
 
 
+def _in_io_wait(w: DiagnosisWindow, now: list[Row]) -> list[Row]:
+    """Processes in state D in the latest table, or in the window's oldest one and still alive;
+    user processes before kernel threads (theirs is the work a user can change), then by bytes."""
+    blocked = {(r.pid, r.start) for r in _rows(w.detail("proctable.first")) if r.state == "D"}
+    waiting = [r for r in now if r.state == "D" or (r.pid, r.start) in blocked]
+    return sorted(waiting, key=lambda r: (r.kernel, -r.disk, r.pid))
+
+
 def disk_culprits(w: DiagnosisWindow) -> tuple[Culprit, ...]:
-    """The processes reading and writing the most bytes (per second), with their share of all."""
+    """The processes reading and writing the most bytes (per second), with their share of all, then
+    those in I/O wait (state D) not already named: MAX_CULPRITS + MAX_WAITING at most."""
     all_rows = rows(w)
     total = sum(r.disk for r in all_rows)
-    if total <= 0:
-        return ()
     gpus = _gpu_pids(w)
-    top = sorted((r for r in all_rows if r.disk >= MIN_DISK_BPS), key=lambda r: -r.disk)
-    top = [r for r in top if 100 * r.disk / total >= MIN_DISK_SHARE]
-    return tuple(_culprit(r, 100 * r.disk / total, "disk", r.disk, gpus) for r in top[:MAX_CULPRITS])
+    top: list[Row] = []
+    if total > 0:
+        top = sorted((r for r in all_rows if r.disk >= MIN_DISK_BPS), key=lambda r: -r.disk)
+        top = [r for r in top if 100 * r.disk / total >= MIN_DISK_SHARE][:MAX_CULPRITS]
+    named = {r.pid for r in top}
+    waiting = [r for r in _in_io_wait(w, all_rows) if r.pid not in named][:MAX_WAITING]
+    share = (lambda r: 100 * r.disk / total) if total > 0 else (lambda r: 0.0)
+    return tuple(
+        [_culprit(r, share(r), "disk", r.disk, gpus) for r in top]
+        + [_culprit(r, share(r), "iowait", r.disk, gpus) for r in waiting]
+    )
 
 
 def memory_culprits(w: DiagnosisWindow) -> tuple[Culprit, ...]:
@@ -187,6 +212,28 @@ def _amount(c: Culprit) -> str:
     return f"{fmt('gpu.0.mem_used_bytes', c.value)} of GPU memory ({pct(c.share)} of what its processes hold)"
 
 
+_LONG_HEX = re.compile(r"\b([0-9a-f]{4})[0-9a-f]{4,}\b")
+
+
+def short_container(label: str) -> str:
+    """'docker 3f2a9c1b2d4e' -> 'docker 3f2a…', 'pod 7c1e2a3b container 3f2a…' -> 'pod 7c1e… ctr 3f2a…':
+    enough to tell a box's containers apart (`docker ps | grep 3f2a`); the JSON keeps the full label."""
+    return _LONG_HEX.sub(r"\1…", label).replace(" container ", " ctr ")
+
+
+def _who(c: Culprit) -> str:
+    tags = [
+        f"PID {c.pid}",
+        *(["Python"] if c.python else []),
+        *([short_container(c.container)] if c.container else []),
+    ]
+    return f"{c.name} ({', '.join(tags)})"
+
+
 def line(culprits: tuple[Culprit, ...]) -> str:
-    """'sha256sum (PID 4242) 100 %, python3 (PID 4243, Python) 98 %'."""
-    return ", ".join(f"{c.name} (PID {c.pid}{', Python' if c.python else ''}) {_amount(c)}" for c in culprits)
+    """'sha256sum (PID 4242) 100 %, python3 (PID 4243, Python, docker 3f2a…) 98 %'. Processes in
+    I/O wait follow the byte movers: 'dd (PID 4242) 38 MB/s (95 % of all); in I/O wait: jbd2 (PID 310)'."""
+    movers = ", ".join(f"{_who(c)} {_amount(c)}" for c in culprits if c.resource != "iowait")
+    waiting = ", ".join(_who(c) for c in culprits if c.resource == "iowait")
+    wait_part = f"in I/O wait: {waiting}" if waiting else ""
+    return "; ".join(p for p in (movers, wait_part) if p)

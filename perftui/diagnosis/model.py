@@ -28,12 +28,13 @@ class Culprit:
 
     `share` is in percent: CPU of one core (as top shows it), disk traffic and resident memory of all
     processes' (memory: of the host's total when known), a GPU of the memory its processes hold.
-    `value` is the raw amount: CPU %, bytes/s, bytes."""
+    `value` is the raw amount: CPU %, bytes/s, bytes. "iowait": a process in uninterruptible sleep
+    (state D) named by an io-bound finding; share and value are its disk traffic, often none."""
 
     pid: int
     name: str
     share: float
-    resource: Literal["cpu", "disk", "memory", "gpu"]
+    resource: Literal["cpu", "disk", "memory", "gpu", "iowait"]
     value: float
     python: bool = False
     uses_gpu: bool = False

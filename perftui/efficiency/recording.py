@@ -4,6 +4,8 @@
   them from the GPM pipe activity and SM clock they hold (keys already recorded are kept);
 - `efficiency.joules_per_token`: the GPUs' summed power ÷ tokens/s at each tokens/s sample, when both
   are recorded (so `compare` can judge energy per token like any other key metric).
+`recording_efficiency` is the report's efficiency section over a whole recording: `compare` and
+`scaling` take their MFU and FLOPS utilization from it, so all three share one arithmetic.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from perftui.efficiency.flops import FloatArray, GpuFlops, Series, all_gpu_flops, derived_series, gpu_indices
 from perftui.efficiency.mfu import TOKEN_KEYS, matching
+from perftui.efficiency.summary import EfficiencyOptions, EfficiencySection, build_efficiency
 from perftui.store.reader import Recording
 
 JOULES_PER_TOKEN = "efficiency.joules_per_token"
@@ -54,3 +57,10 @@ def with_efficiency(rec: Recording) -> Recording:
     units = {"tflops": "TFLOP/s", "flops_util_pct": "%", "joules_per_token": "J"}
     new_units = {k: units[k.rsplit(".", 1)[-1]] for k in derived}
     return replace(rec, series={**rec.series, **derived}, units={**rec.units, **new_units})
+
+
+def recording_efficiency(rec: Recording, options: EfficiencyOptions | None = None) -> EfficiencySection:
+    """The efficiency section (TFLOP/s, FLOPS utilization, tokens/s, MFU...) over the whole recording."""
+    start, end = rec.start, rec.end
+    duration = float(end - start) if start is not None and end is not None else 0.0
+    return build_efficiency(rec.series, rec.meta, rec.details_at(), duration, options)

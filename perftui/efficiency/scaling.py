@@ -9,6 +9,8 @@ tokens/s (summed over servers), the probe's tokens/s, else the achieved TFLOP/s 
   efficiency = (t₀ / t) ÷ (n / n₀), weak scaling efficiency = t₀ / t.
 Communication overhead: the collective share of stack samples, the share of time NVLink carried
 traffic, and the GPUs' idle share (100 − SM active, or 100 − utilization without GPM).
+With a model size (--model-params), each run's MFU and FLOPS utilization come from the report's
+efficiency section (efficiency/summary.py): one arithmetic for report, compare and scaling.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from perftui.efficiency.flops import Series, all_gpu_flops, derived_series, gpu_indices
 from perftui.efficiency.mfu import TOKEN_KEYS, matching
+from perftui.efficiency.summary import EfficiencyOptions, build_efficiency
 
 NVLINK_BUSY_BYTES_PER_S = 1e9  # a GPU's NVLink counts as busy above 1 GB/s (rx + tx)
 TFLOPS_LABEL = "achieved TFLOP/s summed over GPUs (estimate: no throughput metric recorded)"
@@ -41,6 +44,9 @@ class RunFacts:
     collective_pct: float | None
     nvlink_busy_pct: float | None
     gpu_idle_pct: float | None
+    flops_util_pct: float | None = None  # with --model-params: the run's FLOPS utilization
+    mfu_pct: float | None = None  # with --model-params: model FLOPs/s ÷ the run's GPUs' peak
+    mfu_note: str = ""  # why there is no MFU
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class ScalingTable:
     lower_is_better: bool
     rows: tuple[ScalingRow, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    model_params: float | None = None  # MFU columns shown when set
+    mfu_mode: str | None = None
 
 
 def _mean(vals: np.ndarray[Any, Any]) -> float | None:
@@ -88,7 +96,12 @@ def _job(details: Mapping[str, Any]) -> str | None:
 
 
 def run_facts(
-    label: str, series: Series, meta: Mapping[str, Any], details: Mapping[str, Any], metric: str | None = None
+    label: str,
+    series: Series,
+    meta: Mapping[str, Any],
+    details: Mapping[str, Any],
+    metric: str | None = None,
+    options: EfficiencyOptions | None = None,
 ) -> RunFacts:
     flops = all_gpu_flops(series, meta, details)
     gpus = len(flops) or len(gpu_indices(series))
@@ -120,6 +133,13 @@ def run_facts(
         busy = series.get(p + "sm_active") or series.get(p + "util")
         if busy is not None and (m := _mean(busy[1])) is not None:
             idle.append(max(0.0, 100.0 - m))
+    util = mfu = None
+    mfu_note = ""
+    if options is not None and options.model_params is not None:
+        eff = build_efficiency(series, meta, details, 0.0, options)  # no energy or cost in this table
+        util, mfu = eff.flops_util_pct, eff.mfu_pct
+        if mfu is None:
+            mfu_note = "; ".join(n for n in eff.notes if "MFU" in n or "tokens" in n)
     return RunFacts(
         label=label,
         host=str(meta["host"]) if meta.get("host") else None,
@@ -134,6 +154,9 @@ def run_facts(
         else (0.0 if any(k.startswith("stack.share.") for k in series) else None),
         nvlink_busy_pct=float(np.mean(nvl)) if nvl else None,
         gpu_idle_pct=float(np.mean(idle)) if idle else None,
+        flops_util_pct=util,
+        mfu_pct=mfu,
+        mfu_note=mfu_note,
     )
 
 
@@ -155,7 +178,11 @@ def _warnings(runs: Sequence[RunFacts]) -> list[str]:
 
 
 def scaling_table(
-    runs: Sequence[RunFacts], mode: str = "strong", metric: str | None = None, lower_is_better: bool = False
+    runs: Sequence[RunFacts],
+    mode: str = "strong",
+    metric: str | None = None,
+    lower_is_better: bool = False,
+    options: EfficiencyOptions | None = None,
 ) -> ScalingTable:
     if mode not in ("strong", "weak"):
         raise ValueError(f"scaling mode is strong or weak, not {mode!r}")
@@ -174,4 +201,7 @@ def scaling_table(
         rows.append(ScalingRow(r, per_gpu, speedup, eff))
     first = base or (ordered[0] if ordered else None)
     label = metric or (first.throughput_from if first else "")
-    return ScalingTable(mode, label, lower_is_better, tuple(rows), tuple(_warnings(ordered)))
+    params = options.model_params if options is not None else None
+    mfu_mode = options.mfu_mode if options is not None and params is not None else None
+    warnings = tuple(_warnings(ordered))
+    return ScalingTable(mode, label, lower_is_better, tuple(rows), warnings, params, mfu_mode)

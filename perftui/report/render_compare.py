@@ -1,4 +1,4 @@
-"""Markdown and JSON renderings of a comparison."""
+"""Markdown and JSON renderings of a comparison (and, with --model-params, both runs' MFU)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from perftui.core.units import Unit, format_count, format_value
+from perftui.efficiency.summary import EfficiencySection
 from perftui.report.compare import Comparison, MetricDelta, Side
 from perftui.report.render_json import _clean
 from perftui.report.text import duration, iso, md, pct
@@ -74,7 +76,75 @@ HEADER = (
 )
 
 
-def render_compare_markdown(c: Comparison) -> str:
+Efficiency = tuple[EfficiencySection, EfficiencySection]  # BASE's and NEW's, over each whole run
+
+
+def _delta(base: float | None, new: float | None) -> str:
+    if base is None or new is None or base == 0:
+        return "—"
+    return f"{100 * (new - base) / base:+.1f} %"
+
+
+def efficiency_rows(eff: Efficiency) -> list[tuple[str, str, str, str]]:
+    """(figure, base, new, Δ %): MFU next to FLOPS utilization (their gap is the overhead)."""
+    b, n = eff
+    figures: tuple[tuple[str, float | None, float | None, str], ...] = (
+        ("MFU", b.mfu_pct, n.mfu_pct, "pct"),
+        ("FLOPS utilization", b.flops_util_pct, n.flops_util_pct, "pct"),
+        ("achieved TFLOP/s (all GPUs, estimate)", b.total_tflops, n.total_tflops, "tflops"),
+        ("tokens/s", b.tokens_per_s, n.tokens_per_s, "count"),
+    )
+    rows = []
+    for label, bv, nv, kind in figures:
+        if kind == "count":
+            shown = ["—" if v is None else format_count(v) for v in (bv, nv)]
+        else:
+            shown = [format_value(v, Unit.PERCENT if kind == "pct" else Unit.TFLOPS) for v in (bv, nv)]
+        rows.append((label, shown[0], shown[1], _delta(bv, nv)))
+    return rows
+
+
+def efficiency_notes(eff: Efficiency) -> list[str]:
+    """What MFU counts, then why a figure is missing (a note both runs share is said once)."""
+    b, n = eff
+    per_token = "6·N per token (training)" if b.mfu_mode == "train" else "2·N per token (inference)"
+    out = [
+        f"MFU = tokens/s × {per_token}, N = {b.model_params or 0:.3g} parameters, ÷ the run's GPUs' dense "
+        "BF16 peak; FLOPS utilization counts all the work the GPUs did (the gap is overhead)"
+    ]
+    for note in b.notes:
+        out.append(note if note in n.notes else f"base: {note}")
+    out += [f"new: {note}" for note in n.notes if note not in b.notes]
+    return out
+
+
+def efficiency_json(eff: Efficiency) -> dict[str, object]:
+    def side(s: EfficiencySection) -> dict[str, object]:
+        return {
+            "mfu_pct": s.mfu_pct,
+            "flops_util_pct": s.flops_util_pct,
+            "total_tflops": s.total_tflops,
+            "tokens_per_s": s.tokens_per_s,
+            "tokens_keys": list(s.tokens_keys),
+            "gpus": len(s.gpus),
+            "notes": list(s.notes),
+        }
+
+    return {
+        "model_params": eff[0].model_params,
+        "mfu_mode": eff[0].mfu_mode,
+        "base": side(eff[0]),
+        "new": side(eff[1]),
+    }
+
+
+def _efficiency_markdown(eff: Efficiency) -> list[str]:
+    lines = ["## Efficiency", "", *_row(("", "base", "new", "Δ %"))]
+    lines += ["| " + " | ".join(md(x) for x in r) + " |" for r in efficiency_rows(eff)]
+    return [*lines, "", *(f"- {md(n)}" for n in efficiency_notes(eff)), ""]
+
+
+def render_compare_markdown(c: Comparison, eff: Efficiency | None = None) -> str:
     lines = [f"# perftui compare — {md(Path(c.base.file).name)} → {md(Path(c.new.file).name)}", ""]
     counts = c.counts()
     if c.key_metrics:
@@ -98,6 +168,8 @@ def render_compare_markdown(c: Comparison) -> str:
             for v in verdicts
         ]
         lines += [""]
+    if eff is not None:
+        lines += _efficiency_markdown(eff)
     lines += ["## Key metrics", "", f"Noise rule: {c.noise_rule}", ""]
     lines += [f"- {md(note)}" for note in weighting_notes(c)]
     lines += [""] if weighting_notes(c) else []
@@ -120,6 +192,8 @@ def render_compare_markdown(c: Comparison) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_compare_json(c: Comparison) -> str:
+def render_compare_json(c: Comparison, eff: Efficiency | None = None) -> str:
     data = {"format": COMPARE_FORMAT, "version": COMPARE_VERSION, **_clean(c.as_dict())}
+    if eff is not None:
+        data["efficiency"] = _clean(efficiency_json(eff))
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

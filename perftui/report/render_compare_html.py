@@ -9,7 +9,14 @@ from pathlib import Path
 
 from perftui.core.sanitize import clean
 from perftui.report.compare import Comparison, MetricDelta
-from perftui.report.render_compare import HEADER, verdict_text, weighting_notes
+from perftui.report.render_compare import (
+    HEADER,
+    Efficiency,
+    efficiency_notes,
+    efficiency_rows,
+    verdict_text,
+    weighting_notes,
+)
 from perftui.report.render_html import CSS
 from perftui.report.text import duration, iso, pct
 
@@ -49,7 +56,7 @@ def _cells(m: MetricDelta, better: bool = False) -> list[str]:
     return [*cells, _result(m)]
 
 
-def render_compare_html(c: Comparison) -> str:
+def render_compare_html(c: Comparison, eff: Efficiency | None = None) -> str:
     base_name, new_name = Path(c.base.file).name, Path(c.new.file).name
     title = f"perftui compare — {base_name} → {new_name}"
     out = [
@@ -76,6 +83,10 @@ def render_compare_html(c: Comparison) -> str:
         out.append(
             "<h3>Share of time per verdict</h3>" + _table(("verdict", "base", "new"), rows, range(1, 3))
         )
+    if eff is not None:
+        rows = [[_t(x) for x in r] for r in efficiency_rows(eff)]
+        out.append("<h2>Efficiency</h2>" + _table(("", "base", "new", "Δ %"), rows, range(1, 4)))
+        out.append("<ul>" + "".join(f"<li>{_t(n)}</li>" for n in efficiency_notes(eff)) + "</ul>")
     out.append(f"<h2>Key metrics</h2><p class='muted'>Noise rule: {_t(c.noise_rule)}</p>")
     notes = weighting_notes(c)
     if notes:

@@ -22,6 +22,7 @@ HEADER = (
     "NVLink busy",
     "GPU idle",
 )
+MFU_HEADER = ("FLOPS util", "MFU")  # with --model-params
 
 
 def _num(value: float | None) -> str:
@@ -43,6 +44,13 @@ def _missing_notes(table: ScalingTable) -> list[str]:
         notes.append("GPU idle: no GPU activity recorded")
     if any(r.throughput is None for r in rows):
         notes.extend(f"{r.label}: {r.throughput_from}" for r in rows if r.throughput is None)
+    if table.model_params is not None:
+        per_token = "6·N per token (training)" if table.mfu_mode == "train" else "2·N per token (inference)"
+        notes.append(
+            f"MFU = tokens/s × {per_token}, N = {table.model_params:.3g} parameters, ÷ the run's GPUs' "
+            "dense BF16 peak; FLOPS utilization counts all the work the GPUs did (the gap is overhead)"
+        )
+        notes.extend(f"{r.label}: no MFU: {r.mfu_note}" for r in rows if r.mfu_pct is None and r.mfu_note)
     return notes
 
 
@@ -57,7 +65,9 @@ def render_scaling_markdown(table: ScalingTable) -> str:
     lines += [f"> **Warning:** {w}" for w in table.warnings]
     if table.warnings:
         lines.append("")
-    lines += ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
+    mfu = table.model_params is not None
+    header = (*HEADER, *MFU_HEADER) if mfu else HEADER
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in table.rows:
         r = row.run
         cells = (
@@ -70,6 +80,7 @@ def render_scaling_markdown(table: ScalingTable) -> str:
             _pct(r.collective_pct),
             _pct(r.nvlink_busy_pct),
             _pct(r.gpu_idle_pct),
+            *((_pct(r.flops_util_pct), _pct(r.mfu_pct)) if mfu else ()),
         )
         lines.append("| " + " | ".join(cells) + " |")
     notes = _missing_notes(table)

@@ -2,8 +2,9 @@
 
 textual-serve runs the command below as one subprocess per browser tab, so each tab is its own
 `perftui` process whose samplers stop when the tab closes. Binds loopback unless told otherwise.
-Each tab refuses the keys that write files on the box (`r` record, `s` report) unless the server
-was started with `--allow-actions` (the tab's app reads `WEB_ACTIONS_ENV`).
+Each tab refuses what acts on the box (`r` record, `s` report, `k` kill, `a` attach; a theme picked
+with `t` applies but is not saved) unless the server was started with `--allow-actions` (the tab's
+app reads `WEB_ACTIONS_ENV`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-actions",
         action="store_true",
-        help="let browser users write files on this box (r: record, s: report); off by default",
+        help="let browser users act on this box (r: record, s: report, k: kill, a: attach, saving the theme);"
+        " off by default",
     )
     p.add_argument(
         "dashboard_args",

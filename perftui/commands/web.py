@@ -2,8 +2,9 @@
 
 textual-serve runs the command below as one subprocess per browser tab, so each tab is its own
 `perftui` process whose samplers stop when the tab closes. Binds loopback unless told otherwise.
-Each tab refuses the keys that write files on the box (`r` record, `s` report) unless the server
-was started with `--allow-actions` (the tab's app reads `WEB_ACTIONS_ENV`).
+Each tab refuses what acts on the box (`r` record, `s` report, `k` kill, `a` attach; a theme picked
+with `t` applies but is not saved) unless the server was started with `--allow-actions` (the tab's
+app reads `WEB_ACTIONS_ENV`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shlex
 import socket
 import sys
 
+from perftui.commands.web_checks import child_argv, public_url, public_url_error, tab_problem
 from perftui.core.sanitize import clean
 from perftui.exporter.server import ListenError, is_loopback, parse_listen
 
@@ -32,7 +34,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-actions",
         action="store_true",
-        help="let browser users write files on this box (r: record, s: report); off by default",
+        help="let browser users act on this box (r: record, s: report, k: kill, a: attach, saving the theme);"
+        " off by default",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use to reach this server (a proxy, a DNS name); default: "
+        "http://HOST:PORT of --listen, this machine's address when listening on all interfaces",
     )
     p.add_argument(
         "dashboard_args",
@@ -49,9 +58,7 @@ def _error(message: str) -> int:
 
 def child_command(args: argparse.Namespace) -> str:
     """The shell command textual-serve starts for each browser tab."""
-    extra = [a for a in (args.dashboard_args or []) if a != "--"]
-    argv = ["replay", args.replay, *extra] if args.replay else extra
-    return shlex.join([sys.executable, "-m", "perftui", *argv])
+    return shlex.join([sys.executable, "-m", "perftui", *child_argv(args)])
 
 
 def check_port(host: str, port: int) -> str | None:
@@ -73,24 +80,34 @@ def run(args: argparse.Namespace) -> int:
         host, port = parse_listen(args.listen)
     except ListenError as exc:
         return _error(str(exc))
+    if port == 0:
+        return _error("--listen needs a port browsers can be told (1024-65535), not 0")
+    bad_url = None if args.public_url is None else public_url_error(args.public_url)
+    if bad_url is not None:
+        return _error(bad_url)
     if importlib.util.find_spec("textual_serve") is None:
         return _error("browser mode needs textual-serve: pip install 'perftui[web]'")
+    code = tab_problem(args)
+    if code is not None:
+        return code
     problem = check_port(host, port)
     if problem is not None:
         return _error(problem)
+    url = public_url(host, port, args.public_url)
     if is_loopback(host):
-        print(f"perftui web: http://{host}:{port}/  (from elsewhere: ssh -L {port}:127.0.0.1:{port} HOST)")
+        print(f"perftui web: {url}/  (from elsewhere: ssh -L {port}:127.0.0.1:{port} HOST)")
     else:
         print(
             f"perftui web: WARNING: listening on {host}:{port}; anyone who reaches this port gets the "
             "dashboard (process command lines are redacted)",
             file=sys.stderr,
         )
+        print(f"perftui web: {url}/  (browsers are sent there; --public-url URL to change it)")
     from textual_serve.server import Server
 
     from perftui.ui.options import WEB_ACTIONS_ENV
 
     # Each tab's perftui inherits this environment: it refuses the keys that write files on the box.
     os.environ[WEB_ACTIONS_ENV] = "1" if args.allow_actions else "0"
-    Server(child_command(args), host=host, port=port, title="perftui").serve()
+    Server(child_command(args), host=host, port=port, title="perftui", public_url=url).serve()
     return 0

@@ -5,17 +5,20 @@ attached process tree's), and they are meant to be pasted into tickets. What loo
 becomes `[REDACTED]`:
 
 - a flag naming a secret, its value the next argument or after `=`: a flag one of whose words
-  (split at `-` and `_`, any case) is password, passwd, passphrase, pass, pwd, pw, secret, token,
-  auth, authorization, bearer, cookie, session, credential(s), apikey, or whose last word is
-  `key` or ends in `key` (`--api-key`, `--secret-key`, `--hmac-key`, `--key`) or is `pat`
-  (`--github-pat`): `--password X`, `--auth=Bearer X`, `--session-id X`, `--secret-key=X`;
-  when the value is `Bearer` or `Basic`, the argument after it goes too;
-- `Bearer X` anywhere and `Basic X` (X 8 or more base64 characters, not all lower case), and the whole value
-  of an `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
-  `X-Api-Key` or `X-Auth-Token` header;
-- `name=value` whose name (any case; words split at `_`, `-`, `.`) has one of the words above, or
-  ends in KEY or PAT: `AWS_SECRET_ACCESS_KEY=`, `HF_TOKEN=`, `GITHUB_PAT=`, `db.password=`,
-  `client_secret=`; the value runs to the next blank or quote (inside a URL's query: to `&`/`#`);
+  (split at `-`, `_` and camelCase humps, any case) is password, passwd, passphrase, pass, pwd, pw,
+  secret, token, auth, authorization, bearer, cookie, session, credential(s), apikey, or ends in
+  password, passwd, passphrase, secret or token (`PGPASSWORD`, `csrftoken`), or whose last word is
+  `key` or ends in `key` (`--api-key`, `--apiKey`, `--secret-key`, `--hmac-key`, `--key`) or is `pat`
+  (`--github-pat`): `--password X`, `--accessToken X`, `--clientSecret=X`, `--session-id X`;
+  when the value is `Bearer` or `Basic` (`--auth Bearer X`, `--auth=Bearer X`: the token is the
+  next argument), the argument after it goes too;
+- `Bearer X` anywhere (also as two arguments, `Bearer` then `X`) and `Basic X` (X 8 or more base64
+  characters, not all lower case), and the whole value of an `Authorization`, `Proxy-Authorization`,
+  `Cookie`, `Set-Cookie`, `X-Api-Key` or `X-Auth-Token` header;
+- `name=value` whose name (any case; words split at `_`, `-`, `.` and camelCase humps) is a secret
+  name as above, or ends in KEY or PAT: `AWS_SECRET_ACCESS_KEY=`, `HF_TOKEN=`, `PGPASSWORD=`,
+  `GITHUB_PAT=`, `db.password=`, `dbPassword=`, `client_secret=`; the value runs to the next blank
+  or quote (inside a URL's query: to `&`/`#`);
 - signed-URL query parameters: `sig`, `signature`, `X-Amz-Signature`, `X-Amz-Credential`,
   `X-Amz-Security-Token`, `X-Goog-Signature`, `X-Goog-Credential`, `access_token`, `code`;
 - a JSON (or Python-literal) pair whose key is a secret name as above: `"password": "X"`;
@@ -61,17 +64,21 @@ _WORDS = frozenset(
         "signature",
     }
 )
+# a word that ends in one of these names a secret too: PGPASSWORD, dbpasswd, CSRFTOKEN, clientsecret
+_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token")
 _SPLIT = re.compile(r"[-_.]+")
+# camelCase and PascalCase words: accessToken, clientSecret, PGPassword (-> PG Password)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def is_secret_name(name: str) -> bool:
     """True for a flag, variable, header or JSON key that names a secret (see the module doc)."""
-    words = [w for w in _SPLIT.split(name.lower().lstrip("-")) if w]
+    words = [w for w in _SPLIT.split(_CAMEL.sub("_", name.lstrip("-")).lower()) if w]
     if not words:
         return False
     last = words[-1]
     return (
-        any(w in _WORDS for w in words)
+        any(w in _WORDS or w.endswith(_SUFFIXES) for w in words)
         or last.endswith("key")
         or (last == "pat" and len(words) > 1)
         or (last == "code" and len(words) == 1)
@@ -110,6 +117,7 @@ _SIGNED = frozenset(
     }
 )
 
+_SCHEMES = ("bearer", "basic")
 _COMMAND_KEYS = frozenset({"cmdline", "command_line", "command", "cmd", "argv", "args"})
 
 
@@ -168,7 +176,7 @@ def redact_argv(argv: Sequence[Any]) -> list[str]:
         if hide_next:
             out.append(REDACTED)
             # `--auth Bearer TOKEN`: the scheme word is not the secret, the word after it is
-            hide_next = 1 if hide_next == 2 and arg.lower() in ("bearer", "basic") else 0
+            hide_next = 1 if hide_next == 2 and arg.lower() in _SCHEMES else 0
             continue
         m = _FLAG.match(arg)
         if m and is_secret_name(m.group(1)):
@@ -178,8 +186,12 @@ def redact_argv(argv: Sequence[Any]) -> list[str]:
         m = _FLAG_EQ.match(arg)
         if m and is_secret_name(m.group(1)):
             out.append(f"{m.group(1)}={REDACTED}")
+            # `--auth=Bearer TOKEN` as two arguments: the token is the next one
+            hide_next = 1 if m.group(2).strip().lower() in _SCHEMES else 0
             continue
         out.append(redact_text(arg))
+        # `Bearer TOKEN` as two arguments (`Basic` only after a secret flag: it is also a word)
+        hide_next = 1 if arg.strip().lower() == "bearer" or arg.lower().endswith(": bearer") else 0
     return out
 
 

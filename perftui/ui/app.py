@@ -27,7 +27,14 @@ from perftui.ui import keys, textual_compat
 from perftui.ui.arrow_focus import ArrowFocus
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
-from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs, web_actions_allowed
+from perftui.ui.options import (
+    DEFAULT_KNOBS,
+    DEFAULT_OPTIONS,
+    AppOptions,
+    TestKnobs,
+    refused_in_browser,
+    web_actions_allowed,
+)
 from perftui.ui.screens.dashboard import DashboardScreen
 from perftui.ui.session import ReplaySession, Session, speed_text
 from perftui.ui.themes import all_theme_names, load_themes, perftui_variables
@@ -122,9 +129,10 @@ class PerftuiApp(App[int]):
         self._remember_theme(theme_name)
 
     def _remember_theme(self, theme_name: str) -> None:
-        """A theme picked with `t` or the palette goes into the config file, for the next start."""
+        """A theme picked with `t` or the palette goes into the config file, for the next start (a
+        browser tab without --allow-actions applies it and leaves the file alone)."""
         path = self.options.config_file
-        if path is None or theme_name == self._theme_saved:
+        if path is None or theme_name == self._theme_saved or not web_actions_allowed():
             return
         from perftui.config import ConfigError, save_setting
 
@@ -271,16 +279,10 @@ class PerftuiApp(App[int]):
             return
         pane.toggle_view(self.session.store)
 
-    def _web_refuses(self, what: str) -> bool:
-        if web_actions_allowed():
-            return False
-        self.notify(f"{what} is off in browser mode (start perftui web with --allow-actions)", timeout=4)
-        return True
-
     def action_toggle_record(self) -> None:
         """`r`: starts a recording; stops one only when pressed again within STOP_CONFIRM_S."""
         rec = self.files.recording
-        if rec is not None and not self._web_refuses("recording to a file"):
+        if rec is not None and not refused_in_browser(self, "recording to a file"):
             now = self.knobs.monotonic()
             asked, self._stop_asked_at = self._stop_asked_at, now
             if asked is None or now - asked > keys.STOP_CONFIRM_S:
@@ -295,7 +297,7 @@ class PerftuiApp(App[int]):
     def action_record_now(self) -> None:
         """Start or stop the recording at once (the palette's entry, the second `r`)."""
         self._stop_asked_at = None
-        if self._web_refuses("recording to a file"):
+        if refused_in_browser(self, "recording to a file"):
             return
         if self.files.recording is not None:
             self.files.stop_recording(background=True)
@@ -307,7 +309,7 @@ class PerftuiApp(App[int]):
         self.dashboard.update_header()
 
     def action_write_report(self) -> None:
-        if self._web_refuses("writing a report file"):
+        if refused_in_browser(self, "writing a report file"):
             return
         board = self.dashboard
         ctx = board.view_ctx()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from perftui.core.limits import DEFAULT_INTERVAL, DEFAULT_WINDOW
 from perftui.ui.themes import DEFAULT_THEME, LoadedThemes
@@ -51,10 +51,22 @@ DEFAULT_OPTIONS = AppOptions()
 DEFAULT_KNOBS = TestKnobs()
 
 
-# Set by `perftui web` for each browser tab's perftui: "0" turns off the keys that write files on the
-# box (record, report) unless the server was started with --allow-actions.
+# Set by `perftui web` for each browser tab's perftui: "0" turns off what acts on the box (record and
+# report files, kill, attach, saving the theme) unless the server was started with --allow-actions.
 WEB_ACTIONS_ENV = "PERFTUI_WEB_ACTIONS"
 
 
 def web_actions_allowed() -> bool:
     return os.environ.get(WEB_ACTIONS_ENV, "1") != "0"
+
+
+class _Notifies(Protocol):
+    def notify(self, message: str, *, timeout: float | None = None) -> None: ...
+
+
+def refused_in_browser(where: _Notifies, what: str) -> bool:
+    """True, after one line saying so, when `what` (an action on the server box) is off in this tab."""
+    if web_actions_allowed():
+        return False
+    where.notify(f"{what} is off in browser mode (start perftui web with --allow-actions)", timeout=4)
+    return True

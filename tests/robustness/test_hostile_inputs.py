@@ -189,6 +189,17 @@ SECRET_FORMS = [
     ["sh", "-c", "curl -H 'Authorization: Bearer S3CR3T' https://api && tool --api-key=S3CR3T"],
     ["env", "AWS_SECRET_ACCESS_KEY=S3CR3T", "python", "x.py"],
     ["--password", "S3CR3T"],
+    ["--auth=Bearer", "S3CR3T"],  # one token, two arguments
+    ["--auth=Basic", "UzNDUjNUOng="],
+    ["curl", "-H", "Authorization: Bearer", "S3CR3T"],
+    ["Bearer", "S3CR3T"],
+    ["PGPASSWORD=S3CR3T"],  # a name ending in a secret word
+    ["env", "MYSQLPASSWD=S3CR3T", "CSRFTOKEN=S3CR3T", "APPSECRET=S3CR3T", "psql"],
+    ["--accessToken", "S3CR3T"],  # camelCase flags
+    ["--clientSecret=S3CR3T"],
+    ["--apiKey", "S3CR3T"],
+    ["PGPassword=S3CR3T"],
+    ['{"accessToken": "S3CR3T", "userName": "bob"}'],
 ]
 
 
@@ -205,6 +216,8 @@ def test_secret_forms_are_redacted(argv: list[str]) -> None:
         ["torchrun", "--nproc-per-node=8", "-p", "29500", "train.py", "--lr=0.1", "--keys", "3"],
         ["python", "-m", "x", "--batch-size", "32", "https://host/a?b=1&c=2"],
         ["echo", "Basic training loop"],
+        ["vllm", "--maxTokens", "512", "--tokenizer", "gpt2", "--max-new-tokens", "4", "--numWorkers", "2"],
+        ["python", "x.py", "--tokenizer-mode=auto", "PATH=/usr/bin", "--keys", "3"],
     ],
 )
 def test_ordinary_arguments_are_kept(argv: list[str]) -> None:
@@ -285,7 +298,7 @@ def test_clean_tree_refuses_deep_values_without_recursion() -> None:
 @FAST
 @given(
     st.lists(st.text(max_size=30), max_size=8),
-    st.sampled_from(["--token", "--password", "--api-key", "--auth"]),
+    st.sampled_from(["--token", "--password", "--api-key", "--auth", "--accessToken", "--clientSecret"]),
 )
 def test_fuzz_redactor_hides_the_value_after_a_secret_flag(argv: list[str], flag: str) -> None:
     secret = "Zq9SECRETvalue"
@@ -293,6 +306,26 @@ def test_fuzz_redactor_hides_the_value_after_a_secret_flag(argv: list[str], flag
     assert secret not in " ".join(out)
     assert secret not in redact_text(" ".join([*argv, f"{flag}={secret}"]))
     assert len(redact_argv(argv)) == len(argv)  # redaction never drops or adds arguments
+
+
+@FAST
+@given(
+    st.lists(st.text(max_size=30), max_size=8),
+    st.lists(st.text(max_size=30), max_size=4),
+    st.sampled_from(["PGPASSWORD", "MYSQL_PWD", "dbPassword", "clientSecret", "CSRFTOKEN", "HF_TOKEN"]),
+    st.sampled_from(["--auth=Bearer", "--token=Bearer", "--authorization=Basic", "Bearer"]),
+)
+def test_fuzz_redactor_hides_env_secrets_and_split_schemes(
+    before: list[str], after: list[str], name: str, scheme: str
+) -> None:
+    """`NAME=secret` for names ending in a secret word or in camelCase, and a scheme word whose token
+    is the next argument, wherever they sit among other arguments."""
+    secret = "Zq9SECRETvalue"
+    argv = [*before, f"{name}={secret}", *after, scheme, secret, *after]
+    out = redact_argv(argv)
+    assert secret not in " ".join(out), out
+    assert len(out) == len(argv)
+    assert secret not in str(redact_value({"cmdline": argv, "note": " ".join(argv)}))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -57,6 +57,16 @@ SECRET_ARGV = [
         (["https://tok@host/x"], [f"https://{REDACTED}@host/x"]),
         (["https://host/x?a=1", "--keys", "3"], ["https://host/x?a=1", "--keys", "3"]),
         (["--password"], ["--password"]),  # nothing follows: nothing to hide
+        (["--auth=Bearer", "X", "--lr", "1"], [f"--auth={REDACTED}", REDACTED, "--lr", "1"]),
+        (["--auth=Basic", "X", "Y"], [f"--auth={REDACTED}", REDACTED, "Y"]),
+        (["--auth=none", "X"], [f"--auth={REDACTED}", "X"]),  # no scheme: the value was the secret
+        (["Bearer", "X", "Y"], ["Bearer", REDACTED, "Y"]),
+        (["PGPASSWORD=X", "MYSQL_PWD=Y"], [f"PGPASSWORD={REDACTED}", f"MYSQL_PWD={REDACTED}"]),
+        (
+            ["--accessToken", "X", "--clientSecret=Y"],
+            ["--accessToken", REDACTED, f"--clientSecret={REDACTED}"],
+        ),
+        (["--maxTokens", "512", "--numWorkers", "2"], ["--maxTokens", "512", "--numWorkers", "2"]),
         (
             ["torchrun", "--nproc-per-node=8", "-p", "29500"],
             ["torchrun", "--nproc-per-node=8", "-p", "29500"],

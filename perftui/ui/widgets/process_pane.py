@@ -22,6 +22,7 @@ from perftui.core.proctable_record import DETAIL_KEY
 from perftui.core.specs_proc import STACK_CATEGORIES
 from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
+from perftui.ui.options import refused_in_browser
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 from perftui.ui.widgets.process_list import ProcessList
 from perftui.ui.widgets.stack_processes import process_rows, samples_head
@@ -354,7 +355,7 @@ class ProcessPane(LinePane, can_focus=True):
                 self.notify("attached with --pid: it stays attached for this session", timeout=4)
             return
         row = self.plist.current
-        if row is None:
+        if row is None or refused_in_browser(self, "attaching to a process"):
             return
         interval = getattr(self.screen, "interval", 1.0)
         error = session.attach(row.pid, row.start_ticks, float(interval))
@@ -369,7 +370,7 @@ class ProcessPane(LinePane, can_focus=True):
         from perftui.ui.screens.kill import KillScreen
 
         row = self.plist.current
-        if row is None:
+        if row is None or refused_in_browser(self, "killing a process"):
             return
 
         def answered(answer: Answer) -> None:

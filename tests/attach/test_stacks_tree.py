@@ -21,7 +21,8 @@ from perftui.samplers.process import ProcessSampler
 from perftui.samplers.pyspy import find_py_spy
 from perftui.samplers.stacks import StackSampler
 from perftui.store.metric_store import MetricStore
-from perftui.ui.widgets.process_pane import ProcessPane, stack_lines
+from perftui.ui.widgets.process_pane import ProcessPane
+from perftui.ui.widgets.process_tree import stack_lines
 from tests.polling import wait_for
 from tests.ui.conftest import make_app
 

@@ -8,7 +8,8 @@ from perftui.core.types import SourceStatus
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import PerftuiApp
 from perftui.ui.screens.help import help_text
-from perftui.ui.widgets.process_pane import ATTACH_HINT, ProcessPane, share_bar
+from perftui.ui.widgets.process_pane import ATTACH_HINT, ProcessPane
+from perftui.ui.widgets.process_tree import share_bar
 from tests.ui.conftest import make_app
 
 GIB = 1024**3

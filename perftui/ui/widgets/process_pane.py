@@ -11,21 +11,25 @@ replay): the GPU processes when the GPU sampler reports them, else how to attach
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
 
-from perftui.core import details
-from perftui.core.details import ProcInfoDetail, ProcRow
 from perftui.core.proctable_record import DETAIL_KEY
-from perftui.core.specs_proc import STACK_CATEGORIES
-from perftui.core.units import format_bytes
 from perftui.store.metric_store import MetricStore
 from perftui.ui.options import refused_in_browser
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
 from perftui.ui.widgets.process_list import ProcessList
-from perftui.ui.widgets.stack_processes import process_rows, samples_head
+from perftui.ui.widgets.process_tree import (
+    Line,
+    View,
+    is_attached,
+    process_lines,
+    stack_lines,
+    text_line,
+    tree_lines,
+)
 
 if TYPE_CHECKING:
     from perftui.ui.screens.kill import Answer
@@ -36,155 +40,6 @@ ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process 
 REPLAY_HINT = "no process in this recording (a recording made with --pid PID has one)"
 SWITCH_HINT = "v: tree / stacks · a: detach"
 LIST_HINT = "↑↓ · o sort · / filter · a attach · k kill"
-BAR_WIDTH = 12
-MAX_CATEGORIES = 4
-
-View = Literal["tree", "stacks"]
-Role = Literal["title", "text", "dim", "warn", "bad", "bar", "sel"]
-Line = tuple[tuple[str, Role], ...]
-
-
-def _line(*parts: tuple[str, Role]) -> Line:
-    return tuple(parts)
-
-
-def is_attached(store: MetricStore) -> bool:
-    return store.status("process") is not None or details.proc_info(store) is not None
-
-
-def process_lines(store: MetricStore) -> list[str]:
-    """The GPU processes table (not attached)."""
-    rows = details.gpu_processes(store)
-    if not rows:
-        return []
-    rows.sort(key=lambda p: -float(p["used_bytes"] or 0))
-    out = [f"{'GPU':>3} {'PID':>7} {'GPU mem':>9} {'SM':>4} {'mem':>4}"]
-
-    def pct(v: float | None) -> str:
-        return "—" if v is None else f"{v:.0f}%"
-
-    for p in rows:
-        used = p["used_bytes"]
-        out.append(
-            f"{p['gpu']:>3} {p['pid']:>7} "
-            f"{'—' if used is None else format_bytes(float(used)):>9} "
-            f"{pct(p['sm_util']):>4} {pct(p['mem_util']):>4}"
-        )
-    return out
-
-
-def _bytes(v: float | None) -> str:
-    return "—" if v is None else format_bytes(float(v))
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0f}"
-
-
-def _ordered_tree(rows: list[ProcRow], root: int | None) -> list[tuple[int, ProcRow]]:
-    """(depth, row) depth first from the root; children by PID; rows whose parent is missing at depth 0."""
-    by_pid = {r["pid"]: r for r in rows}
-    kids: dict[int, list[int]] = {}
-    for pid, r in by_pid.items():
-        ppid = r["ppid"]
-        if ppid is not None and ppid in by_pid and pid != root:
-            kids.setdefault(ppid, []).append(pid)
-    tops = [p for p, r in by_pid.items() if p == root or r["ppid"] not in by_pid or p == r["ppid"]]
-    tops.sort(key=lambda p: (p != root, p))
-    out: list[tuple[int, ProcRow]] = []
-    seen: set[int] = set()
-    stack = [(0, p) for p in reversed(tops)]
-    while stack:
-        depth, pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        out.append((depth, by_pid[pid]))
-        for child in sorted(kids.get(pid, []), reverse=True):
-            stack.append((depth + 1, child))
-    return out
-
-
-def tree_lines(store: MetricStore) -> list[Line]:
-    info: ProcInfoDetail = details.proc_info(store) or {}
-    status = store.status("process")
-    pid = info.get("pid")
-    name = info.get("name") or "?"
-    out: list[Line] = []
-    summary = [f"PID {pid if pid is not None else '?'} {name}"]
-    procs = store.latest("proc.procs")
-    if procs is not None:
-        summary.append(f"{procs:.0f} proc{'s' if procs != 1 else ''}")
-    cpu = store.latest("proc.cpu")
-    if cpu is not None:
-        summary.append(f"CPU {cpu:.0f}%")
-    rss = store.latest("proc.rss_bytes")
-    if rss is not None:
-        summary.append(f"RSS {format_bytes(rss)}")
-    gpu = store.latest("proc.gpu_mem_bytes")
-    if gpu is not None:
-        summary.append(f"GPU {format_bytes(gpu)}")
-    out.append(_line((" · ".join(summary), "title")))
-    if status is not None and not status.available:
-        out.append(_line((status.reason or "process not available", "bad")))
-        out.append(_line(("samples so far are kept (s writes a report)", "dim")))
-        return out
-    rows = details.proc_tree(store)
-    if not rows:
-        out.append(_line(("waiting for the first sample of the process tree", "dim")))
-        return out
-    out.append(_line((f"{'PID':>7} {'CPU%':>4} {'RSS':>8} {'GPU mem':>8} S NAME", "dim")))
-    for depth, r in _ordered_tree(rows, pid):
-        state = (r["state"] or "?")[:1].upper()
-        label = "  " * depth + (r["name"] or "?")
-        out.append(
-            _line(
-                (
-                    f"{r['pid']:>7} {_pct(r['cpu']):>4} {_bytes(r['rss']):>8} "
-                    f"{_bytes(r['gpu_mem_bytes']):>8} {state} {label}",
-                    "text",
-                )
-            )
-        )
-    note = info.get("gpu_note")
-    if note:
-        out.append(_line((note, "dim")))
-    return out
-
-
-def share_bar(pct: float, width: int = BAR_WIDTH) -> str:
-    filled = max(0, min(width, round(pct / 100.0 * width)))
-    return "█" * filled + "░" * (width - filled)
-
-
-def stack_lines(store: MetricStore) -> list[Line]:
-    out: list[Line] = []
-    status = store.status("stacks")
-    if status is not None and not status.available:
-        out.append(_line(("stacks unavailable: ", "warn"), (status.reason or "unknown reason", "text")))
-    shares = [(c, store.latest(f"stack.share.{c}")) for c in STACK_CATEGORIES]
-    ranked = sorted(((c, v) for c, v in shares if v is not None and v >= 0.5), key=lambda cv: -cv[1])
-    if ranked:
-        out.append(_line((samples_head(store), "title")))
-    width = max((len(c) for c, _ in ranked[:MAX_CATEGORIES]), default=0)
-    for cat, v in ranked[:MAX_CATEGORIES]:
-        out.append(_line((f"{cat:<{width}} ", "text"), (share_bar(v), "bar"), (f" {v:3.0f}%", "text")))
-    out.extend(process_rows(store))  # which process of the tree each stack is from
-    top = details.stack_top(store)
-    if top:
-        out.append(_line((f"{'self%':>5} {'tot%':>5} function", "dim")))
-        for t in top:
-            where = (t["file"] or "?").rsplit("/", 1)[-1] + (f":{t['line']}" if t["line"] is not None else "")
-            out.append(
-                _line(
-                    (f"{_pct(t['self_pct']):>5} {_pct(t['total_pct']):>5} ", "text"),
-                    (t["function"] or "?", "title"),
-                    (f" {where}", "dim"),
-                )
-            )
-    if not ranked and not top and (status is None or status.available):
-        out.append(_line(("waiting for stack samples (py-spy)", "dim")))
-    return out
 
 
 class ProcessPane(LinePane, can_focus=True):
@@ -266,14 +121,15 @@ class ProcessPane(LinePane, can_focus=True):
                 self.plist.update(detail, gpu is not None and gpu.available)
             status = store.status("proctable")
             if status is not None and not status.available:
-                content = [_line((status.reason or "process list unavailable", "bad"))]
+                content = [text_line((status.reason or "process list unavailable", "bad"))]
             else:
                 self._fit()
                 content = list(self.plist.lines())
             title = self.plist.title()
         else:
             content = [
-                _line((line, "title" if i == 0 else "text")) for i, line in enumerate(process_lines(store))
+                text_line((line, "title" if i == 0 else "text"))
+                for i, line in enumerate(process_lines(store))
             ]
             title = "Processes"
         if attached != self.attached or listing != self.listing or force or title != self.border_title:

@@ -158,13 +158,14 @@ def test_every_subprocess_in_perftui_is_py_spy_or_ssh_with_an_argument_list() ->
     assert sorted((name, dotted(node.func)) for name, node in calls) == [
         ("pyspy.py", "subprocess.run"),
         ("reader.py", "asyncio.create_subprocess_exec"),
-        ("stacks.py", "subprocess.Popen"),
+        ("stack_slice.py", "subprocess.Popen"),
     ]
     assert all(not any(k.arg == "shell" for k in node.keywords) for _, node in calls)
     dump = (PKG / "samplers" / "pyspy.py").read_text()
     assert 'args = [binary, "dump", "--pid", str(pid), "--json"]' in dump
-    text = (PKG / "samplers" / "stacks.py").read_text()
-    assert 'args = [self.binary, "record", "--pid", str(self.pid), "--format", "raw"' in text
+    text = (PKG / "samplers" / "stack_slice.py").read_text()
+    assert 'args = [binary, "record", "--pid", str(pid), "--format", "raw"' in text
+    assert "record_args(self.binary, pid," in text  # the Popen's argument list is that one
 
 
 def test_pid_and_path_validation_exist_where_the_cli_takes_them() -> None:

@@ -50,7 +50,8 @@ class ProcessesScreen(Screen[None]):
         self.source = source
         self.title_text = ""
         self.lines: list[str] = []  # the plain text of each line shown (tests)
-        self._shown: list[Line] | None = None
+        self.shown: list[Line] | None = None  # the lines with their roles
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="processes-title")
@@ -59,20 +60,21 @@ class ProcessesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._composed = True
         self.redraw()
         self.query_one("#processes-scroll").focus()
 
     def redraw(self) -> None:
         """Read the pane's content again; repaint only when it changed."""
-        if not self.is_mounted:
+        if not self._composed:
             return
         title, content = self.source()
         if title != self.title_text:
             self.title_text = title
             self.query_one("#processes-title", Static).update(Content(title))
-        if content == self._shown:
+        if content == self.shown:
             return
-        self._shown = content
+        self.shown = content
         self.lines = ["".join(text for text, _ in line) for line in content]
         parts: list[tuple[str, str]] = []
         for line in content:

@@ -10,6 +10,7 @@ from typing import Any
 from perftui.core.types import SourceStatus
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import PerftuiApp
+from perftui.ui.screens.help import PROCESS_KEYS, help_text
 from perftui.ui.screens.processes import ProcessesScreen
 from perftui.ui.widgets.process_pane import ProcessPane
 from perftui.ui.widgets.stack_processes import MAX_ROWS
@@ -148,3 +149,12 @@ async def test_the_full_tree_says_when_the_process_exits() -> None:
         app.dashboard.refresh_view()
         await pilot.pause()
         assert full.lines[0] == f"PID {PID} python · exited (status 0)" and msg in full.lines
+
+
+def test_help_lists_the_process_list_keys_and_the_page_keys() -> None:
+    keys = {k: d for k, d in PROCESS_KEYS}
+    assert {"↑ / ↓", "o", "/", "a", "k"} <= set(keys)
+    assert "SIGKILL" in keys["k"] and "sort" in keys["o"] and "filter" in keys["/"]
+    text = help_text()
+    assert "Processes pane, the process list" in text and "  pgup / pgdn" in text
+    assert "full view on Diagnosis / Processes" in text

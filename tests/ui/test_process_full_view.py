@@ -158,3 +158,19 @@ def test_help_lists_the_process_list_keys_and_the_page_keys() -> None:
     text = help_text()
     assert "Processes pane, the process list" in text and "  pgup / pgdn" in text
     assert "full view on Diagnosis / Processes" in text
+
+
+async def test_pagedown_scrolls_the_attached_tree_in_the_pane() -> None:
+    app, _ = big_tree_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        pane = pane_of(app)
+        pane.focus()
+        await pilot.pause()
+        assert pane.top == 0 and len(pane.plain_lines) > pane.content_size.height
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert pane.top > 0
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert pane.top == 0

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from perftui.samplers.proctable_sampler import DETAIL_KEY, ProcTableSampler
+from perftui.core.proctable_record import DETAIL_KEY
+from perftui.samplers.proctable_sampler import ProcTableSampler
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
 from perftui.ui.app import PerftuiApp, create_app

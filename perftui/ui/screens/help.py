@@ -18,14 +18,24 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("w", "cycle the history window: 1, 5, 15 min"),
     ("arrows", "move focus to the panel in that direction"),
     ("tab", "move focus to the next panel, in order"),
-    ("enter", "detail of the focused panel: larger plot and window statistics"),
-    ("escape", "close a detail or help screen"),
+    ("enter", "detail of the focused panel; the full view on Diagnosis / Processes"),
+    ("pgup / pgdn", "scroll the Diagnosis or Processes pane; a page of the process list"),
+    ("escape", "close a detail, full view or help screen"),
     ("t", "cycle the theme"),
     ("r", "start recording to a timestamped .sqlite file in the cwd; r twice stops it"),
     ("s", "write a Markdown report of the current window to the cwd"),
-    ("v", "attached process (--pid): switch between process tree and stacks"),
+    ("v", "attached process: switch between process tree and stacks"),
     ("ctrl+p", "command palette (every action above)"),
     ("?", "this help"),
+)
+
+PROCESS_KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ / ↓", "select a process (pgup / pgdn: a page)"),
+    ("o", "sort by CPU, memory, GPU memory, SM %, disk, name"),
+    ("/", "filter: command, user, container, PID (enter keeps, escape clears)"),
+    ("a", "attach live to the selected process; a again detaches"),
+    ("k", "SIGTERM, after a confirmation; K in it: SIGKILL (asked again)"),
+    ("", "only your own processes (any as root); on others k says why"),
 )
 
 REPLAY_KEYS: tuple[tuple[str, str], ...] = (
@@ -46,6 +56,8 @@ NOTES = (
 def help_text() -> str:
     lines = ["perftui keys", ""]
     lines += [f"  {k:<14} {d}" for k, d in KEYS]
+    lines += ["", "Processes pane, the process list (focus it: tab or the arrows)"]
+    lines += [f"  {k:<14} {d}" for k, d in PROCESS_KEYS]
     lines += ["", "perftui replay FILE"]
     lines += [f"  {k:<14} {d}" for k, d in REPLAY_KEYS]
     lines += ["", *NOTES, "", "escape, q or ? closes this screen"]

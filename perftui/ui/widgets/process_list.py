@@ -10,6 +10,8 @@ its neighbour. No Textual here: the pane (process_pane.ProcessPane) draws the li
 
 from __future__ import annotations
 
+import os
+import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -220,7 +222,8 @@ class ProcessList:
             return f"filter: {self.filter}▏ (enter: keep · esc: clear)"
         return f"filter: {self.filter}" if self.filter else None
 
-    def lines(self) -> list[Line]:
+    def lines(self, *, full: bool = False) -> list[Line]:
+        """The rows that fit (the pane); `full` (the full view): every row, containers uncut."""
         out: list[Line] = []
         flt = self.filter_line()
         if flt is not None:
@@ -232,8 +235,10 @@ class ProcessList:
             what = f'no process matches "{self.filter}"' if self.filter else "no processes listed"
             out.append(((what, "dim"),))
             return out
-        visible = self.shown[self.top : self.top + self.height]
-        cw = min(MAX_CONTAINER, max((len(r.container) for r in visible), default=0))  # 0: no column
+        n = len(self.shown)
+        first, last = (0, n) if full else (self.top, min(n, self.top + self.height))
+        widest = max((len(r.container) for r in self.shown[first:last]), default=0)
+        cw = widest if full else min(MAX_CONTAINER, widest)  # 0: no column
         head = f"{'PID':>7} {'USER':<8} {'CPU%':>4} {'RSS':>7}"
         if self.gpu:
             head += f" {'GPU mem':>7} {'SM%':>3}"
@@ -242,7 +247,7 @@ class ProcessList:
             cw = max(cw, len("CONTAINER"))
             head += f" {'CONTAINER':<{cw}}"
         out.append(((head + " COMMAND", "dim"),))
-        for i in range(self.top, min(len(self.shown), self.top + self.height)):
+        for i in range(first, last):
             r = self.shown[i]
             text = f"{r.pid:>7} {r.user[:8]:<8} {_pct(r.cpu_pct):>4} {_bytes(r.rss_bytes):>7}"
             if self.gpu:
@@ -253,3 +258,31 @@ class ProcessList:
             text += f" {r.cmdline or r.name}"
             out.append(((text, "sel" if i == self._index else "text"),))
         return out
+
+
+@dataclass(frozen=True)
+class Signaller:
+    """Who sends the signals: the user perftui runs as (`current()`), root or not."""
+
+    user: str
+    uid: int
+    root: bool
+
+    @classmethod
+    def current(cls) -> Signaller:
+        uid = os.geteuid()
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = str(uid)
+        return cls(name, uid, uid == 0)
+
+    def refusal(self, row: ListRow) -> str | None:
+        """None when `row`'s process may be signalled (same user, or root); else the one line why not.
+        The kernel's rule compares user IDs: a listed user is its name, or its UID without one."""
+        if self.root or row.user in (self.user, str(self.uid)):
+            return None
+        return (
+            f"k: {row.who} belongs to {row.user or 'another user'}; you are {self.user}: only your "
+            "own processes can be signalled (or run perftui as root)"
+        )

@@ -7,6 +7,9 @@ as the `stacks` source's reason. Not attached: the process list (ui/widgets/proc
 the proctable sampler runs, with its keys (arrows, `o` sort, `/` filter, `a` attach live, `k`
 signal); `a` on the attached view detaches (back to the list). Without a process table (a
 replay): the GPU processes when the GPU sampler reports them, else how to attach.
+Enter opens what the pane shows in full (ui/screens/processes.py), kept current on each tick.
+`k` is offered only for processes the user may signal (their own, or any as root): on another
+user's process the footer says "Kill: not yours" and `k` says why instead of asking.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from perftui.core.proctable_record import DETAIL_KEY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.options import refused_in_browser
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
-from perftui.ui.widgets.process_list import ProcessList
+from perftui.ui.widgets.process_list import ProcessList, Signaller
 from perftui.ui.widgets.process_tree import (
     Line,
     View,
@@ -33,6 +36,7 @@ from perftui.ui.widgets.process_tree import (
 
 if TYPE_CHECKING:
     from perftui.ui.screens.kill import Answer
+    from perftui.ui.screens.processes import ProcessesScreen
     from perftui.ui.session import Session
     from perftui.ui.widgets.process_list import ListRow
 
@@ -40,6 +44,7 @@ ATTACH_HINT = "no process attached: run perftui --pid PID to follow one process 
 REPLAY_HINT = "no process in this recording (a recording made with --pid PID has one)"
 SWITCH_HINT = "v: tree / stacks · a: detach"
 LIST_HINT = "↑↓ · o sort · / filter · a attach · k kill"
+LIST_HINT_NOT_YOURS = "↑↓ · o sort · / filter · a attach · k: not yours"
 
 
 class ProcessPane(LinePane, can_focus=True):
@@ -59,12 +64,17 @@ class ProcessPane(LinePane, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        # a page of the list; on the tree or stacks (no list) they scroll the pane
         Binding("pageup", "move(-10)", "Page up", show=False),
+        Binding("pageup", "page(-1)", "Scroll", show=False),
         Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("pagedown", "page(1)", "Scroll", show=False),
+        Binding("enter", "full_view", "Full view"),
         Binding("o", "sort", "Sort"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("a", "attach", "Attach"),
         Binding("k", "kill", "Kill"),
+        Binding("k", "kill_refused", "Kill: not yours"),  # shown instead of Kill; k says why
     ]
 
     def __init__(self, *, id: str = "processes") -> None:
@@ -79,6 +89,9 @@ class ProcessPane(LinePane, can_focus=True):
         self._content: list[Line] = []
         self._texts: list[str] = []
         self.hint = ATTACH_HINT
+        self.signaller = Signaller.current()
+        self._may_kill = True
+        self._full: ProcessesScreen | None = None
         self.set_paragraphs(pane_paragraphs([]))
 
     def on_mount(self) -> None:
@@ -132,16 +145,40 @@ class ProcessPane(LinePane, can_focus=True):
                 for i, line in enumerate(process_lines(store))
             ]
             title = "Processes"
-        if attached != self.attached or listing != self.listing or force or title != self.border_title:
-            if attached != self.attached or listing != self.listing:
+        row = self.plist.current if listing else None
+        may_kill = row is None or self.signaller.refusal(row) is None
+        changed = attached != self.attached or listing != self.listing or may_kill != self._may_kill
+        if changed or force or title != self.border_title:
+            if changed:
                 self.refresh_bindings()
-            self.attached, self.listing = attached, listing
+            self.attached, self.listing, self._may_kill = attached, listing, may_kill
             self.border_title = title
-            self.border_subtitle = SWITCH_HINT if attached else LIST_HINT if listing else ""
+            hint = LIST_HINT if may_kill else LIST_HINT_NOT_YOURS
+            self.border_subtitle = SWITCH_HINT if attached else hint if listing else ""
         if content != self._content or force or not self.is_mounted:
             self._content = content
             self._texts = ["".join(part for part, _ in line) for line in content]
             self.set_paragraphs(pane_paragraphs(content, self.hint))
+        if self._full is not None:
+            self._full.redraw()
+
+    def full_content(self) -> tuple[str, list[Line]]:
+        """What the full view shows: the pane's title and all of its table (every row of the list,
+        the whole tree, every stack category, sampled process and function)."""
+        if self._store is None:
+            return str(self.border_title), self._content
+        if self.attached:
+            store = self._store
+            lines = tree_lines(store) if self.view == "tree" else stack_lines(store, full=True)
+            return str(self.border_title), lines
+        if self.listing and self.plist.received:
+            return self.plist.title(), self.plist.lines(full=True)
+        return str(self.border_title), self._content or [text_line((self.hint, "dim"))]
+
+    def _refusal(self) -> str | None:
+        """Why `k` may not signal the selected process (None: it may, or nothing is selected)."""
+        row = self.plist.current if self.listing else None
+        return None if row is None else self.signaller.refusal(row)
 
     def _fit(self) -> None:
         """Rows that fit: the pane's height less the column header (and the filter line)."""
@@ -164,8 +201,10 @@ class ProcessPane(LinePane, can_focus=True):
             session = self._session()
             live = session is not None and session.can_attach and session.runner is not None
             return (self.listing or self.attached) and live
-        if action in ("move", "sort", "filter", "kill"):
+        if action in ("move", "sort", "filter"):
             return self.listing
+        if action in ("kill", "kill_refused"):
+            return self.listing and (self._refusal() is None) == (action == "kill")
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -236,6 +275,20 @@ class ProcessPane(LinePane, can_focus=True):
                 self._send(row, answer)
 
         self.app.push_screen(KillScreen(row.who), answered)
+
+    def action_kill_refused(self) -> None:
+        refusal = self._refusal()
+        if refusal is not None:
+            self.notify(refusal, title="no signal offered", severity="warning", timeout=6)
+
+    def action_full_view(self) -> None:
+        from perftui.ui.screens.processes import ProcessesScreen
+
+        def closed(_: None) -> None:
+            self._full = None
+
+        self._full = ProcessesScreen(self.full_content)
+        self.app.push_screen(self._full, closed)
 
     def _send(self, row: ListRow, answer: Answer) -> None:
         import signal

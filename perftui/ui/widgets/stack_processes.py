@@ -46,8 +46,9 @@ def _where(leaf: str | None) -> str:
     return f"{name} {loc.rstrip(')').rsplit('/', 1)[-1]}"
 
 
-def process_rows(store: MetricStore) -> list[tuple[Part, ...]]:
-    """One row per sampled process, the attached one first; nothing for a lone process."""
+def process_rows(store: MetricStore, limit: int | None = MAX_ROWS) -> list[tuple[Part, ...]]:
+    """One row per sampled process, the attached one first (at most `limit`; None: all); nothing for
+    a lone process."""
     threads = details.stack_threads(store)
     win = details.stack_window(store)
     left_out = (win["processes_left_out"] if win is not None else None) or 0
@@ -64,7 +65,7 @@ def process_rows(store: MetricStore) -> list[tuple[Part, ...]]:
         names.setdefault(info["pid"], info.get("name"))
     order = sorted(per, key=lambda pid: (pid != root, -per[pid][0], pid))
     out: list[tuple[Part, ...]] = [(("    PID process         samples mostly      in", "dim"),)]
-    for pid in order[:MAX_ROWS]:
+    for pid in order if limit is None else order[:limit]:
         n, cat, leaf = per[pid]
         name = clean(names.get(pid) or "?")[:NAME_WIDTH]
         out.append(
@@ -74,7 +75,7 @@ def process_rows(store: MetricStore) -> list[tuple[Part, ...]]:
                 (leaf, "dim"),
             )
         )
-    more = len(order) - MAX_ROWS
+    more = 0 if limit is None else len(order) - limit
     if more > 0:
         out.append(((f"+{more} more processes sampled", "dim"),))
     if left_out:

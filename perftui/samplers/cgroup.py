@@ -21,6 +21,7 @@ from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
+from perftui.samplers.cgroup_io import IoUse, limit_values, use_share
 from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
@@ -51,6 +52,7 @@ class CgroupSampler(BaseSampler):
         self._rates = RateTracker()
         self._deltas = Deltas()
         self._prev: dict[str, dict[str, float]] = {}
+        self._prev_io: dict[str, IoUse] = {}
         self._groups: dict[str, dict[str, Any]] = {}
         self._published: dict[str, dict[str, Any]] = {}
         self._cands: list[tuple[str, CgroupIdentity, CgroupDirs, str]] = []
@@ -123,6 +125,9 @@ class CgroupSampler(BaseSampler):
             lim = self._limits.get(slug)
             if lim is not None:
                 raw.quota_cores, raw.mem_limit, raw.mem_high = lim.quota_cores, lim.mem_limit, lim.mem_high
+                if lim.io_limits:  # ranked by its use of the limit too: its counters read every pass
+                    raw.io_limits = lim.io_limits
+                    dirs.read_io(raw)
             scored.append((self._score(slug, raw, now), slug, raw, dirs))
         if gone:
             self._cands = [c for c in self._cands if c[0] not in gone]
@@ -163,12 +168,18 @@ class CgroupSampler(BaseSampler):
             if v is not None:
                 cur[k] = v
         self._prev[slug] = cur
+        prev_io = self._prev_io.pop(slug, None)
+        if raw.io_limits:
+            self._prev_io[slug] = raw.io_use
         if prev is None:
             return 0.0
         dt = now - prev["t"]
         if dt <= 0:
             return 0.0
         score = 0.0
+        if raw.io_limits and prev_io is not None:
+            share = use_share(raw.io_limits, prev_io, raw.io_use, dt)
+            score += 500.0 * share if share >= 0.8 else 0.0
         dp = cur.get("nr_periods", 0.0) - prev.get("nr_periods", 0.0)
         if dp > 0:
             score += 1000.0 * (cur.get("nr_throttled", 0.0) - prev.get("nr_throttled", 0.0)) / dp
@@ -215,6 +226,12 @@ class CgroupSampler(BaseSampler):
             out[p + "io_read_bytes_per_s"] = r.rate(p + "ior", raw.io_read, now)
         if raw.io_write is not None:
             out[p + "io_write_bytes_per_s"] = r.rate(p + "iow", raw.io_write, now)
+        if raw.io_limits:
+            vals, where = limit_values(p, raw.io_limits, raw.io_use, lambda k, v: r.rate(k, v, now))
+            out.update(vals)
+            info = self._groups.get(slug)
+            if info is not None:
+                info["io_limits"], info["io_devices"] = raw.io_limits, where
         for res_kind, total in raw.psi_us.items():
             res, kind = res_kind.split(".")
             rate = r.rate(p + "psi" + res_kind, total, now, scale=100.0 / 1e6)
@@ -241,11 +258,18 @@ class CgroupSampler(BaseSampler):
             dirs = known.get(rel) or self._dirs_for_rel(rel, present, extra=False)
             raw = dirs.read_limits()
             ident = identify(rel)
-            limited = raw.quota_cores is not None or raw.mem_limit is not None or raw.mem_high is not None
+            limited = (
+                raw.quota_cores is not None
+                or raw.mem_limit is not None
+                or raw.mem_high is not None
+                or bool(raw.io_limits)
+            )
             if ident.kind == "cgroup" and not limited:
                 continue
             if rel not in known and v1:
                 dirs = self._dirs_for_rel(rel, present, extra=True)  # cpuacct, blkio: candidates only
+            if v1:
+                raw.io_limits = dirs.read_io_limits()
             slug = ident.slug
             if slug in seen:
                 slug = f"{slug}~{len(seen)}"
@@ -277,6 +301,7 @@ class CgroupSampler(BaseSampler):
             "path": path,
             "cpu_dir": dirs.cpu_dir,
             "memory_dir": dirs.memory_dir,
+            "io_dir": dirs.io_dir,
             "container_id": ident.container_id,
             "pod_uid": ident.pod_uid,
             "unit": ident.unit,

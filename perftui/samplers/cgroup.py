@@ -21,7 +21,7 @@ from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
-from perftui.samplers.cgroup_io import IoUse, limit_values, use_share
+from perftui.samplers.cgroup_io import IoUse, device_name, limit_values, use_share
 from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
@@ -231,7 +231,8 @@ class CgroupSampler(BaseSampler):
             out.update(vals)
             info = self._groups.get(slug)
             if info is not None:
-                info["io_limits"], info["io_devices"] = raw.io_limits, where
+                info["io_limits"] = raw.io_limits
+                info["io_devices"] = {kind: device_name(dev) for kind, dev in where.items()}
         for res_kind, total in raw.psi_us.items():
             res, kind = res_kind.split(".")
             rate = r.rate(p + "psi" + res_kind, total, now, scale=100.0 / 1e6)

@@ -22,7 +22,7 @@ from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
 from perftui.samplers.cgroup_io import IoUse, device_name, limit_values, use_share
-from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
+from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, own_dirs, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
 REDISCOVER_S = 10.0  # the cgroup tree is walked again this often (new containers)
@@ -61,6 +61,8 @@ class CgroupSampler(BaseSampler):
         self._note = ""
         self._attached: str | None = None
         self._self: dict[str, Any] | None = None
+        self._self_dirs: CgroupDirs | None = None
+        self._self_at: float | None = None
 
     # -- availability ------------------------------------------------------------------------------
     def availability(self) -> SourceStatus:
@@ -310,13 +312,15 @@ class CgroupSampler(BaseSampler):
 
     # -- facts -------------------------------------------------------------------------------------
     def self_facts(self) -> dict[str, Any]:
-        """perftui's own container and limits (read once: they rarely change)."""
+        """perftui's own container and limits (found once); inside a container its use of them
+        (throttled %, memory used, I/O limits) is read again at most every BOX_INTERVAL_S."""
         if self._self is None:
             inside, why = own_container(self._proc)
             facts: dict[str, Any] = {"in_container": inside, "reason": why}
             text = read_small(f"{self._proc}/self/cgroup")
             if text is not None:
-                dirs, path = dirs_for(self._mounts, text)
+                dirs, path = own_dirs(self._mounts, text) if inside else dirs_for(self._mounts, text)
+                self._self_dirs = dirs if inside else None
                 raw = dirs.read(psi=False)
                 facts.update(
                     label=identify(path).label,
@@ -328,6 +332,19 @@ class CgroupSampler(BaseSampler):
                     "perftui runs in a container: /proc is the container's, host-wide sources may be partial"
                 )
             self._self = facts
+        now = self._clock()
+        if self._self_dirs is not None and (self._self_at is None or now - self._self_at >= BOX_INTERVAL_S):
+            self._self_at = now
+            raw = self._self_dirs.read(psi=False)
+            dper = self._deltas.delta("self.np", raw.nr_periods) if raw.nr_periods is not None else None
+            dthr = self._deltas.delta("self.nt", raw.nr_throttled) if raw.nr_throttled is not None else None
+            self._self.update(
+                cpu_quota_cores=raw.quota_cores,
+                throttled_pct=100.0 * dthr / dper if dper and dthr is not None else None,
+                mem_limit_bytes=raw.mem_limit,
+                mem_used_bytes=raw.mem_used,
+                io_limits=raw.io_limits,
+            )
         return self._self
 
     def details(self) -> Mapping[str, Any]:

@@ -21,11 +21,11 @@ from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
-from perftui.samplers.cgroup_io import IoUse, device_name, limit_values, use_share
+from perftui.samplers.cgroup_io import IoLimits, IoUse, device_name, limit_values, use_share
 from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, own_dirs, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
-REDISCOVER_S = 10.0  # the cgroup tree is walked again this often (new containers)
+REDISCOVER_S = 10.0  # the cgroup tree is walked again (new containers), I/O limits re-read, this often
 TOP = 6  # cgroups published per box-wide pass
 MAX_CANDIDATES = 2000
 
@@ -63,6 +63,8 @@ class CgroupSampler(BaseSampler):
         self._self: dict[str, Any] | None = None
         self._self_dirs: CgroupDirs | None = None
         self._self_at: float | None = None
+        self._io_at: float | None = None  # the attached cgroup's I/O limits, read every REDISCOVER_S
+        self._io_limits: IoLimits = {}
 
     # -- availability ------------------------------------------------------------------------------
     def availability(self) -> SourceStatus:
@@ -96,8 +98,11 @@ class CgroupSampler(BaseSampler):
             self._attached = slug
             self._groups = {slug: self._group_info(ident, dirs, path)}
             self._cands = [(slug, ident, dirs, path)]
+            self._io_at = None
         slug, _ident, dirs, _path = self._cands[0]
-        raw = dirs.read()
+        if self._io_at is None or now - self._io_at >= REDISCOVER_S:  # I/O limits: up to 4 files (v1)
+            self._io_at, self._io_limits = now, dirs.read_io_limits()
+        raw = dirs.read(io_limits=self._io_limits)
         if raw.gone:
             self._note = f"cgroup of process {self.pid} disappeared"
             self._attached = None

@@ -255,9 +255,14 @@ class CgroupDirs:
                     ops = read_small(self.blkio + "/blkio.throttle.io_serviced")
                     parse_blkio_devices(ops, devs, "riops", "wiops", r.io_use)
 
-    def read(self, *, limits: bool = True, psi: bool = True, events: bool = True) -> Raw:
+    def read(
+        self, *, limits: bool = True, psi: bool = True, events: bool = True, io_limits: IoLimits | None = None
+    ) -> Raw:
+        """`io_limits`: known ones (the caller re-reads them now and then), else read with `limits`."""
         raw = read_v2(self.v2, limits) if self.v2 else read_v1(self, limits)
-        if limits and not raw.gone:
+        if io_limits is not None:
+            raw.io_limits = io_limits
+        elif limits and not raw.gone:
             raw.io_limits = self.read_io_limits()
         if events and not raw.gone:
             self.read_events(raw, psi)

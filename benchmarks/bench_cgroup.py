@@ -1,5 +1,6 @@
 """Cost of the cgroup source: the attached process's cgroup per tick, and the box-wide pass.
 
+The attached cgroup and one in ten of the 200 have an I/O write limit (v1 blkio, v2 io.max).
 Targets (issue 26): reading the attached tree's cgroups per tick <= 1 ms; the box-wide "busiest
 cgroups" pass <= 5 ms with 200 cgroups. Measured on real cgroupfs where this user may create cgroups
 (root: 200 cgroups with a CPU quota and a memory limit, removed at the end), and on a synthetic v2
@@ -12,6 +13,7 @@ Medians of --reps passes; the tree walk (every 10 s) is timed apart.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -76,6 +78,9 @@ def synthetic_v2(n: int, reps: int) -> None:
             (d / "memory.events").write_text("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n")
             for res in ("cpu", "memory", "io"):
                 (d / f"{res}.pressure").write_text("some avg10=0 avg60=0 avg300=0 total=5\n")
+            (d / "io.stat").write_text(f"8:0 rbytes={i} wbytes={i} rios=1 wios=1 dbytes=0 dios=0\n")
+            if i % 10 == 0:  # one in ten with an I/O limit (read every pass, ranked by its use)
+                (d / "io.max").write_text("8:0 rbps=max wbps=10000000 riops=max wiops=max\n")
         mounts = Mounts(str(root), "/", {})
         box, walk, cands = _box(mounts, reps)
         print(f"synthetic v2 tree, {cands} cgroups: box-wide pass median {box:.2f} ms (walk {walk:.1f} ms)")
@@ -95,7 +100,10 @@ def real_cgroupfs(n: int, reps: int) -> None:
         print("real cgroupfs: skipped (needs root and cgroup cpu/memory controllers)")
         return
     v1 = {"cpu", "memory"} <= set(m.v1)
-    tops = [Path(m.v1[c][0]) for c in ("cpu", "cpuacct", "memory") if c in m.v1] if v1 else [Path(m.v2 or "")]
+    ctrls = ("cpu", "cpuacct", "memory", "blkio")
+    tops = [Path(m.v1[c][0]) for c in ctrls if c in m.v1] if v1 else [Path(m.v2 or "")]
+    dev_no = os.stat(tempfile.gettempdir()).st_dev
+    dev = f"{os.major(dev_no)}:{os.minor(dev_no)}"
     made: list[Path] = []
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
@@ -110,6 +118,9 @@ def real_cgroupfs(n: int, reps: int) -> None:
                     (d / "memory.limit_in_bytes").write_text(str(256 << 20))
                 elif not v1:
                     (d / "cpu.max").write_text("50000 100000")
+                if v1 and top.name == "blkio" and i % 10 == 0:  # one in ten with an I/O limit
+                    with contextlib.suppress(OSError):  # not a block device here: no I/O limit
+                        (d / "blkio.throttle.write_bps_device").write_text(f"{dev} 10000000")
         for top in tops:
             (top / "perftui-bench-0" / "cgroup.procs").write_text(str(child.pid))
         box, walk, cands = _box(m, reps)

@@ -130,6 +130,50 @@ def pending_line(tracker: DiagnosisTracker) -> str:
     return f"Engine now says: {verdict} (for {held_for:g} s; shown after {tracker.hold_s:g} s)"
 
 
+_CG_KEYS = (
+    "cpu_quota_cores",
+    "cpu_used_cores",
+    "throttled_pct",
+    "mem_limit_bytes",
+    "mem_high_bytes",
+    "mem_used_bytes",
+    "mem_used_pct",
+    "oom_kills",
+)
+_IO_KINDS = ("rbps", "wbps", "riops", "wiops")
+
+
+def cgroup_block(store: MetricStore) -> dict[str, Any]:
+    """The attached process's cgroup, else perftui's own when it runs in a container; always present."""
+    d = store.details("cgroup.")
+    groups, name = d.get("cgroup.groups"), d.get("cgroup.attached")
+    own: dict[str, Any] = d["cgroup.self"] if isinstance(d.get("cgroup.self"), dict) else {}
+    out: dict[str, Any] = {"mode": d.get("cgroup.mode"), "in_container": bool(own.get("in_container"))}
+    if isinstance(name, str) and name:
+        got = groups.get(name) if isinstance(groups, dict) else None
+        info: dict[str, Any] = got if isinstance(got, dict) else {}
+        devs: dict[str, Any] = info["io_devices"] if isinstance(info.get("io_devices"), dict) else {}
+        p = f"cgroup.{name}."
+        io: dict[str, Any] = {}
+        for k in _IO_KINDS:
+            limit = store.latest(f"{p}io_{k}_limit")
+            if limit is not None:
+                used = store.latest(f"{p}io_{k}_limit_pct")
+                io[k] = {"limit": limit, "used_pct": used, "device": devs.get(k)}
+        out.update(of="attached", name=name, label=clean_text(str(info.get("label") or name)))
+        out.update({k: store.latest(p + k) for k in _CG_KEYS})
+        out["io_limits"] = io
+        return out
+    if own.get("in_container"):
+        keep = ("cpu_quota_cores", "throttled_pct", "mem_limit_bytes", "mem_used_bytes", "io_limits")
+        out.update(of="perftui", label=clean_text(str(own.get("label") or "")))
+        out.update({k: own.get(k) for k in keep})
+        return out
+    note = d.get("cgroup.note") or "not attached and not in a container"
+    out.update(of=None, note=clean_text(str(note)))
+    return out
+
+
 def result_json(
     diagnosis: Diagnosis, tracker: DiagnosisTracker, store: MetricStore, duration: float
 ) -> dict[str, Any]:
@@ -140,6 +184,7 @@ def result_json(
     out["window_s"] = min(duration, WINDOW_S)
     out["duration_s"] = duration
     out["sources"] = _sources(store)
+    out["cgroup"] = cgroup_block(store)
     if store.keys("serve."):  # the inference servers' own numbers (--serve): one key per percentile
         out["serving"] = {
             "metrics": {k: store.latest(k) for k in sorted(store.keys("serve."))},

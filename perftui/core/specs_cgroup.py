@@ -73,6 +73,32 @@ SPECS: list[MetricSpec] = [
         rate=True,
         label="io write",
     ),
+    # I/O limits (io.max / blkio.throttle.*_device), on the device whose use is nearest its limit
+    *[
+        spec
+        for kind, word, unit in (
+            ("rbps", "read", Unit.BYTES_PER_S),
+            ("wbps", "write", Unit.BYTES_PER_S),
+            ("riops", "read IOPS", Unit.PER_S),
+            ("wiops", "write IOPS", Unit.PER_S),
+        )
+        for spec in (
+            _m(
+                f"io_{kind}_limit",
+                unit,
+                f"{word} limit of the cgroup on a device (io.max {kind})",
+                label=f"io {word} limit",
+            ),
+            _m(
+                f"io_{kind}_limit_pct",
+                P,
+                f"{word} use as % of its limit, on the device nearest it",
+                rate=True,
+                mx=100,
+                label=f"io {word} of limit",
+            ),
+        )
+    ],
     *[
         _m(
             f"psi_{res}_{kind}_pct",

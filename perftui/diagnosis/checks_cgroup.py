@@ -1,4 +1,5 @@
-"""Checks of the container-limit rules: CPU quota throttling, memory held at a cgroup limit, OOM kills.
+"""Checks of the container-limit rules: CPU quota throttling, memory held at a cgroup limit, OOM kills,
+I/O held at a cgroup I/O limit (io.max, v1 blkio throttle).
 
 A cgroup's limit, not the host, is what holds a containerised workload back when it is throttled in
 most of its quota periods while the host has idle cores, or when its memory sits at its limit with
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from perftui.core.units import Unit, format_value
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import cpu_view, fmt, pct
 from perftui.diagnosis.window import DiagnosisWindow
@@ -174,3 +176,71 @@ def memory_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
             fmt=f,
         )
     ]
+
+
+IO_LIMIT = (
+    "Raise or remove the cgroup's I/O limit on that device (docker --device-write-bps / "
+    "--device-read-iops, systemd IOWriteBandwidthMax= / IOReadIOPSMax=, io.max)",
+    "Do less I/O against the limit: cache what is re-read, compress, keep checkpoints and logs smaller",
+    "Under an IOPS limit, merge small requests: bigger sequential reads and writes, fewer fsyncs",
+    "Put scratch data on a device without a limit (tmpfs, a local disk the limit does not name)",
+)
+CAT_IO = "cat {path}/{iofile}"
+_IO_KINDS = ("rbps", "wbps", "riops", "wiops")
+_V1_IO_FILES = {
+    "rbps": "blkio.throttle.read_bps_device",
+    "wbps": "blkio.throttle.write_bps_device",
+    "riops": "blkio.throttle.read_iops_device",
+    "wiops": "blkio.throttle.write_iops_device",
+}
+
+
+def _io_limit_text(kind: str, limit: float | None) -> str:
+    word = "read" if kind[0] == "r" else "write"
+    if limit is None:
+        return f"{word} limit"
+    if kind.endswith("bps"):
+        return f"{format_value(limit, Unit.BYTES_PER_S)} {word} limit"
+    return f"{limit:.0f} IOPS {word} limit"
+
+
+def _io_device(w: DiagnosisWindow, name: str, kind: str) -> str:
+    info = _groups(w).get(name)
+    devs = info.get("io_devices") if isinstance(info, dict) else None
+    dev = devs.get(kind) if isinstance(devs, dict) else None
+    return f" on {dev}" if isinstance(dev, str) and dev else ""
+
+
+def io_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
+    """Its I/O held at a cgroup I/O limit (io.max / blkio throttle): >= 90 % of it (median)."""
+    firing: list[tuple[float, str, str]] = []
+    for kind in _IO_KINDS:
+        for name in names(w, f"io_{kind}_limit_pct"):
+            share = w.median(f"cgroup.{name}.io_{kind}_limit_pct")
+            if r.th["io_limit"].ge(share, sticky):
+                assert share is not None
+                firing.append((share, name, kind))
+    if not firing:
+        return []
+    firing.sort(reverse=True)
+    share, name, kind = firing[0]
+    p = f"cgroup.{name}."
+    limit = w.last(p + f"io_{kind}_limit")
+    where = _io_device(w, name, kind)
+    of = f"{pct(share)} of its {_io_limit_text(kind, limit)}{where}"
+    title = f"{label(w, name)} io-bound by its I/O limit: {of}"
+    ev = [f"{label(w, name)}: its I/O runs at {of} (median over the window)"]
+    stall = w.median(p + "psi_io_some_pct")
+    if stall is not None:
+        ev.append(f"cgroup I/O pressure {pct(stall)} (time its tasks waited on I/O)")
+    others = [
+        f"{label(w, n)} ({_io_limit_text(k, w.last(f'cgroup.{n}.io_{k}_limit'))})" for _, n, k in firing[1:4]
+    ]
+    if others:
+        ev.append("also at an I/O limit: " + ", ".join(others))
+    subject = _subject(w, name)
+    base = r.base + 10 if subject == "proc" else None  # the limit, not the reads it slows, is the cause
+    iofile = "io.max" if w.detail("cgroup.mode") == "v2" else _V1_IO_FILES[kind]
+    f = {"path": _dir(w, name, "io_dir", iofile), "iofile": iofile}
+    s = strength(share, r.th["io_limit"].value, 100)
+    return [Hit(subject, title, tuple(ev), "high", s, base=base, fmt=f)]

@@ -81,6 +81,8 @@ CG_THROTTLED = Th(25.0, 5.0)  # [PT]+[KMIX] its alert line (> 25 % of CFS period
 CG_AT_LIMIT = Th(90.0, 3.0)  # [PT] within 10 % of its limit; counts only with limit hits or stalls (page
 #                              cache fills any cgroup to its limit harmlessly)
 CG_OOM = Th(1.0)  # [PT] one OOM kill in the window is evidence enough
+CG_IO_LIMIT = Th(90.0, 3.0)  # [PT] the kernel holds a cgroup's I/O at its io.max/blkio limit: >= 90 % of
+#                              it (median) means the limit, not the device, sets the pace
 
 _GPU = ("gpu.*",)
 _CPU = (
@@ -184,6 +186,9 @@ RULES: tuple[Rule, ...] = (
     Rule("cgroup.memory_limit", "memory-bound", 72, ("cgroup.*", "mem.available_bytes"),
          {"at_limit": CG_AT_LIMIT, "stall": STALL, "stall_mod": STALL_MOD, "oom": CG_OOM},
          CG.memory_limit, CG.MEMORY_LIMIT, CG.CAT_MEMORY),
+    Rule("cgroup.io_limit", "io-bound", 72, ("cgroup.*",),
+         {"io_limit": CG_IO_LIMIT},
+         CG.io_limit, CG.IO_LIMIT, CG.CAT_IO),
     # ---- host alone (also on GPU boxes) ------------------------------------------------------------
     Rule("host.memory_pressure", "memory-bound", 68, ("psi.memory.*", "mem.*"),
          {"stall": STALL, "stall_mod": STALL_MOD, "swap": SWAP},

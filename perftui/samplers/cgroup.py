@@ -21,10 +21,11 @@ from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
-from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, walk
+from perftui.samplers.cgroup_io import IoLimits, IoUse, device_name, limit_values, use_share
+from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, own_dirs, walk
 
 BOX_INTERVAL_S = 2.0  # the box-wide pass runs at most this often
-REDISCOVER_S = 10.0  # the cgroup tree is walked again this often (new containers)
+REDISCOVER_S = 10.0  # the cgroup tree is walked again (new containers), I/O limits re-read, this often
 TOP = 6  # cgroups published per box-wide pass
 MAX_CANDIDATES = 2000
 
@@ -51,6 +52,7 @@ class CgroupSampler(BaseSampler):
         self._rates = RateTracker()
         self._deltas = Deltas()
         self._prev: dict[str, dict[str, float]] = {}
+        self._prev_io: dict[str, IoUse] = {}
         self._groups: dict[str, dict[str, Any]] = {}
         self._published: dict[str, dict[str, Any]] = {}
         self._cands: list[tuple[str, CgroupIdentity, CgroupDirs, str]] = []
@@ -59,6 +61,10 @@ class CgroupSampler(BaseSampler):
         self._note = ""
         self._attached: str | None = None
         self._self: dict[str, Any] | None = None
+        self._self_dirs: CgroupDirs | None = None
+        self._self_at: float | None = None
+        self._io_at: float | None = None  # the attached cgroup's I/O limits, read every REDISCOVER_S
+        self._io_limits: IoLimits = {}
 
     # -- availability ------------------------------------------------------------------------------
     def availability(self) -> SourceStatus:
@@ -92,8 +98,11 @@ class CgroupSampler(BaseSampler):
             self._attached = slug
             self._groups = {slug: self._group_info(ident, dirs, path)}
             self._cands = [(slug, ident, dirs, path)]
+            self._io_at = None
         slug, _ident, dirs, _path = self._cands[0]
-        raw = dirs.read()
+        if self._io_at is None or now - self._io_at >= REDISCOVER_S:  # I/O limits: up to 4 files (v1)
+            self._io_at, self._io_limits = now, dirs.read_io_limits()
+        raw = dirs.read(io_limits=self._io_limits)
         if raw.gone:
             self._note = f"cgroup of process {self.pid} disappeared"
             self._attached = None
@@ -123,6 +132,9 @@ class CgroupSampler(BaseSampler):
             lim = self._limits.get(slug)
             if lim is not None:
                 raw.quota_cores, raw.mem_limit, raw.mem_high = lim.quota_cores, lim.mem_limit, lim.mem_high
+                if lim.io_limits:  # ranked by its use of the limit too: its counters read every pass
+                    raw.io_limits = lim.io_limits
+                    dirs.read_io(raw)
             scored.append((self._score(slug, raw, now), slug, raw, dirs))
         if gone:
             self._cands = [c for c in self._cands if c[0] not in gone]
@@ -163,12 +175,18 @@ class CgroupSampler(BaseSampler):
             if v is not None:
                 cur[k] = v
         self._prev[slug] = cur
+        prev_io = self._prev_io.pop(slug, None)
+        if raw.io_limits:
+            self._prev_io[slug] = raw.io_use
         if prev is None:
             return 0.0
         dt = now - prev["t"]
         if dt <= 0:
             return 0.0
         score = 0.0
+        if raw.io_limits and prev_io is not None:
+            share = use_share(raw.io_limits, prev_io, raw.io_use, dt)
+            score += 500.0 * share if share >= 0.8 else 0.0
         dp = cur.get("nr_periods", 0.0) - prev.get("nr_periods", 0.0)
         if dp > 0:
             score += 1000.0 * (cur.get("nr_throttled", 0.0) - prev.get("nr_throttled", 0.0)) / dp
@@ -215,6 +233,13 @@ class CgroupSampler(BaseSampler):
             out[p + "io_read_bytes_per_s"] = r.rate(p + "ior", raw.io_read, now)
         if raw.io_write is not None:
             out[p + "io_write_bytes_per_s"] = r.rate(p + "iow", raw.io_write, now)
+        if raw.io_limits:
+            vals, where = limit_values(p, raw.io_limits, raw.io_use, lambda k, v: r.rate(k, v, now))
+            out.update(vals)
+            info = self._groups.get(slug)
+            if info is not None:
+                info["io_limits"] = raw.io_limits
+                info["io_devices"] = {kind: device_name(dev) for kind, dev in where.items()}
         for res_kind, total in raw.psi_us.items():
             res, kind = res_kind.split(".")
             rate = r.rate(p + "psi" + res_kind, total, now, scale=100.0 / 1e6)
@@ -241,11 +266,18 @@ class CgroupSampler(BaseSampler):
             dirs = known.get(rel) or self._dirs_for_rel(rel, present, extra=False)
             raw = dirs.read_limits()
             ident = identify(rel)
-            limited = raw.quota_cores is not None or raw.mem_limit is not None or raw.mem_high is not None
+            limited = (
+                raw.quota_cores is not None
+                or raw.mem_limit is not None
+                or raw.mem_high is not None
+                or bool(raw.io_limits)
+            )
             if ident.kind == "cgroup" and not limited:
                 continue
             if rel not in known and v1:
                 dirs = self._dirs_for_rel(rel, present, extra=True)  # cpuacct, blkio: candidates only
+            if v1:
+                raw.io_limits = dirs.read_io_limits()
             slug = ident.slug
             if slug in seen:
                 slug = f"{slug}~{len(seen)}"
@@ -277,6 +309,7 @@ class CgroupSampler(BaseSampler):
             "path": path,
             "cpu_dir": dirs.cpu_dir,
             "memory_dir": dirs.memory_dir,
+            "io_dir": dirs.io_dir,
             "container_id": ident.container_id,
             "pod_uid": ident.pod_uid,
             "unit": ident.unit,
@@ -284,13 +317,15 @@ class CgroupSampler(BaseSampler):
 
     # -- facts -------------------------------------------------------------------------------------
     def self_facts(self) -> dict[str, Any]:
-        """perftui's own container and limits (read once: they rarely change)."""
+        """perftui's own container and limits (found once); inside a container its use of them
+        (throttled %, memory used, I/O limits) is read again at most every BOX_INTERVAL_S."""
         if self._self is None:
             inside, why = own_container(self._proc)
             facts: dict[str, Any] = {"in_container": inside, "reason": why}
             text = read_small(f"{self._proc}/self/cgroup")
             if text is not None:
-                dirs, path = dirs_for(self._mounts, text)
+                dirs, path = own_dirs(self._mounts, text) if inside else dirs_for(self._mounts, text)
+                self._self_dirs = dirs if inside else None
                 raw = dirs.read(psi=False)
                 facts.update(
                     label=identify(path).label,
@@ -302,6 +337,19 @@ class CgroupSampler(BaseSampler):
                     "perftui runs in a container: /proc is the container's, host-wide sources may be partial"
                 )
             self._self = facts
+        now = self._clock()
+        if self._self_dirs is not None and (self._self_at is None or now - self._self_at >= BOX_INTERVAL_S):
+            self._self_at = now
+            raw = self._self_dirs.read(psi=False)
+            dper = self._deltas.delta("self.np", raw.nr_periods) if raw.nr_periods is not None else None
+            dthr = self._deltas.delta("self.nt", raw.nr_throttled) if raw.nr_throttled is not None else None
+            self._self.update(
+                cpu_quota_cores=raw.quota_cores,
+                throttled_pct=100.0 * dthr / dper if dper and dthr is not None else None,
+                mem_limit_bytes=raw.mem_limit,
+                mem_used_bytes=raw.mem_used,
+                io_limits=raw.io_limits,
+            )
         return self._self
 
     def details(self) -> Mapping[str, Any]:

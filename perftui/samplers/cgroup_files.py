@@ -6,6 +6,7 @@ memory.high, memory.current, memory.events (high, max, oom_kill), {cpu,memory,io
 v1 (a hierarchy per controller): cpu.cfs_quota_us + cpu.cfs_period_us, cpu.stat (nr_periods,
 nr_throttled, throttled_time in ns), cpuacct.usage (ns), memory.limit_in_bytes, memory.usage_in_bytes,
 memory.failcnt, memory.oom_control (oom_kill, kernels >= 4.13).
+I/O limits and their use per device: cgroup_io.py (io.max; v1 blkio.throttle.*_device).
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
+
+from perftui.samplers.cgroup_io import (
+    V1_FILES,
+    IoLimits,
+    IoUse,
+    has_iops,
+    merge_v1,
+    parse_blkio_devices,
+    parse_io_max,
+    parse_io_stat_devices,
+)
 
 # v1 prints "no limit" as the largest page-aligned signed 64-bit value (9223372036854771712).
 V1_UNLIMITED = 2**62
@@ -188,6 +200,9 @@ class Raw:
     oom_kills: float | None = None
     io_read: float | None = None  # bytes, cumulative (v2 io.stat; v1 blkio io_service_bytes)
     io_write: float | None = None
+    io_limits: IoLimits = field(default_factory=dict)  # device -> rbps/wbps/riops/wiops limit
+    io_use: IoUse = field(default_factory=dict)  # the limited devices' cumulative counters
+    io_read_done: bool = False  # read_io ran (the box-wide pass reads it early for I/O-limited ones)
     psi_us: dict[str, float] = field(default_factory=dict)  # "cpu.some" -> total µs
     gone: bool = False  # every file missing: the cgroup was removed
 
@@ -210,14 +225,52 @@ class CgroupDirs:
     def memory_dir(self) -> str | None:
         return self.v2 or self.memory
 
-    def read(self, *, limits: bool = True, psi: bool = True, events: bool = True) -> Raw:
+    @property
+    def io_dir(self) -> str | None:
+        return self.v2 or self.blkio
+
+    def read_io_limits(self) -> IoLimits:
+        """io.max (v2, one file) or the four v1 blkio.throttle.*_device files."""
+        if self.v2:
+            return parse_io_max(read_small(self.v2 + "/io.max"))
+        if self.blkio:
+            return merge_v1({k: read_small(f"{self.blkio}/{f}") for k, f in V1_FILES.items()})
+        return {}
+
+    def read_io(self, r: Raw) -> None:
+        """Bytes read and written (all devices), and the limited devices' counters."""
+        r.io_read_done = True
+        devs = set(r.io_limits)
+        if self.v2:
+            text = read_small(self.v2 + "/io.stat")
+            r.io_read, r.io_write = parse_io_stat(text)
+            if devs:
+                r.io_use = parse_io_stat_devices(text, devs)
+        elif self.blkio:
+            text = read_small(self.blkio + "/blkio.throttle.io_service_bytes")
+            r.io_read, r.io_write = parse_blkio(text)
+            if devs:
+                parse_blkio_devices(text, devs, "rbps", "wbps", r.io_use)
+                if has_iops(r.io_limits):
+                    ops = read_small(self.blkio + "/blkio.throttle.io_serviced")
+                    parse_blkio_devices(ops, devs, "riops", "wiops", r.io_use)
+
+    def read(
+        self, *, limits: bool = True, psi: bool = True, events: bool = True, io_limits: IoLimits | None = None
+    ) -> Raw:
+        """`io_limits`: known ones (the caller re-reads them now and then), else read with `limits`."""
         raw = read_v2(self.v2, limits) if self.v2 else read_v1(self, limits)
+        if io_limits is not None:
+            raw.io_limits = io_limits
+        elif limits and not raw.gone:
+            raw.io_limits = self.read_io_limits()
         if events and not raw.gone:
             self.read_events(raw, psi)
         return raw
 
     def read_limits(self) -> Raw:
-        """Only the limits (the tree walk's filter): CPU quota, memory.max / memory.high."""
+        """Only the limits (the tree walk's filter): CPU quota, memory.max / memory.high, io.max (v2;
+        v1 blkio limits are read for the candidates only, in the walk)."""
         r = Raw()
         if self.v2:
             quota, period = parse_cpu_max(read_small(self.v2 + "/cpu.max"))
@@ -225,6 +278,7 @@ class CgroupDirs:
                 r.quota_cores = quota / period
             r.mem_limit = parse_limit(read_small(self.v2 + "/memory.max"))
             r.mem_high = parse_limit(read_small(self.v2 + "/memory.high"))
+            r.io_limits = parse_io_max(read_small(self.v2 + "/io.max"))
             return r
         if self.cpu:
             q = parse_limit(read_small(self.cpu + "/cpu.cfs_quota_us"))
@@ -249,13 +303,11 @@ class CgroupDirs:
                 for res in ("cpu", "memory", "io"):
                     for kind, total in parse_psi_totals(read_small(f"{self.v2}/{res}.pressure")).items():
                         r.psi_us[f"{res}.{kind}"] = total
-            r.io_read, r.io_write = parse_io_stat(read_small(self.v2 + "/io.stat"))
-            return
-        if self.memory:
+        elif self.memory:
             r.mem_limit_events = parse_limit(read_small(self.memory + "/memory.failcnt"))
             r.oom_kills = parse_kv(read_small(self.memory + "/memory.oom_control")).get("oom_kill")
-        if self.blkio:
-            r.io_read, r.io_write = parse_blkio(read_small(self.blkio + "/blkio.throttle.io_service_bytes"))
+        if not r.io_read_done:
+            self.read_io(r)
 
 
 def read_v2(d: str, limits: bool = True) -> Raw:

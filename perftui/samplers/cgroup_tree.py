@@ -40,6 +40,26 @@ def dirs_for(m: Mounts, proc_cgroup_text: str) -> tuple[CgroupDirs, str]:
     return CgroupDirs(), "/"
 
 
+def own_dirs(m: Mounts, proc_cgroup_text: str) -> tuple[CgroupDirs, str]:
+    """perftui's own cgroup when it runs in a container: there the mount root is the container's
+    cgroup (a cgroup namespace, or its directory mounted as the root), so a path at the root names it."""
+    dirs, path = dirs_for(m, proc_cgroup_text)
+    if dirs != CgroupDirs():
+        return dirs, path
+    lines = parse_proc_cgroup(proc_cgroup_text)
+    if m.v1_controller("cpu") or m.v1_controller("memory"):
+        got = {
+            c: resolve(m.v1[c][0], m.v1[c][1], path_for(lines, c) or m.v1[c][1]) if c in m.v1 else None
+            for c in ("cpu", "cpuacct", "memory", "blkio")
+        }
+        return CgroupDirs(
+            cpu=got["cpu"], cpuacct=got["cpuacct"], memory=got["memory"], blkio=got["blkio"]
+        ), path
+    if m.v2:
+        return CgroupDirs(v2=resolve(m.v2, m.v2_root, path_for(lines, "") or m.v2_root)), path
+    return dirs, path
+
+
 def own_container(proc_root: str = "/proc", fs_root: str = "/") -> tuple[bool, str]:
     """Whether perftui runs inside a container, and the sign that says so (for the header)."""
     for marker, what in ((".dockerenv", "Docker"), ("run/.containerenv", "Podman")):

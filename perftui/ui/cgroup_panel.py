@@ -54,21 +54,49 @@ def cgroup_line(latest: Latest, details: Mapping[str, Any]) -> str:
             )
         else:
             parts.append(f"mem {format_value(mem, Unit.BYTES)} (no limit)")
+    io = io_limits_text(latest, p, info)
+    if io:
+        parts.append(io)
     kills = latest(p + "oom_kills")
     if kills:
         parts.append(f"{kills:.0f} OOM kills")
     return " · ".join(parts)
 
 
+IO_KINDS = (("rbps", "read"), ("wbps", "write"), ("riops", "read"), ("wiops", "write"))
+
+
+def io_limits_text(latest: Latest, p: str, info: object) -> str:
+    """The I/O limits that are set, e.g. `I/O limit write 10.0 MB/s on 253:0 (98 %)`; '' when none."""
+    devs = info.get("io_devices") if isinstance(info, Mapping) else None
+    out = []
+    for kind, word in IO_KINDS:
+        lim = latest(f"{p}io_{kind}_limit")
+        if lim is None:
+            continue
+        val = format_value(lim, Unit.BYTES_PER_S) if kind.endswith("bps") else f"{lim:.0f} IOPS"
+        dev = devs.get(kind) if isinstance(devs, Mapping) else None
+        use = latest(f"{p}io_{kind}_limit_pct")
+        out.append(
+            f"{word} {val}"
+            + (f" on {dev}" if isinstance(dev, str) and dev else "")
+            + (f" ({format_value(use, Unit.PERCENT)})" if use is not None else "")
+        )
+    return "I/O limit " + ", ".join(out) if out else ""
+
+
 def cgroup_warn(latest: Latest, details: Mapping[str, Any]) -> bool:
     """Whether the line shows a limit at work (the warning style): throttled >= 25 %, memory >= 90 %
-    of its limit, or an OOM kill (the lines of the rules table's CG_THROTTLED / CG_AT_LIMIT)."""
+    of its limit, I/O >= 90 % of an I/O limit, or an OOM kill (the lines of the rules table's
+    CG_THROTTLED / CG_AT_LIMIT / CG_IO_LIMIT)."""
     name = _name(details)
     if name is None:
         return False
     p = f"cgroup.{name}."
     thr, pct, kills = latest(p + "throttled_pct"), latest(p + "mem_used_pct"), latest(p + "oom_kills")
-    return (thr is not None and thr >= 25) or (pct is not None and pct >= 90) or bool(kills)
+    io = [latest(f"{p}io_{kind}_limit_pct") for kind, _w in IO_KINDS]
+    at_io = any(v is not None and v >= 90 for v in io)  # CG_IO_LIMIT
+    return (thr is not None and thr >= 25) or (pct is not None and pct >= 90) or bool(kills) or at_io
 
 
 def container_fact(details: Mapping[str, Any]) -> str | None:

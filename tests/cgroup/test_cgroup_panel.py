@@ -69,3 +69,24 @@ def test_container_fact() -> None:
         "in a container (Docker container (/.dockerenv exists)): host-wide figures may be partial; "
         "its limits 2 CPU, 4.0 GiB"
     )
+
+
+def test_line_names_the_io_limits_and_warns_at_one() -> None:
+    p = f"cgroup.{NAME}."
+    details = {
+        **DETAILS,
+        "cgroup.groups": {NAME: {"label": "docker 3f2a9c1b2d4e", "io_devices": {"wbps": "253:0"}}},
+    }
+    vals = {
+        p + "cpu_used_cores": 0.5,
+        p + "io_wbps_limit": 10e6,
+        p + "io_wbps_limit_pct": 98.0,
+        p + "io_riops_limit": 500.0,
+    }
+    line = cgroup_line(_latest(vals), details)
+    assert line == (
+        "docker 3f2a9c1b2d4e · CPU 0.50 (no quota) · I/O limit write 10.0 MB/s on 253:0 (98 %), read 500 IOPS"
+    )
+    assert cgroup_warn(_latest(vals), details)
+    vals[p + "io_wbps_limit_pct"] = 40.0
+    assert not cgroup_warn(_latest(vals), details)

@@ -200,3 +200,69 @@ def test_snapshot_json_keys(quota_spinner: int) -> None:
     assert snap["details"]["cgroup.mode"] in ("v1", "v2", "hybrid")
     assert "in_container" in snap["details"]["cgroup.self"]
     assert snap["metrics"][f"cgroup.{name}.cpu_quota_cores"]["value"] == pytest.approx(0.2)
+
+
+@pytest.fixture
+def io_limited_writer(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A writer of direct (unbuffered) I/O in a cgroup limited to 4 MB/s of writes on the device
+    under tmp_path: v1 blkio throttles only direct I/O in the writer's own context."""
+    _need_root()
+    m = load_mounts()
+    dev_no = os.stat(tmp_path).st_dev
+    dev = f"{os.major(dev_no)}:{os.minor(dev_no)}"
+    if not Path(f"/sys/dev/block/{dev}").exists():
+        pytest.skip(f"{tmp_path} is not on a block device ({dev})")
+    if "blkio" not in m.v1 and m.v2:
+        enabled = (Path(m.v2) / "cgroup.subtree_control").read_text().split()
+        if "io" not in enabled:
+            pytest.skip("cgroup v2 root does not delegate the io controller")
+    cg = RealCgroup(("blkio",))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        try:
+            cg.write("blkio", "blkio.throttle.write_bps_device", "io.max", f"{dev} 4000000")
+        except OSError as exc:
+            pytest.skip(f"the kernel refuses an I/O limit on {dev}: {exc.strerror}")
+        code = (
+            "import mmap, os, sys\n"
+            "buf = mmap.mmap(-1, 1 << 20)\n"
+            "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o600)\n"
+            "while True:\n"
+            "    os.lseek(fd, 0, 0)\n"
+            "    for _ in range(16): os.write(fd, buf)\n"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / "direct.bin")],
+            preexec_fn=lambda: cg.add(os.getpid()),
+        )
+        yield proc.pid, dev
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        cg.remove()
+
+
+def test_io_limit_verdict_and_cgroup_block(io_limited_writer: tuple[int, str]) -> None:
+    pid, dev = io_limited_writer
+    result = _diagnose("--pid", str(pid))
+    f = _finding(result, "cgroup.io_limit")
+    assert f["verdict"] == "io-bound"
+    assert re.search(rf"io-bound by its I/O limit: \d+ % of its 4\.0 MB/s write limit on {dev}\b", f["title"])
+    shown = subprocess.run(["bash", "-c", f["next_step"]], capture_output=True, text=True, timeout=30)
+    assert shown.returncode == 0 and f"{dev} " in shown.stdout, shown.stderr  # the real limit file
+    block = result["cgroup"]
+    # v1: named by its cpu or memory cgroup (the test runner's own may be one); the limit's own
+    # directory is the blkio one the next step reads
+    assert block["of"] == "attached" and block["name"]
+    assert "perftui-test-" in f["next_step"]
+    assert (
+        block["io_limits"]["wbps"]["limit"] == 4e6 and block["io_limits"]["wbps"]["used_pct"] >= 50
+    )  # the last tick alone
+
+
+def test_cgroup_block_without_a_finding() -> None:
+    """Attached to a process in no limited cgroup: the block is there, with the sampler's note."""
+    result = _diagnose("--pid", str(os.getpid()))
+    assert "cgroup" in result and result["cgroup"]["mode"] in ("v1", "v2", "hybrid")
+    assert not [f for f in result["findings"] if f["rule"].startswith("cgroup.")]

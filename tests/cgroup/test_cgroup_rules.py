@@ -118,3 +118,43 @@ def test_limit_reclaim_outranks_the_attached_process_file_reads() -> None:
     rules = [f.rule for f in fs]
     assert "stack.disk_read" in rules
     assert rules[0] == "cgroup.memory_limit" and fs[0].subject == "proc"
+
+
+def _io(share: float, **extra: Any) -> dict[str, Any]:
+    p = f"cgroup.{DOCKER}."
+    return {**HOST, p + "io_wbps_limit_pct": share, p + "io_wbps_limit": 10e6, **extra}
+
+
+IO_GROUPS = {
+    **GROUPS,
+    "cgroup.groups": {DOCKER: {**GROUPS["cgroup.groups"][DOCKER], "io_devices": {"wbps": "253:0"}}},
+}
+IO_GROUPS["cgroup.groups"][DOCKER]["io_dir"] = "/sys/fs/cgroup/system.slice/docker-3f2a.scope"
+
+
+def test_io_held_at_its_limit_is_io_bound() -> None:
+    top = findings(_io(98.0), IO_GROUPS)[0]
+    assert top.rule == "cgroup.io_limit" and top.verdict == "io-bound"
+    assert (
+        top.title
+        == "docker 3f2a9c1b2d4e io-bound by its I/O limit: 98 % of its 10.0 MB/s write limit on 253:0"
+    )
+    assert top.next_step == "cat /sys/fs/cgroup/system.slice/docker-3f2a.scope/io.max"
+    assert any("Raise or remove the cgroup's I/O limit" in s for s in top.suggestions)
+
+
+def test_io_below_the_line_no_finding_and_band_holds_it() -> None:
+    assert hits("cgroup.io_limit", _io(85.0), IO_GROUPS) == []
+    assert hits("cgroup.io_limit", _io(88.0), IO_GROUPS, sticky=True)  # Schmitt band of 3
+    assert hits("cgroup.io_limit", _io(90.0), IO_GROUPS)
+
+
+def test_io_iops_limit_v1_names_the_throttle_file() -> None:
+    p = f"cgroup.{DOCKER}."
+    vals = {**HOST, p + "io_riops_limit_pct": 97.0, p + "io_riops_limit": 500.0}
+    groups = {**IO_GROUPS, "cgroup.mode": "v1", "cgroup.attached": DOCKER}
+    got = hits("cgroup.io_limit", vals, groups)
+    assert len(got) == 1 and "97 % of its 500 IOPS read limit" in got[0].title
+    assert got[0].fmt["iofile"] == "blkio.throttle.read_iops_device" and got[0].subject == "proc"
+    fs = findings({**vals, "stack.share.disk_read": 95.0, "stack.samples": 100.0}, groups)
+    assert fs[0].rule == "cgroup.io_limit"  # the limit, not the reads it slows, is the cause

@@ -186,3 +186,33 @@ async def test_not_attached_keeps_gpu_processes_then_the_hint() -> None:
         await pilot.pause()
         assert pane.lines == []
         assert " ".join(pane.plain_lines) == ATTACH_HINT
+
+
+async def test_exit_recomputes_the_diagnosis_at_once() -> None:
+    """The verdict runs every 2 s; an attached process exiting (or a detach) runs it on the next frame."""
+    from perftui.diagnosis.tracker import DiagnosisTracker
+
+    tracker = DiagnosisTracker(hold_s=3.0)
+    calls: list[float] = []
+    real = tracker.update
+
+    def counted(store: MetricStore, seconds: float) -> object:
+        calls.append(seconds)
+        return real(store, seconds)
+
+    tracker.update = counted  # type: ignore[method-assign,assignment]
+    app, store, _ = make_app(1, tracker=tracker)
+    assert store.last_ts is not None
+    attach_store(store, store.last_ts)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        app.dashboard.refresh_view()
+        before = len(calls)
+        assert before >= 1
+        store.append(store.last_ts + 0.1, {"cpu.util": 11.0})  # a new frame within the 2 s period
+        app.dashboard.refresh_view()
+        assert len(calls) == before  # no process change: the 2 s cadence holds
+        store.set_detail("proc.info", {"pid": PID, "name": "python", "status": "exited", "exit_code": 3})
+        store.append(store.last_ts + 0.1, {"cpu.util": 12.0})
+        app.dashboard.refresh_view()
+        assert len(calls) == before + 1  # the exit ran the diagnosis at once

@@ -81,6 +81,7 @@ class DashboardScreen(Screen[Any]):
         self._last_diag = -math.inf
         self._generation = session.generation
         self.attached = False
+        self._proc_state: tuple[bool, object] = (False, None)
 
     @property
     def store(self) -> MetricStore:
@@ -226,6 +227,10 @@ class DashboardScreen(Screen[Any]):
         if pane.attached != self.attached:
             self.attached = pane.attached
             self.app.refresh_bindings()
+        proc_state = (pane.attached, self._proc_status())
+        if proc_state != self._proc_state:  # attached, detached or exited: the verdict now, not in 2 s
+            self._proc_state = proc_state
+            self._last_diag = -math.inf
         self._run_diagnosis(ctx, show=True)
         self.reweight()
         from perftui.ui.screens.detail import DetailScreen
@@ -243,6 +248,10 @@ class DashboardScreen(Screen[Any]):
         """Rows the diagnosis and process panes would like (their lines and border)."""
         diag = self.one(DiagnosisPane).natural_height()
         return max(diag, len(self.one(ProcessPane).plain_lines) + 2)
+
+    def _proc_status(self) -> object:
+        info = self.store.detail("proc.info")
+        return info.get("status") if isinstance(info, dict) else None
 
     def _panels(self) -> list[MetricPanel]:
         """The metric panels, queried again only after a layout change (queries cost per tick)."""

@@ -33,3 +33,36 @@ def test_spinner_tops_the_cpu_list_and_goes_when_it_exits() -> None:
         child.wait()
     assert all(r.pid != child.pid for r in table.sample(time.monotonic()))
     assert start_ticks(child.pid) is None
+
+
+def test_a_sleeper_that_starts_writing_is_read_again(tmp_path: object) -> None:
+    """Sleepers with no CPU time and no I/O since the last pass skip /proc/PID/io; waking up to write
+    costs CPU time, so the next pass reads the counters again and shows the traffic."""
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "w.bin"
+    code = (
+        "import os, sys, time\n"
+        "time.sleep(1.5)\n"  # a few passes asleep: skipped
+        "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT)\n"
+        "for _ in range(40):\n"
+        "    os.write(fd, b'x' * (1 << 20)); os.fsync(fd)\n"
+        "time.sleep(30)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(out)])
+    try:
+        table = ProcTable()
+        seen: list[float] = []
+
+        def wrote() -> bool:
+            rows = {r.pid: r for r in table.sample(time.time())}
+            row = rows.get(child.pid)
+            if row is not None and row.disk_bps:
+                seen.append(row.disk_bps)
+            return bool(seen) and out.exists() and out.stat().st_size >= 40 << 20
+
+        assert wait_for(wrote, timeout=30, step=0.2), "the writer's traffic never showed"
+        assert max(seen) > 1e6
+    finally:
+        child.kill()
+        child.wait()

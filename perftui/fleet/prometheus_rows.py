@@ -57,11 +57,20 @@ class NodeRow:
 
 
 def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dict[str, NodeRow]:
-    """node name -> its row, from the same few instant queries whatever the fleet's size."""
+    """node name -> its row, from the same few instant queries whatever the fleet's size (in
+    parallel, `api.parallel` at once)."""
     by_instance = {inst: n.name for n in nodes for inst in n.instances}
     rows = {n.name: NodeRow() for n in nodes}
-    for promql, template in row_queries(selector):
-        for s in api.query(promql):
+    queries = row_queries(selector)
+    verdict_queries = (
+        ("perftui_diagnosis_verdict", "verdict"),
+        ("perftui_diagnosis_confidence", "confidence"),
+    )
+    *got, verdicts, confidences = api.query_all(
+        [q for q, _ in queries] + [f"{with_selector(name, selector)} == 1" for name, _ in verdict_queries]
+    )
+    for (_, template), series in zip(queries, got, strict=True):
+        for s in series:
             labels = s["metric"]
             node = by_instance.get(labels.get("instance", ""))
             if node is None:
@@ -75,11 +84,8 @@ def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dic
             else:
                 key = template.format(gpu=labels.get("gpu", ""))
             rows[node].values.setdefault(key, value)  # perftui's first, then the others
-    for name, attr in (
-        ("perftui_diagnosis_verdict", "verdict"),
-        ("perftui_diagnosis_confidence", "confidence"),
-    ):
-        for s in api.query(f"{with_selector(name, selector)} == 1"):
+    for (_, attr), series in zip(verdict_queries, (verdicts, confidences), strict=True):
+        for s in series:
             node = by_instance.get(s["metric"].get("instance", ""))
             if node is not None:
                 setattr(rows[node], attr, s["metric"].get(attr))

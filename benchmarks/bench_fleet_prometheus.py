@@ -146,10 +146,16 @@ def _query(prom: str, promql: str) -> list[dict[str, Any]]:
     return list(doc["data"]["result"])
 
 
-def _child(url: str, root: str, duration: float, interval: float) -> None:
-    """perftui's side: the fleet command's monitor, polling for `duration` s; one JSON line out."""
+def _child(url: str, root: str, duration: float, interval: float, profile: bool) -> None:
+    """perftui's side: the fleet command's monitor, polling for `duration` s; one JSON line out.
+
+    As `perftui fleet --prometheus` does, one poll runs first (before the screen; imports, first
+    verdicts) and is reported apart; then the monitor's own loop runs and each poll's CPU is the
+    process's over that poll (between polls the process is idle)."""
     sys.path.insert(0, root)
     import asyncio
+    import cProfile
+    import pstats
 
     from perftui.fleet import prometheus_api
     from perftui.fleet.prometheus_monitor import PrometheusMonitor
@@ -166,6 +172,32 @@ def _child(url: str, root: str, duration: float, interval: float) -> None:
     prometheus_api.PrometheusApi._get = counting_get  # type: ignore[method-assign]
     mon = PrometheusMonitor(prometheus_api.PrometheusApi(url, timeout=60), interval=interval)
 
+    def cpu_now() -> float:
+        t = os.times()
+        return t.user + t.system
+
+    c = cpu_now()
+    mon.poll()
+    first_poll = cpu_now() - c
+    per_poll: list[float] = []
+    real_poll = mon.poll
+
+    def timed_poll() -> None:
+        c = cpu_now()
+        if prof is not None:  # the poll's own thread (its queries' threads are not profiled)
+            prof.enable()
+        real_poll()
+        if prof is not None:
+            prof.disable()
+        per_poll.append(cpu_now() - c)
+
+    mon.poll = timed_poll  # type: ignore[method-assign]
+    prof = cProfile.Profile() if profile else None
+    counted["queries"] = 0
+    # the loop's first poll fetches the engine's windows again, so a 30 s run is one whole cycle
+    # (one window batch every 30 s, a rows-only poll every 5 s) and not a lucky stretch without one
+    mon._engine_at = None
+
     async def run() -> None:
         mon.start()
         await asyncio.sleep(duration)
@@ -173,6 +205,8 @@ def _child(url: str, root: str, duration: float, interval: float) -> None:
 
     c0, w0 = os.times(), time.monotonic()
     asyncio.run(run())
+    if prof is not None:
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     c1, wall = os.times(), time.monotonic() - w0
     cpu = (c1.user - c0.user) + (c1.system - c0.system)
     verdicts = [st.verdict.verdict for st in mon.states.values() if st.verdict is not None]
@@ -181,7 +215,9 @@ def _child(url: str, root: str, duration: float, interval: float) -> None:
             {
                 "cpu_s": cpu,
                 "wall_s": wall,
-                "polls": mon.polls,
+                "polls": len(per_poll),
+                "first_poll_cpu_s": first_poll,
+                "poll_cpu_s": per_poll,
                 "queries": counted["queries"],
                 "nodes": len(mon.states),
                 "verdicts": len(verdicts),
@@ -199,10 +235,11 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=5.0, help="the fleet view's refresh")
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of scrapes before measuring")
     ap.add_argument("--root", action="append", help="checkout(s) to measure (default: this one)")
+    ap.add_argument("--profile", action="store_true", help="the child's top functions, on stderr")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, (args.root or [str(ROOT)])[0], args.duration, args.interval)
+        _child(args.child, (args.root or [str(ROOT)])[0], args.duration, args.interval, args.profile)
         return 0
     prometheus = shutil.which("prometheus")
     node_exporter = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
@@ -239,17 +276,22 @@ def main() -> int:
             for root in args.root or [str(ROOT)]:
                 cmd = [sys.executable, __file__, "--child", prom, "--root", root]
                 cmd += ["--duration", str(args.duration), "--interval", str(args.interval)]
+                cmd += ["--profile"] if args.profile else []
                 done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 600)
-                if done.returncode != 0:
+                if done.returncode != 0 or args.profile:
                     print(done.stderr)
+                if done.returncode != 0:
                     return 1
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 polls = max(1, r["polls"])
+                ms = ", ".join(f"{1e3 * c:.0f}" for c in r["poll_cpu_s"])
                 print(
                     f"{r['root']}: {args.nodes} nodes, refresh {args.interval:g} s, {r['wall_s']:.0f} s: "
                     f"{100 * r['cpu_s'] / r['wall_s']:.2f} % of a core, {r['polls']} polls, "
                     f"{r['queries'] / polls:.0f} queries per poll ({r['queries']} in all), "
-                    f"{r['nodes']} nodes / {r['verdicts']} verdicts, error: {r['error']}"
+                    f"{r['nodes']} nodes / {r['verdicts']} verdicts, error: {r['error']}\n"
+                    f"  CPU per poll (ms): {ms}; the first poll before the loop: "
+                    f"{1e3 * r['first_poll_cpu_s']:.0f} ms"
                 )
         finally:
             proc.terminate()

@@ -81,6 +81,7 @@ class PrometheusApi:
         self._auth = auth
         self._ssl = ssl_context
         self.parallel = PARALLEL_QUERIES
+        self._pool: ThreadPoolExecutor | None = None  # made once: no thread starts on every poll
         self.queries = 0  # HTTP requests made (the fleet's cost, not noisy like CPU time)
         self._count_lock = threading.Lock()
 
@@ -88,8 +89,9 @@ class PrometheusApi:
         """Every job's result in order, at most `parallel` at once; the first failure is raised."""
         if len(jobs) <= 1 or self.parallel <= 1:
             return [job() for job in jobs]
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(jobs))) as pool:
-            return list(pool.map(lambda job: job(), jobs))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="prometheus-query")
+        return list(self._pool.map(lambda job: job(), jobs))
 
     def query_all(self, promqls: Sequence[str]) -> list[list[Series]]:
         return self.run_all([functools.partial(self.query, q) for q in promqls])

@@ -162,8 +162,9 @@ class PrometheusMonitor:
     def _diagnose(self, window: NodeWindow) -> Verdict:
         diag = node_diagnosis(window.store, self.window_s)
         primary = diag.primary
+        # the cadence first: the notes after it may be cut at the row's length
         every = f"engine over the last {self.window_s:g} s, refreshed every {self.verdict_every:g} s"
-        notes = "; ".join([*window.notes, every])
+        notes = "; ".join([every, *window.notes])
         evidence = f"{primary.evidence[0]} ({notes})" if primary is not None and primary.evidence else notes
         title = primary.title if primary is not None else str(diag.verdict)
         return Verdict(str(diag.verdict), str(diag.confidence), visible(title), visible(evidence))

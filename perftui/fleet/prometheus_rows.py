@@ -34,7 +34,7 @@ def row_queries(selector: str = "") -> list[tuple[str, str | None]]:
 
     idle = m("node_cpu_seconds_total", 'mode="idle"')
     return [
-        *((m(name), None) for name in PERFTUI_ROW_METRICS),
+        (with_selector("", selector, f'__name__=~"{"|".join(PERFTUI_ROW_METRICS)}"'), None),
         (m("DCGM_FI_DEV_GPU_UTIL"), "gpu.{gpu}.util"),
         (m("DCGM_FI_DEV_POWER_USAGE"), "gpu.{gpu}.power_w"),
         (f"{m('DCGM_FI_DEV_FB_USED')} * 1048576", "gpu.{gpu}.mem_used_bytes"),
@@ -62,13 +62,11 @@ def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dic
     by_instance = {inst: n.name for n in nodes for inst in n.instances}
     rows = {n.name: NodeRow() for n in nodes}
     queries = row_queries(selector)
-    verdict_queries = (
-        ("perftui_diagnosis_verdict", "verdict"),
-        ("perftui_diagnosis_confidence", "confidence"),
+    # the verdict and its confidence in one query, told apart by their labels
+    verdicts = with_selector(
+        "", selector, '__name__=~"perftui_diagnosis_verdict|perftui_diagnosis_confidence"'
     )
-    *got, verdicts, confidences = api.query_all(
-        [q for q, _ in queries] + [f"{with_selector(name, selector)} == 1" for name, _ in verdict_queries]
-    )
+    *got, published = api.query_all([q for q, _ in queries] + [f"{verdicts} == 1"])
     for (_, template), series in zip(queries, got, strict=True):
         for s in series:
             labels = s["metric"]
@@ -84,9 +82,9 @@ def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dic
             else:
                 key = template.format(gpu=labels.get("gpu", ""))
             rows[node].values.setdefault(key, value)  # perftui's first, then the others
-    for (_, attr), series in zip(verdict_queries, (verdicts, confidences), strict=True):
-        for s in series:
-            node = by_instance.get(s["metric"].get("instance", ""))
-            if node is not None:
-                setattr(rows[node], attr, s["metric"].get(attr))
+    for s in published:
+        node = by_instance.get(s["metric"].get("instance", ""))
+        for attr in ("verdict", "confidence"):
+            if node is not None and s["metric"].get(attr):
+                setattr(rows[node], attr, s["metric"][attr])
     return rows

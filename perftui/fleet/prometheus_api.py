@@ -5,15 +5,23 @@ a query that times out, refused credentials, a PromQL error."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+PARALLEL_QUERIES = 4  # queries in flight at once: a fleet's batch, never a stampede on Prometheus
+MAX_GET_QUERY = 4000  # a longer query string (a regex over many instances) goes as a POST form
 
 Series = dict[str, Any]  # {"metric": {labels}, "value": [ts, "v"]} or {"metric":…, "values": [[ts, "v"], …]}
 
@@ -72,10 +80,39 @@ class PrometheusApi:
         self.timeout = timeout
         self._auth = auth
         self._ssl = ssl_context
+        self.parallel = PARALLEL_QUERIES
+        self._pool: ThreadPoolExecutor | None = None  # made once: no thread starts on every poll
+        self.queries = 0  # HTTP requests made (the fleet's cost, not noisy like CPU time)
+        self._count_lock = threading.Lock()
+
+    def run_all(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
+        """Every job's result in order, at most `parallel` at once; the first failure is raised."""
+        if len(jobs) <= 1 or self.parallel <= 1:
+            return [job() for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="prometheus-query")
+        return list(self._pool.map(lambda job: job(), jobs))
+
+    def query_all(self, promqls: Sequence[str]) -> list[list[Series]]:
+        return self.run_all([functools.partial(self.query, q) for q in promqls])
+
+    def query_range_all(
+        self, promqls: Sequence[str], start: float, end: float, step: float
+    ) -> list[list[Series]]:
+        return self.run_all([functools.partial(self.query_range, q, start, end, step) for q in promqls])
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
-        req = urllib.request.Request(url, headers={"Accept": "application/json"})
+        with self._count_lock:
+            self.queries += 1
+        query = urllib.parse.urlencode(params)
+        if len(query) <= MAX_GET_QUERY:
+            req = urllib.request.Request(f"{self.base}{path}?{query}", headers={"Accept": "application/json"})
+        else:  # Prometheus takes the same parameters as a form body
+            req = urllib.request.Request(
+                f"{self.base}{path}",
+                data=query.encode(),
+                headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+            )
         if self._auth:
             req.add_header("Authorization", self._auth)
         try:

@@ -34,7 +34,7 @@ def row_queries(selector: str = "") -> list[tuple[str, str | None]]:
 
     idle = m("node_cpu_seconds_total", 'mode="idle"')
     return [
-        *((m(name), None) for name in PERFTUI_ROW_METRICS),
+        (with_selector("", selector, f'__name__=~"{"|".join(PERFTUI_ROW_METRICS)}"'), None),
         (m("DCGM_FI_DEV_GPU_UTIL"), "gpu.{gpu}.util"),
         (m("DCGM_FI_DEV_POWER_USAGE"), "gpu.{gpu}.power_w"),
         (f"{m('DCGM_FI_DEV_FB_USED')} * 1048576", "gpu.{gpu}.mem_used_bytes"),
@@ -57,11 +57,18 @@ class NodeRow:
 
 
 def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dict[str, NodeRow]:
-    """node name -> its row, from the same few instant queries whatever the fleet's size."""
+    """node name -> its row, from the same few instant queries whatever the fleet's size (in
+    parallel, `api.parallel` at once)."""
     by_instance = {inst: n.name for n in nodes for inst in n.instances}
     rows = {n.name: NodeRow() for n in nodes}
-    for promql, template in row_queries(selector):
-        for s in api.query(promql):
+    queries = row_queries(selector)
+    # the verdict and its confidence in one query, told apart by their labels
+    verdicts = with_selector(
+        "", selector, '__name__=~"perftui_diagnosis_verdict|perftui_diagnosis_confidence"'
+    )
+    *got, published = api.query_all([q for q, _ in queries] + [f"{verdicts} == 1"])
+    for (_, template), series in zip(queries, got, strict=True):
+        for s in series:
             labels = s["metric"]
             node = by_instance.get(labels.get("instance", ""))
             if node is None:
@@ -75,12 +82,9 @@ def fetch_rows(api: PrometheusApi, nodes: list[Node], selector: str = "") -> dic
             else:
                 key = template.format(gpu=labels.get("gpu", ""))
             rows[node].values.setdefault(key, value)  # perftui's first, then the others
-    for name, attr in (
-        ("perftui_diagnosis_verdict", "verdict"),
-        ("perftui_diagnosis_confidence", "confidence"),
-    ):
-        for s in api.query(f"{with_selector(name, selector)} == 1"):
-            node = by_instance.get(s["metric"].get("instance", ""))
-            if node is not None:
-                setattr(rows[node], attr, s["metric"].get(attr))
+    for s in published:
+        node = by_instance.get(s["metric"].get("instance", ""))
+        for attr in ("verdict", "confidence"):
+            if node is not None and s["metric"].get(attr):
+                setattr(rows[node], attr, s["metric"][attr])
     return rows

@@ -11,7 +11,7 @@ those cannot tell (and the confidence the diagnosis then gives says so itself).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,19 +71,23 @@ def instance_host(instance: str) -> str:
 
 def discover_nodes(api: PrometheusApi, selector: str = "") -> list[Node]:
     """Every scraped target grouped into nodes (a node with perftui, dcgm- and node_exporter is one)."""
+    name_queries = [
+        f"group by (instance, {label}) ({with_selector(metric, selector)})"
+        for _, label, metric in NODE_NAME_QUERIES
+    ]
+    up, *named = api.query_all([with_selector("up", selector), *name_queries])
     targets = [
         Target(
             str(s["metric"].get("job", "")),
             str(s["metric"].get("instance", "")),
             sample_value(s["value"][1]) == 1.0,
         )
-        for s in api.query(with_selector("up", selector))
+        for s in up
     ]
     names: dict[str, str] = {}
     kinds: dict[str, set[str]] = {}
-    for kind, label, metric in NODE_NAME_QUERIES:
-        promql = f"group by (instance, {label}) ({with_selector(metric, selector)})"
-        for s in api.query(promql):
+    for (kind, label, _), got in zip(NODE_NAME_QUERIES, named, strict=True):
+        for s in got:
             inst, value = s["metric"].get("instance"), s["metric"].get(label)
             if inst and value:
                 names.setdefault(inst, value)
@@ -181,79 +185,116 @@ def _load(store: MetricStore, key: str, series: Series, scale: float = 1.0) -> N
     store.extend(key, ts, vals / scale if scale != 1.0 else vals)
 
 
-def _instance_matcher(node: Node) -> str:
+def _instance_matcher(nodes: Iterable[Node]) -> str:
     # a regex inside a PromQL string: the regex's backslashes are escaped once more for the string
-    alts = "|".join(re.escape(i).replace("\\", "\\\\").replace('"', '\\"') for i in node.instances)
+    insts = sorted({i for n in nodes for i in n.instances})
+    alts = "|".join(re.escape(i).replace("\\", "\\\\").replace('"', '\\"') for i in insts)
     return f'instance=~"{alts}"'
 
 
 def fetch_node(api: PrometheusApi, node: Node, start: float, end: float, step: float) -> NodeWindow:
     """One node's window [start, end] at `step`, into a store of its own."""
-    store = MetricStore(capacity=capacity_for(end - start + step, step))
-    out = NodeWindow(node, store)
-    m = _instance_matcher(node)
-    if "perftui" in node.kinds:
-        for s in api.query_range(f'{{__name__=~"perftui_.+",{m}}}', start, end, step):
-            labels = s["metric"]
-            if labels.get("__name__") == "perftui_gpu_info":
-                i = labels.get("gpu", "")
-                info = {
-                    "index": int(i) if i.isdigit() else i,
-                    "uuid": labels.get("uuid"),
-                    "name": labels.get("model"),
-                    "pci_bus_id": labels.get("pci_bus_id"),
-                }
-                store.set_detail(f"gpu.{i}.info", info)
-                if labels.get("tier"):
-                    store.set_detail(f"gpu.{i}.tier", labels["tier"])
-                continue
-            hit = perftui_key(labels)
-            if hit is not None:
-                _load(store, hit[0], s, hit[1])
-        store.set_status("prometheus", SourceStatus.ok())
-        return out
-    if "dcgm" in node.kinds:
-        profiling = False
-        free: dict[str, Series] = {}
+    return fetch_windows(api, [node], start, end, step)[node.name]
+
+
+def fetch_windows(
+    api: PrometheusApi, nodes: list[Node], start: float, end: float, step: float
+) -> dict[str, NodeWindow]:
+    """Every node's window [start, end] at `step`, each into a store of its own, from one batch of
+    range queries whatever the fleet's size (one per metric family over all the nodes' instances,
+    `api.parallel` at once): 1 for perftui's exporters, 1 for dcgm-exporter, 20 for node_exporter."""
+    out = {n.name: NodeWindow(n, MetricStore(capacity=capacity_for(end - start + step, step))) for n in nodes}
+    owner = {i: out[n.name] for n in nodes for i in n.instances}
+    own = [n for n in nodes if "perftui" in n.kinds]
+    dcgm = [n for n in nodes if "perftui" not in n.kinds and "dcgm" in n.kinds]
+    node_exp = [n for n in nodes if "perftui" not in n.kinds and "node" in n.kinds]
+    jobs: list[tuple[str, Callable[[NodeWindow, Series], None]]] = []
+    if own:
+        jobs.append((f'{{__name__=~"perftui_.+",{_instance_matcher(own)}}}', _perftui_series))
+    free: dict[tuple[str, str], Series] = {}  # (node, gpu) -> DCGM_FI_DEV_FB_FREE
+    if dcgm:
         names = "|".join(_DCGM) + "|DCGM_FI_DEV_FB_FREE"
-        for s in api.query_range(f'{{__name__=~"{names}",{m}}}', start, end, step):
-            labels, i = s["metric"], s["metric"].get("gpu", "")
-            name = labels.get("__name__", "")
-            if name == "DCGM_FI_DEV_FB_FREE":
-                free[i] = s
-                continue
-            key, scale = _DCGM[name]
-            profiling |= name.startswith("DCGM_FI_PROF_SM_ACTIVE")
-            _load(store, f"gpu.{i}.{key}", s, scale)
-            store.set_detail(
-                f"gpu.{i}.info",
-                {
-                    "index": int(i) if i.isdigit() else i,
-                    "uuid": labels.get("UUID"),
-                    "name": labels.get("modelName"),
-                    "pci_bus_id": labels.get("pci_bus_id"),
-                },
-            )
-        for i, series in free.items():
-            _fb_total(store, i, series)
-        for i in _gpu_indices(store.keys("gpu.")):
-            store.set_detail(
-                f"gpu.{i}.tier", "gpm" if store.latest(f"gpu.{i}.sm_active") is not None else "nvml"
-            )
-        if not profiling:
-            out.notes.append(
-                "dcgm-exporter has no DCGM_FI_PROF_SM_ACTIVE here: GPU verdicts from utilization only"
-            )
-    if "node" in node.kinds:
+
+        def dcgm_series(w: NodeWindow, s: Series) -> None:
+            if s["metric"].get("__name__") == "DCGM_FI_DEV_FB_FREE":
+                free[(w.node.name, s["metric"].get("gpu", ""))] = s
+            else:
+                _dcgm_series(w, s)
+
+        jobs.append((f'{{__name__=~"{names}",{_instance_matcher(dcgm)}}}', dcgm_series))
+    if node_exp:
         rng = f"{max(30, int(4 * step))}s"
-        for promql, template in _node_exporter_queries(m, rng):
-            for s in api.query_range(promql, start, end, step):
-                _load(store, template.format(device=s["metric"].get("device", "")), s)
-    else:
-        out.notes.append("no node_exporter: no CPU, memory, disk or network signals")
-    out.notes.append("no perftui exporter: no per-process, Python stack or NVLink-per-tick signals")
-    store.set_status("prometheus", SourceStatus.ok())
+        for promql, template in _node_exporter_queries(_instance_matcher(node_exp), rng):
+
+            def node_series(w: NodeWindow, s: Series, template: str = template) -> None:
+                _load(w.store, template.format(device=s["metric"].get("device", "")), s)
+
+            jobs.append((promql, node_series))
+    results = api.query_range_all([q for q, _ in jobs], start, end, step)
+    for (_, handle), got in zip(jobs, results, strict=True):
+        for s in got:
+            w = owner.get(s["metric"].get("instance", ""))
+            if w is not None:
+                handle(w, s)
+    for (name, i), fb_free in free.items():
+        _fb_total(out[name].store, i, fb_free)
+    for w in out.values():
+        _finish(w)
     return out
+
+
+def _perftui_series(w: NodeWindow, s: Series) -> None:
+    labels = s["metric"]
+    if labels.get("__name__") == "perftui_gpu_info":
+        i = labels.get("gpu", "")
+        info = {
+            "index": int(i) if i.isdigit() else i,
+            "uuid": labels.get("uuid"),
+            "name": labels.get("model"),
+            "pci_bus_id": labels.get("pci_bus_id"),
+        }
+        w.store.set_detail(f"gpu.{i}.info", info)
+        if labels.get("tier"):
+            w.store.set_detail(f"gpu.{i}.tier", labels["tier"])
+        return
+    hit = perftui_key(labels)
+    if hit is not None:
+        _load(w.store, hit[0], s, hit[1])
+
+
+def _dcgm_series(w: NodeWindow, s: Series) -> None:
+    labels, i = s["metric"], s["metric"].get("gpu", "")
+    key, scale = _DCGM[labels.get("__name__", "")]
+    _load(w.store, f"gpu.{i}.{key}", s, scale)
+    w.store.set_detail(
+        f"gpu.{i}.info",
+        {
+            "index": int(i) if i.isdigit() else i,
+            "uuid": labels.get("UUID"),
+            "name": labels.get("modelName"),
+            "pci_bus_id": labels.get("pci_bus_id"),
+        },
+    )
+
+
+def _finish(w: NodeWindow) -> None:
+    """GPU tiers, and the notes of what a node's exporters cannot tell."""
+    store, kinds = w.store, w.node.kinds
+    if "perftui" not in kinds:
+        if "dcgm" in kinds:
+            gpus = _gpu_indices(store.keys("gpu."))
+            for i in gpus:
+                store.set_detail(
+                    f"gpu.{i}.tier", "gpm" if store.latest(f"gpu.{i}.sm_active") is not None else "nvml"
+                )
+            if not any(k.endswith(".sm_active") for k in store.keys("gpu.")):
+                w.notes.append(
+                    "dcgm-exporter has no DCGM_FI_PROF_SM_ACTIVE here: GPU verdicts from utilization only"
+                )
+        if "node" not in kinds:
+            w.notes.append("no node_exporter: no CPU, memory, disk or network signals")
+        w.notes.append("no perftui exporter: no per-process, Python stack or NVLink-per-tick signals")
+    store.set_status("prometheus", SourceStatus.ok())
 
 
 def _fb_total(store: MetricStore, i: str, free_series: Series) -> None:

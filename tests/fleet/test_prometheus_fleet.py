@@ -135,3 +135,35 @@ async def test_fleet_screen_from_prometheus_then_the_server_goes(stack: Stack) -
         assert all("cannot reach Prometheus" in (st.error or "") for st in made[0].states.values())
         assert await _until(lambda: all(r.status == STALE for r in app.rows))
         assert "3 hosts: 0 up, 3 down" in app._summary
+
+
+def test_queries_per_poll_do_not_grow_with_the_fleet_and_windows_wait(stack: Stack) -> None:
+    """Rows: one batch of instant queries for every node; the engine's windows (the two
+    dcgm-exporter-only nodes here) one range query for both, fetched again only when due."""
+    _ready(stack)
+    api = PrometheusApi(stack.prom_url)
+    mon = PrometheusMonitor(api, interval=1.0, verdict_every=3600.0)
+    mon.poll()
+    with_windows = api.queries
+    mon.poll()
+    rows_only = api.queries - with_windows
+    assert mon.error is None and rows_only == 16, rows_only  # up + 4 names, 9 rows, 2 GPU models
+    assert with_windows == rows_only + 1  # dcgm-exporter's window of both nodes: one range query
+    remote = mon.states["gpu-node-01"].verdict
+    assert remote is not None and remote.verdict in VERDICT_CLASSES
+    assert "refreshed every 3600 s" in remote.evidence and "no node_exporter" in remote.evidence
+    mon.verdict_every = 0.0  # due again: the window is fetched on this poll
+    before = api.queries
+    mon.poll()
+    assert api.queries - before == rows_only + 1
+
+
+def test_a_long_query_goes_as_a_form_and_is_answered(stack: Stack) -> None:
+    _ready(stack)
+    api = PrometheusApi(stack.prom_url)
+    node = stack.targets["node"]
+    alts = "|".join([*(f"absent-{i}.example:9100" for i in range(400)), node])
+    promql = f'up{{instance=~"{alts}"}}'
+    assert len(promql) > 4000
+    got = api.query(promql)
+    assert [s["metric"]["instance"] for s in got] == [node]

@@ -338,3 +338,21 @@ def test_serving_source_loads_only_when_serving_is_asked_for() -> None:
         )
     )
     assert "perftui.samplers.serving_source" in with_serve
+
+
+def test_the_dashboards_options_check_loads_no_probe_client() -> None:
+    """Without --probe, the dashboard's start path must not import the probe (aiohttp and friends)."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands import dashboard\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "assert dashboard._probe_checked(args) is None\n"
+    )
+    mods = _loaded_modules(code)
+    assert "aiohttp" not in mods and "perftui.probe.client" not in mods
+    asked = _loaded_modules(
+        code.replace("parse_args([])", "parse_args(['--probe', 'http://127.0.0.1:9/'])").replace(
+            "is None", "is not None"
+        )
+    )
+    assert "perftui.probe.client" in asked

@@ -112,6 +112,8 @@ def ui_preflight(theme_name: str | None) -> tuple[str, Any] | str:
 
 def _probe_checked(args: argparse.Namespace) -> Any:
     """The `--probe` plan (None without it), or the one line saying what is wrong (nothing sent)."""
+    if getattr(args, "probe", None) is None:
+        return None  # the probe's modules (aiohttp: ~10 MB, ~0.1 s) load only when asked for
     from perftui.commands.dashboard_probe import probe_plan
     from perftui.probe.options import OptionError
 

@@ -10,6 +10,7 @@ app reads `WEB_ACTIONS_ENV`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import shlex
@@ -109,5 +110,32 @@ def run(args: argparse.Namespace) -> int:
 
     # Each tab's perftui inherits this environment: it refuses the keys that write files on the box.
     os.environ[WEB_ACTIONS_ENV] = "1" if args.allow_actions else "0"
-    Server(child_command(args), host=host, port=port, title="perftui", public_url=url).serve()
+    class _Server(Server):
+        def request_exit(self) -> None:
+            # Ctrl-C / SIGTERM: end the tabs first; aiohttp otherwise waits on their open websockets
+            end_sessions()
+            super().request_exit()
+
+    try:
+        _Server(child_command(args), host=host, port=port, title="perftui", public_url=url).serve()
+    finally:
+        end_sessions()
     return 0
+
+
+def end_sessions(grace_s: float = 5.0) -> None:
+    """Stop the tabs' perftui processes when the server stops: textual-serve leaves them running (each
+    would go on sampling the box, unseen, until killed). SIGTERM, then SIGKILL after `grace_s`."""
+    import psutil
+
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace_s)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -178,7 +181,8 @@ class Browser:
 @contextmanager
 def headless_chromium(executable: str) -> Iterator[Browser]:
     """Start Chromium headless with its DevTools port on loopback; yield a connected client."""
-    with tempfile.TemporaryDirectory(prefix="perftui-chromium-") as profile:
+    # its helpers (renderer, crashpad) may still write the profile as it exits: cleanup errors ignored
+    with tempfile.TemporaryDirectory(prefix="perftui-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [
                 executable,
@@ -195,6 +199,7 @@ def headless_chromium(executable: str) -> Iterator[Browser]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: teardown ends its helper processes too
         )
         found: list[str] = []
 
@@ -216,9 +221,11 @@ def headless_chromium(executable: str) -> Iterator[Browser]:
         finally:
             if browser is not None:
                 browser.close()
-            proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)

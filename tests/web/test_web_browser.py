@@ -69,9 +69,11 @@ def serving(tmp_path: Path, *extra: str) -> Iterator[WebServer]:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     server = WebServer(proc, port, tmp_path)
+    tabs: list[psutil.Process] = []
     try:
         assert wait_for(server.listening, timeout=30), "perftui web never listened"
         yield server
+        tabs = server.sessions()
     finally:
         proc.terminate()
         try:
@@ -79,6 +81,9 @@ def serving(tmp_path: Path, *extra: str) -> Iterator[WebServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+    # stopping the server ends the tabs still open (textual-serve alone leaves them sampling the box)
+    _, alive = psutil.wait_procs(tabs, timeout=15)
+    assert alive == [], f"tab processes outlived the server: {alive}"
 
 
 @pytest.fixture

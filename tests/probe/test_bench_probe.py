@@ -19,7 +19,8 @@ def test_bench_probe_smoke() -> None:
     assert r.returncode == 0, r.stderr
     row = json.loads(r.stdout)["rows"][0]
     assert row["errors"] == 0 and 100 <= row["requests"] <= 140
-    assert row["achieved_rps"] > 150
+    # a smoke run, not a speed check (that is the benchmark's table): the schedule was followed at all
+    assert row["achieved_rps"] > 100
     # every timing point was captured: overheads are positive and below the whole latency
     assert 0 < row["send_overhead_p50_ms"] < row["latency_p50_ms"]
     assert 0 < row["recv_overhead_p50_ms"] < row["latency_p50_ms"]

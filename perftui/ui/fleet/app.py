@@ -131,9 +131,11 @@ class FleetApp(App[None]):
             return
         now = time.monotonic()
         self.monitor.refresh(now)
-        if not self.on_fleet:
+        if not self.on_fleet or not self.screen.query(FleetTable):
+            # a host's dashboard is shown, or the fleet screen is coming back from it (for a moment
+            # its children are not queryable): the table is redrawn on the next refresh
             self._dirty = True
-            return  # a host's dashboard is shown: the table is redrawn when it comes back
+            return
         rows = [host_row(s, now) for s in self.monitor.states.values()]
         summary = f"{summary_line(rows)}  · sort: {self.sort_key}" + (
             f" · filter: {self.filter_text}" if self.filter_text else ""

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from perftui.commands.common import error, finite_float
 from perftui.commands.dashboard import ui_preflight
 from perftui.config import theme_help
 from perftui.core.limits import DEFAULT_WINDOW, MAX_WINDOW, MIN_WINDOW, window_error
+
+if TYPE_CHECKING:
+    from perftui.store.reader import Recording
 
 DEFAULT_SPEED = 1.0
 
@@ -40,22 +44,30 @@ def _error(message: str) -> int:
     return error(message)
 
 
-def run(args: argparse.Namespace) -> int:
+def opened_recording(args: argparse.Namespace) -> Recording | str:
+    """The recording `args.file` opened for a replay at `args.speed` and `args.window`, or the one line
+    saying why it cannot be (also `perftui web --replay`'s check, before it serves)."""
+    from perftui.store.reader import RecordingError, open_recording
     from perftui.ui.replay import MAX_SPEED, MIN_SPEED
 
     if not MIN_SPEED <= args.speed <= MAX_SPEED:
-        return _error(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}")
+        return f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}"
     bad = window_error(args.window)
     if bad:
-        return _error(bad)
-    from perftui.store.reader import RecordingError, open_recording
-
+        return bad
     try:
         rec = open_recording(args.file)
     except RecordingError as exc:
-        return _error(str(exc))
+        return str(exc)
     if rec.start is None or rec.samples == 0:
-        return _error(f"{args.file}: the recording holds no samples")
+        return f"{args.file}: the recording holds no samples"
+    return rec
+
+
+def run(args: argparse.Namespace) -> int:
+    rec = opened_recording(args)
+    if isinstance(rec, str):
+        return _error(rec)
     ready = ui_preflight(args.theme)
     if isinstance(ready, str):
         return _error(ready)

@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Each tab's perftui inherits this environment: it refuses the keys that write files on the box.
     os.environ[WEB_ACTIONS_ENV] = "1" if args.allow_actions else "0"
+
     class _Server(Server):
         def request_exit(self) -> None:
             # Ctrl-C / SIGTERM: end the tabs first; aiohttp otherwise waits on their open websockets

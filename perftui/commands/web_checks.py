@@ -44,21 +44,11 @@ def tab_problem(args: argparse.Namespace) -> int | None:
 
 
 def _replay_problem(tab: argparse.Namespace) -> int | None:
-    from perftui.core.limits import window_error
-    from perftui.store.reader import RecordingError, open_recording
-    from perftui.ui.replay import MAX_SPEED, MIN_SPEED
+    from perftui.commands.replay import opened_recording
 
-    if not MIN_SPEED <= tab.speed <= MAX_SPEED:
-        return error(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}")
-    bad = window_error(tab.window)
-    if bad:
-        return error(bad)
-    try:
-        rec = open_recording(tab.file)
-    except RecordingError as exc:
-        return error(f"--replay: {exc}")
-    if rec.start is None or rec.samples == 0:
-        return error(f"--replay: {tab.file}: the recording holds no samples")
+    got = opened_recording(tab)  # the checks `perftui replay` makes, before anything is served
+    if isinstance(got, str):
+        return error(got if got.startswith("--") else f"--replay: {got}")
     return _theme_problem(tab.theme)
 
 

@@ -14,6 +14,7 @@ from perftui.store.reader import open_recording
 from tests.cli_run import perftui
 from tests.e2e.test_dashboard_tmux import PERFTUI, SETTLE, Tmux
 from tests.fixtures.bad_files import bad_files
+from tests.polling import wait_for
 
 BASE = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "base.sqlite"
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -94,6 +95,10 @@ def test_dashboard_record_writes_a_recording_that_opens(tmux: Tmux, tmp_path: Pa
     tmux.wait_for("REC dash.sqlite", timeout=60)
     tmux.wait_for("busiest", timeout=30)
     assert tmux.wait_redraws(5, timeout=30)  # a few ticks at 0.5 s go into the file
+    # a verdict backed by data (not "not enough samples yet"), so the timeline has its first entry
+    assert wait_for(
+        lambda: any(c in tmux.screen() for c in ("(high confidence)", "(medium confidence)")), timeout=60
+    )
     tmux.run("send-keys", "-t", "e2e", "q")
     screen = tmux.wait_for("PERFTUI_EXIT=", timeout=60)
     assert "PERFTUI_EXIT=0" in screen and f"wrote {out}" in screen.replace("\n", ""), screen

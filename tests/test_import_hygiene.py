@@ -356,3 +356,10 @@ def test_the_dashboards_options_check_loads_no_probe_client() -> None:
         )
     )
     assert "perftui.probe.client" in asked
+
+
+def test_the_dashboard_screen_loads_no_diagnosis_module_before_its_tracker() -> None:
+    """The diagnosis modules load after the first frame, with the tracker: importing the app and its
+    screen (the start path) must not pull them in through a widget (~10 ms of imports)."""
+    mods = _loaded_modules("import perftui.ui.app\nimport perftui.ui.screens.dashboard\n")
+    assert not [m for m in mods if m.startswith("perftui.diagnosis")]

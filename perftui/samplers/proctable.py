@@ -46,6 +46,7 @@ class _Prev:
     io_bytes: int | None
     start_ticks: int
     io_moved: bool = True  # its I/O counters changed at that pass (or it was new): read them again
+    row: ProcRow | None = None  # the row it had then: shown again as is when nothing in it moved
 
 
 @dataclass
@@ -71,25 +72,37 @@ class ProcTable:
         return self._users[uid]
 
     def sample(self, now: float) -> list[ProcRow]:
+        return self._pass(now, rows=True)
+
+    def prime(self, now: float) -> None:
+        """Only the counters the next pass's rates start from: no user, command line or container
+        (a dashboard primes while it starts, and those reads are most of a first pass)."""
+        self._pass(now, rows=False)
+
+    def _pass(self, now: float, *, rows: bool) -> list[ProcRow]:
         dt = None if self._prev_time is None else max(now - self._prev_time, 1e-6)
         prev, self._prev, self._prev_time = self._prev, {}, now
-        rows: list[ProcRow] = []
+        out: list[ProcRow] = []
         root = str(self.root)
         for entry in os.scandir(root):
             name = entry.name
             if not name.isdigit():
                 continue
-            row = self._read(int(name), f"{root}/{name}/", prev, dt)
+            row = self._read(int(name), f"{root}/{name}/", prev, dt, rows)
             if row is not None:
-                rows.append(row)
-        live = {(r.pid, r.start_ticks) for r in rows}
+                out.append(row)
+        if not rows:
+            return out
+        live = {(r.pid, r.start_ticks) for r in out}
         self._ident = {k: v for k, v in self._ident.items() if k in live}
         self._no_io &= live
-        if len(self._names) > 4 * len(rows) + 64:
+        if len(self._names) > 4 * len(out) + 64:
             self._names.clear()
-        return rows
+        return out
 
-    def _read(self, pid: int, d: str, prev: dict[int, _Prev], dt: float | None) -> ProcRow | None:
+    def _read(
+        self, pid: int, d: str, prev: dict[int, _Prev], dt: float | None, rows: bool = True
+    ) -> ProcRow | None:
         # Plain fds and bytes: pathlib and text decoding were most of a pass (issue 20: <= 5 ms / 500)
         try:
             fd = os.open(d + "stat", os.O_RDONLY)
@@ -106,7 +119,7 @@ class ProcTable:
         name = self._names.get(raw)
         if name is None:
             name = self._names[raw] = clean(raw.decode(errors="replace"))
-        f = stat[rp + 2 :].split()
+        f = stat[rp + 2 :].split(None, 22)  # fields 3..24 are enough: the rest is never read
         try:
             state, cpu_ticks, start, rss = (
                 f[0].decode(),
@@ -137,6 +150,46 @@ class ProcTable:
             io_bytes = _io_bytes(d)
             if io_bytes is None:
                 self._no_io.add(key)  # denied or absent stays so for the process's life: not tried again
+        if not rows:  # priming: the counters only
+            self._prev[pid] = _Prev(cpu_ticks, io_bytes, start, True)
+            return None
+        cpu_pct = 0.0
+        disk: float | None = None if io_bytes is None else 0.0
+        if dt is not None and old is not None:
+            cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / _TICKS / dt
+            if io_bytes is not None and old.io_bytes is not None:
+                disk = max(io_bytes - old.io_bytes, 0) / dt
+        moved = old is None or (io_bytes is not None and io_bytes != old.io_bytes)
+        row = old.row if old is not None else None
+        if (
+            row is None
+            or row.cpu_pct != cpu_pct
+            or row.disk_bps != disk
+            or row.rss_bytes != rss
+            or row.state != state
+            or row.name != name
+        ):  # else a sleeper whose row did not change: the same row (most of a box, most passes)
+            row = self._row(pid, d, key, name, state, start, cpu_pct, rss, disk)
+            if row is None:
+                return None
+        if old is not None and old.row is row and not moved and not old.io_moved:
+            self._prev[pid] = old  # nothing moved: its counters are the ones it had
+        else:
+            self._prev[pid] = _Prev(cpu_ticks, io_bytes, start, moved, row)
+        return row
+
+    def _row(
+        self,
+        pid: int,
+        d: str,
+        key: tuple[int, int],
+        name: str,
+        state: str,
+        start: int,
+        cpu_pct: float,
+        rss: int,
+        disk: float | None,
+    ) -> ProcRow | None:
         if key not in self._ident:  # user, command and container: read once per process
             try:
                 uid = os.stat(d).st_uid  # /proc/PID belongs to the process's effective user
@@ -147,14 +200,6 @@ class ProcTable:
             label = ident.label if ident else ""
             self._ident[key] = (self._user(uid), label, clean(redact_text(cmd or f"[{name}]")))
         user, container, cmdline = self._ident[key]
-        cpu_pct = 0.0
-        disk: float | None = None if io_bytes is None else 0.0
-        if dt is not None and old is not None:
-            cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / _TICKS / dt
-            if io_bytes is not None and old.io_bytes is not None:
-                disk = max(io_bytes - old.io_bytes, 0) / dt
-        moved = old is None or (io_bytes is not None and io_bytes != old.io_bytes)
-        self._prev[pid] = _Prev(cpu_ticks, io_bytes, start, moved)
         return ProcRow(
             pid=pid,
             user=user,

@@ -48,6 +48,7 @@ class ProcTableSampler(BaseSampler):
         self.table = ProcTable(root=root)
         self._primed = False
         self._details: dict[str, Any] = {}
+        self._dicts: dict[int, tuple[ProcRow, dict[str, Any]]] = {}  # pid -> its row and published dict
         self._status = (
             SourceStatus.ok()
             if os.access(root, os.R_OK | os.X_OK)
@@ -70,16 +71,24 @@ class ProcTableSampler(BaseSampler):
         return self._details
 
     def sample(self) -> Values:
-        rows = self.table.sample(self._monotonic())
         if not self._primed:  # no rates yet: publish from the second pass on
+            self.table.prime(self._monotonic())
             self._primed = True
             return {}
+        rows = self.table.sample(self._monotonic())
         rows = with_gpu(rows, self._gpu_processes() if self._gpu_processes is not None else None)
         rows.sort(key=lambda r: -r.cpu_pct)
-        self._details = {
-            # = dataclasses.asdict(r) (flat fields), at a tenth of its cost
-            DETAIL_KEY: {"ts": self._clock(), "rows": [dict(vars(r)) for r in rows]},
-        }
+        # = dataclasses.asdict(r) (flat fields), at a tenth of its cost; a row the table gave again
+        # unchanged (a sleeper) keeps its dict: readers never change them
+        made: dict[int, tuple[ProcRow, dict[str, Any]]] = {}
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            hit = self._dicts.get(r.pid)
+            d = hit[1] if hit is not None and hit[0] is r else dict(vars(r))
+            made[r.pid] = (r, d)
+            out.append(d)
+        self._dicts = made
+        self._details = {DETAIL_KEY: {"ts": self._clock(), "rows": out}}
         return {}
 
 

@@ -163,3 +163,48 @@ def test_refused_signal_says_who_owns_the_process() -> None:
     finally:
         target.kill()
         target.wait()
+
+
+def test_priming_reads_only_the_counters_and_the_next_pass_has_rates(tmp_path: Path) -> None:
+    """The first pass runs while the dashboard starts: it must not read command lines (most of its
+    cost); the pass after it has every row, its identity and rates from the primed counters."""
+    _fake_proc(tmp_path, 100, io=True)
+    table = ProcTable(root=tmp_path)
+    (tmp_path / "100" / "cmdline").unlink()  # a read now would cache "[name]" for its whole life
+    table.prime(0.0)
+    (tmp_path / "100" / "cmdline").write_bytes(b"python\0-c\0work\0")
+    stat = (tmp_path / "100" / "stat").read_text()
+    head, rest = stat[: stat.rfind(")") + 2], stat[stat.rfind(")") + 2 :].split()
+    rest[11] = str(int(rest[11]) + 50)  # 50 more ticks of user time
+    (tmp_path / "100" / "stat").write_text(head + " ".join(rest))
+    (row,) = table.sample(1.0)
+    assert row.cmdline == "python -c work"  # read at this pass, not at priming
+    assert row.cpu_pct > 0 and row.disk_bps == 0.0
+
+
+def test_an_unchanged_sleeper_keeps_its_row_and_a_change_makes_a_new_one(tmp_path: Path) -> None:
+    """Most processes sleep through a pass: their row (and published dict) is reused, not rebuilt —
+    but any change the list shows (RSS, state, CPU time, I/O) gives a new row."""
+    _fake_proc(tmp_path, 100, io=True)
+    sampler = ProcTableSampler(root=tmp_path, monotonic=iter(range(100)).__next__)
+    sampler.sample()
+    sampler.sample()
+    first = sampler.details()["proctable"]["rows"][0]
+    sampler.sample()
+    assert sampler.details()["proctable"]["rows"][0] is first  # nothing moved
+    stat = tmp_path / "100" / "stat"
+    text = stat.read_text()
+    head, rest = text[: text.rfind(")") + 2], text[text.rfind(")") + 2 :].split()
+    rest[21] = str(int(rest[21]) + 10)  # RSS grew by 10 pages
+    stat.write_text(head + " ".join(rest))
+    sampler.sample()
+    (row,) = sampler.details()["proctable"]["rows"]
+    assert row is not first and row["rss_bytes"] == first["rss_bytes"] + 10 * os.sysconf("SC_PAGE_SIZE")
+    rest[0] = "R"  # running, and one tick of CPU time
+    rest[11] = str(int(rest[11]) + 1)
+    stat.write_text(head + " ".join(rest))
+    sampler.sample()
+    (row2,) = sampler.details()["proctable"]["rows"]
+    assert row2["state"] == "R" and row2["cpu_pct"] > 0
+    sampler.sample()  # asleep again with no new CPU time: its CPU % goes back to 0
+    assert sampler.details()["proctable"]["rows"][0]["cpu_pct"] == 0.0

@@ -5,17 +5,20 @@ the border's subtitle says so."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 
-from perftui.diagnosis.model import Diagnosis
-from perftui.diagnosis.render import also_line, held_against
 from perftui.ui.widgets.line_pane import LinePane, Paragraph, para
+
+if TYPE_CHECKING:  # the diagnosis modules load after the first frame, with the tracker (~10 ms)
+    from perftui.diagnosis.model import Diagnosis
 
 
 def _shown(d: Diagnosis) -> tuple[object, ...]:
     """Everything the pane shows of a diagnosis."""
+    from perftui.diagnosis.render import also_line, held_against
+
     f = d.primary
     head = (f.title, f.evidence, f.suggestions, f.next_step) if f is not None else ()
     others = tuple((o.title, o.confidence) for o in d.findings[1:])
@@ -87,6 +90,8 @@ class DiagnosisPane(LinePane, can_focus=True):
 def diagnosis_paragraphs(d: Diagnosis) -> list[Paragraph]:
     """The verdict with its co-bottleneck, the primary finding's evidence (each line says its window),
     suggestions and next step, then the others."""
+    from perftui.diagnosis.render import also_line, held_against
+
     role = "ok" if d.verdict in ("none", "idle") else "bad" if d.verdict == "throttled" else "warn"
     out = [para((f"● {d.verdict}", role), (f"  ({d.confidence} confidence)", "dim"))]
     also = also_line(d)

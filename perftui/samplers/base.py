@@ -99,6 +99,28 @@ class RateTracker:
             delta = wrapped
         return delta * scale / dt
 
+    def seed(self, key: str, value: float, ts: float) -> None:
+        """Take `value` at `ts` as the key's previous reading (read elsewhere, e.g. while ranking)."""
+        self._prev[key] = (ts, value)
+
     def forget(self, prefix: str = "") -> None:
         for key in [k for k in self._prev if k.startswith(prefix)]:
             del self._prev[key]
+
+
+class Deltas:
+    """A counter's increase since the previous read (a count, not a rate): first read or a reset
+    (counter went back, e.g. a recreated cgroup of the same name) gives None, never a fake 0."""
+
+    def __init__(self) -> None:
+        self._prev: dict[str, float] = {}
+
+    def seed(self, key: str, value: float) -> None:
+        self._prev[key] = value
+
+    def delta(self, key: str, value: float) -> float | None:
+        prev = self._prev.get(key)
+        self._prev[key] = value
+        if prev is None or value < prev:
+            return None
+        return value - prev

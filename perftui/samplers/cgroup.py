@@ -19,7 +19,7 @@ from typing import Any
 
 from perftui.core.cgroup_names import CgroupIdentity, identify
 from perftui.core.types import SourceStatus
-from perftui.samplers.base import BaseSampler, RateTracker, Values
+from perftui.samplers.base import BaseSampler, Deltas, RateTracker, Values
 from perftui.samplers.cgroup_files import CgroupDirs, Mounts, Raw, read_small
 from perftui.samplers.cgroup_io import IoLimits, IoUse, device_name, limit_values, use_share
 from perftui.samplers.cgroup_tree import denied, dirs_for, load_mounts, own_container, own_dirs, walk
@@ -124,6 +124,7 @@ class CgroupSampler(BaseSampler):
             self._walked_at = now
         scored: list[tuple[float, str, Raw, CgroupDirs]] = []
         gone: list[str] = []
+        before = dict(self._prev)  # each candidate's counters at the last pass (ranking replaces them)
         for slug, _ident, dirs, _path in self._cands:
             raw = dirs.read(limits=False, events=False)
             if raw.gone:
@@ -143,16 +144,31 @@ class CgroupSampler(BaseSampler):
         pub: dict[str, dict[str, Any]] = {}
         chosen = self._choose([slug for _s, slug, _r, _d in scored])
         for _score, slug, raw, dirs in scored:
-            if slug in chosen:  # events and PSI only for the published ones
+            if slug in chosen:  # events, PSI and the values only for the published ones
+                if slug not in self._published:  # entering the top K: rates from the last pass's counters
+                    self._seed(slug, before.get(slug))
                 dirs.read_events(raw)
-            # every candidate's CPU counters advance its rates (a cgroup entering the top K has them)
-            vals = self._values(slug, raw, now)
-            if slug in chosen:
-                out.update(vals)
+                out.update(self._values(slug, raw, now))
                 pub[slug] = self._groups[slug]
+            elif raw.io_limits:  # its I/O-limit rates stay current (their keys are limit_values')
+                self._values(slug, raw, now)
         self._published = pub
         self._note = "" if self._cands else "no container, pod or limited cgroup found"
         return out
+
+    def _seed(self, slug: str, prev: Mapping[str, float] | None) -> None:
+        """The CPU rates of a cgroup not published last pass start from the counters ranking read
+        then, so it has values the pass it enters the top K (building values for every candidate
+        each pass was a fifth of a 200-cgroup pass)."""
+        if prev is None:
+            return
+        p, t = f"cgroup.{slug}.", prev["t"]
+        for key, name in (("cpu_usage_s", "u"), ("throttled_s", "ts")):
+            if key in prev:
+                self._rates.seed(p + name, prev[key], t)
+        for key, name in (("nr_periods", "np"), ("nr_throttled", "nt")):
+            if key in prev:
+                self._deltas.seed(p + name, prev[key])
 
     def _choose(self, ranked: list[str]) -> set[str]:
         """The top K, sticky: a published cgroup stays while it ranks in the top 2K, so the set (and
@@ -365,21 +381,6 @@ class CgroupSampler(BaseSampler):
             "cgroup.note": self._note,
             "cgroup.self": self.self_facts(),
         }
-
-
-class Deltas:
-    """A counter's increase since the previous read (a count, not a rate): first read or a reset
-    (counter went back, e.g. a recreated cgroup of the same name) gives None, never a fake 0."""
-
-    def __init__(self) -> None:
-        self._prev: dict[str, float] = {}
-
-    def delta(self, key: str, value: float) -> float | None:
-        prev = self._prev.get(key)
-        self._prev[key] = value
-        if prev is None or value < prev:
-            return None
-        return value - prev
 
 
 def cgroup_sampler(interval: float, pid: int | None) -> CgroupSampler:

@@ -83,11 +83,16 @@ def resolve(point: str, root: str, path: str) -> str:
 
 def read_small(path: str) -> str | None:
     """A cgroup file's text; None when absent, gone (cgroup removed) or not readable."""
-    try:
-        with open(path, "rb", buffering=0) as f:
-            return f.read(8192).decode("ascii", "replace")
+    try:  # a plain fd: a file object costs more than the read (the box-wide pass reads ~600)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return os.read(fd, 8192).decode("ascii", "replace")
+    except OSError:  # a directory, or the cgroup went between open and read
+        return None
+    finally:
+        os.close(fd)
 
 
 def parse_kv(text: str | None) -> dict[str, float]:

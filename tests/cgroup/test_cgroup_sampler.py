@@ -249,6 +249,31 @@ def test_box_wide_set_is_sticky(tmp_path: Path) -> None:
     assert tick({first[2]: 600_000, first[0]: 500_000}) == {"docker.service"}  # out of the top 2
 
 
+def test_a_cgroup_entering_the_top_has_its_cpu_rate_that_pass(tmp_path: Path) -> None:
+    """Only the published cgroups' values are built each pass; one that enters the top K gets its CPU
+    rate at once, from the counters the ranking read the pass before (not one pass later)."""
+    root, mounts = tree("v2_docker", tmp_path)
+    clock = Clock()
+    s = CgroupSampler(1.0, proc_root=str(root / "proc"), mounts=mounts, clock=clock, top=1)
+    base = root / "sys/fs/cgroup/system.slice"
+    scope = base / f"docker-{D64}.scope"
+    (scope / "memory.current").write_text("1000\n")  # not near its limit: ranked by CPU alone
+    nginx, docker = base / "nginx.service", base / "docker.service"
+
+    def tick(busy: dict[Path, int]) -> dict[str, float | None]:
+        for d, usec in busy.items():
+            bump(d / "cpu.stat", "usage_usec", usec)
+        clock.t += 2
+        return s.sample()
+
+    s.sample()
+    tick({nginx: 1_800_000, docker: 200_000})  # nginx published, docker ranked only
+    tick({nginx: 1_800_000, docker: 200_000})
+    out = tick({docker: 3_000_000, scope: 1_000_000})  # docker enters; nginx idle, third: out
+    assert set(s.details()["cgroup.groups"]) == {"docker.service"}
+    assert out["cgroup.docker.service.cpu_used_cores"] == pytest.approx(1.5)
+
+
 def test_registered_in_every_command() -> None:
     from perftui.samplers.factory import SamplerOptions, build_samplers
 

@@ -12,8 +12,10 @@ fleet command's `PrometheusMonitor` polling on its own asyncio loop at the given
 as under the fleet screen, for --duration seconds. Reported: CPU % of one core of that process
 (user + system over the run, every thread), polls, and HTTP queries per poll (not noisy on a
 shared machine). `--root DIR` runs the child against another checkout (e.g. main, for "before").
+`--screen` then runs the real `perftui fleet --prometheus` in a 200x50 tmux and reports its CPU, the
+screen drawing included.
 
-    .venv/bin/python benchmarks/bench_fleet_prometheus.py [--nodes 100] [--duration 30] [--root DIR]
+    .venv/bin/python benchmarks/bench_fleet_prometheus.py [--nodes 100] [--duration 30] [--root D] [--screen]
 """
 
 from __future__ import annotations
@@ -228,6 +230,32 @@ def _child(url: str, root: str, duration: float, interval: float, profile: bool)
     )
 
 
+def _screen(prom: str, nodes: int, interval: float, duration: float, warmup: float) -> None:
+    """The real `perftui fleet --prometheus` with its screen, in a 200x50 tmux: its process's CPU."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from monitors.proc import cpu_seconds
+    from monitors.tmux import TmuxSession
+
+    session = TmuxSession(200, 50)
+    session.start(f"exec {sys.executable} -m perftui fleet --prometheus {prom} --interval {interval:g}")
+    try:
+        pid = session.pane_pid()
+        time.sleep(warmup)
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(duration)
+        c1, t1 = cpu_seconds(pid), time.monotonic()
+        top = [ln for ln in session.capture().splitlines() if ln.strip()][:3]
+        session.send("q")
+        time.sleep(1.0)
+    finally:
+        session.kill()
+    print(
+        f"the fleet screen (200x50, real perftui fleet --prometheus), {nodes} nodes, refresh {interval:g} s, "
+        f"{t1 - t0:.0f} s after {warmup:g} s: {100 * (c1 - c0) / (t1 - t0):.2f} % of a core\n"
+        + "\n".join(f"  | {ln.rstrip()[:150]}" for ln in top)
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nodes", type=int, default=100)
@@ -236,6 +264,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of scrapes before measuring")
     ap.add_argument("--root", action="append", help="checkout(s) to measure (default: this one)")
     ap.add_argument("--profile", action="store_true", help="the child's top functions, on stderr")
+    ap.add_argument("--screen", action="store_true", help="also the real fleet screen in tmux")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -293,6 +322,8 @@ def main() -> int:
                     f"  CPU per poll (ms): {ms}; the first poll before the loop: "
                     f"{1e3 * r['first_poll_cpu_s']:.0f} ms"
                 )
+            if args.screen:
+                _screen(prom, args.nodes, args.interval, args.duration, args.warmup)
         finally:
             proc.terminate()
             proc.wait(10)

@@ -7,9 +7,7 @@ render tick, panel caches — is `DashboardScreen` (perftui.ui.screens.dashboard
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -25,6 +23,7 @@ from textual.screen import Screen
 from perftui.core.limits import INTERVAL_STEPS, at_limit, next_step
 from perftui.ui import keys, textual_compat
 from perftui.ui.arrow_focus import ArrowFocus
+from perftui.ui.driver_choice import driver_for
 from perftui.ui.file_controller import FileController
 from perftui.ui.messages import RecordingFailed, RecordingStopped, ReportFailed, ReportWritten
 from perftui.ui.options import (
@@ -151,13 +150,7 @@ class PerftuiApp(App[int]):
 
     def get_driver_class(self) -> type[Driver]:
         """perftui's Linux driver (perftui.ui.driver) unless TEXTUAL_DRIVER names another one."""
-        if not sys.platform.startswith("linux") or os.environ.get("TEXTUAL_DRIVER"):
-            return super().get_driver_class()
-        if not textual_compat.available("quiet_driver"):  # Textual's own driver then
-            return super().get_driver_class()
-        from perftui.ui.driver import QuietLinuxDriver
-
-        return QuietLinuxDriver
+        return driver_for(super().get_driver_class())
 
     # -- files: the controller's threads report here, on the UI thread -------------
     def notify(

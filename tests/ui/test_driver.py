@@ -70,3 +70,15 @@ def test_the_app_uses_it_unless_textual_driver_is_set(monkeypatch: pytest.Monkey
     assert create_app(MetricStore()).get_driver_class() is QuietLinuxDriver
     monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.linux_driver:LinuxDriver")
     assert create_app(MetricStore()).get_driver_class() is not QuietLinuxDriver
+
+
+def test_the_fleet_app_uses_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fleet screen waits on 100 streams: Textual's input polling was a tenth of its CPU."""
+    from perftui.ui.driver import QuietLinuxDriver
+    from perftui.ui.fleet.app import FleetApp
+
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    app = FleetApp(lambda on_change: None)  # type: ignore[arg-type,return-value]
+    assert app.get_driver_class() is QuietLinuxDriver
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.linux_driver:LinuxDriver")
+    assert app.get_driver_class() is not QuietLinuxDriver

@@ -14,12 +14,14 @@ from typing import ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from perftui.fleet.cells import COLUMNS, gpu_cells, host_cells
 from perftui.fleet.rows import SORT_KEYS, HostRow, filter_rows, host_row, sort_rows, summary_line
 from perftui.fleet.state import UP, HostState
+from perftui.ui.driver_choice import driver_for
 from perftui.ui.fleet.table import FleetTable
 from perftui.ui.options import DEFAULT_KNOBS, DEFAULT_OPTIONS, AppOptions, TestKnobs
 from perftui.ui.themes import all_theme_names, load_themes, perftui_variables
@@ -85,6 +87,10 @@ class FleetApp(App[None]):
         self._cells: list[tuple[str, ...]] = []
         self._summary = ""
         self._dirty = True
+
+    def get_driver_class(self) -> type[Driver]:
+        """The dashboard's quiet Linux driver (no input polling ten times a second)."""
+        return driver_for(super().get_driver_class())
 
     def get_default_screen(self) -> Screen[object]:
         # not Textual's "_default": that is the id a DashboardScreen (a host's) takes

@@ -1,9 +1,14 @@
 """One host's stream: ssh as a subprocess (argument list, no shell here), read line by line.
 
 - Lines are capped (`MAX_LINE_BYTES`); a longer or malformed line marks the host bad.
-- A flooding remote is read at the interval: after each accepted line the reader waits before
-  reading the next, so the pipe fills and ssh (then the remote) is held back; nothing is queued
-  beyond asyncio's bounded read buffer.
+- The stream's pipe is not watched by the event loop: every reader polls its own pipe
+  (non-blocking reads) at the instants of one shared grid — the next multiple of
+  `min(POLL_MAX_S, interval / 4)` seconds. A hundred hosts' readers then wake together, a few times
+  a second, instead of the loop waking for each host's line (on a VM each wake-up costs more
+  than the line's parsing; lines show up to one grid step later, well inside a refresh).
+- A flooding remote is read at the interval: after each accepted line the reader leaves the pipe
+  alone for 0.9 interval, so the pipe fills and ssh (then the remote) is held back; at most one
+  line and one 64 kB read beyond it are held here.
 - A stream that ends or goes silent is restarted with exponential backoff; ssh's own last line
   of stderr (bounded, control characters made visible) is the error shown.
 - Nothing read from the remote is executed or passed to a shell.
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -21,6 +28,8 @@ from perftui.fleet.state import BAD, DOWN, HostState
 from perftui.fleet.text import visible
 
 BACKOFF_MIN_S = 1.0
+POLL_MAX_S = 0.5  # the shared grid's step (interval / 4 when that is shorter)
+READ_CHUNK = 1 << 16
 BACKOFF_MAX_S = 60.0
 STDERR_KEEP = 4096
 INSTALL_HINT = "install it there: pipx install perftui (or name the command with --remote-cmd)"
@@ -52,6 +61,64 @@ def classify_exit(rc: int | None, stderr: str) -> str:
     if rc == 2 and line:
         return "remote perftui refused: " + line
     return f"stream ended (exit {rc})" + (f": {line}" if line else "")
+
+
+def grid_at(now: float, earliest: float, step: float) -> float:
+    """The first multiple of `step` at or after max(now, earliest): readers with the same step wake
+    at the same instants."""
+    start = max(now, earliest)
+    at = math.floor(start / step) * step
+    return at if at >= start else at + step
+
+
+async def sleep_until(at: float) -> None:
+    """Sleep until the event loop's clock reads `at` (timers due at the same instant run in one
+    wake-up of the loop)."""
+    loop = asyncio.get_running_loop()
+    if at <= loop.time():
+        return
+    done: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    handle = loop.call_at(at, wake)
+    try:
+        await done
+    finally:
+        handle.cancel()
+
+
+def take_line(fd: int, buf: bytearray) -> tuple[bytes | None, bool]:
+    """The next line from the non-blocking pipe `fd` (bytes already read wait in `buf`), and whether
+    the writer has closed it. Reads stop at the first newline; ValueError: a line over the cap."""
+    eof = False
+    i = buf.find(b"\n")
+    while i < 0:
+        if len(buf) > MAX_LINE_BYTES:
+            raise ValueError("line over the cap")
+        try:
+            chunk = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            break
+        if not chunk:
+            eof = True
+            break
+        start = len(buf)
+        buf += chunk
+        i = buf.find(b"\n", start)
+    if i > MAX_LINE_BYTES:
+        raise ValueError("line over the cap")
+    if i >= 0:
+        line = bytes(buf[: i + 1])
+        del buf[: i + 1]
+        return line, False
+    if eof and buf:  # a last line without its newline
+        line = bytes(buf)
+        buf.clear()
+        return line, False
+    return None, eof
 
 
 class HostStream:
@@ -106,28 +173,31 @@ class HostStream:
         self._stderr = ""
         self._failed = False
         self.state.connects += 1
+        r_fd, w_fd = os.pipe()  # stdout: read here at the grid's instants, never by the loop
+        os.set_blocking(r_fd, False)
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv,
                 stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
+                stdout=w_fd,
                 stderr=asyncio.subprocess.PIPE,
-                limit=MAX_LINE_BYTES + 1,
                 start_new_session=True,  # no controlling terminal: ssh can never prompt
             )
         except OSError as exc:
+            os.close(r_fd)
             self.state.fail(f"cannot run {self.argv[0]}: {exc.strerror}")
             self._changed()
             return False
-        assert self.proc.stdout is not None and self.proc.stderr is not None
+        finally:
+            os.close(w_fd)  # the child has its copy: its exit is our end of file
+        assert self.proc.stderr is not None
         err_task = asyncio.ensure_future(self._drain_stderr(self.proc.stderr))
         good = False
         try:
-            good = await self._read_lines(self.proc.stdout)
+            good = await self._read_lines(r_fd)
         finally:
             rc = await self._end_process()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._discard(self.proc.stdout), 2.0)
+            os.close(r_fd)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(err_task, 2.0)
         if not self._stopping and not self._failed:
@@ -139,25 +209,32 @@ class HostStream:
         self._failed = True
         self.state.fail(message, status)
 
-    async def _read_lines(self, stdout: asyncio.StreamReader) -> bool:
+    async def _read_lines(self, fd: int) -> bool:
         good = False
         timeout = self.first_line_timeout
-        last_accept = 0.0
+        step = min(POLL_MAX_S, self.interval / 4)
+        buf = bytearray()
+        clock = asyncio.get_running_loop().time  # the grid is on the loop's clock
+        last = earliest = clock()  # the session's start, then the last accepted line
         while not self._stopping:
-            wait = last_accept + 0.9 * self.interval - time.monotonic()
-            if wait > 0:  # a remote faster than the interval is held back by the pipe
-                await asyncio.sleep(wait)
+            await sleep_until(grid_at(clock(), earliest, step))
+            if self._stopping:
+                break
             try:
-                line = await self._readline(stdout, timeout)
-            except asyncio.TimeoutError:
-                what = "no answer" if not good else "stream went silent"
-                self._fail(f"{what} for {timeout:.0f} s (timed out)", DOWN)
-                return good
-            except ValueError:  # LimitOverrunError: a line over the cap
+                line, eof = take_line(fd, buf)
+            except ValueError:
                 self._fail(f"bad stream: line longer than {MAX_LINE_BYTES} bytes", BAD)
                 return good
-            if not line:
-                return good
+            now = clock()
+            if line is None:
+                if eof:
+                    return good
+                if now - last > timeout:
+                    what = "no answer" if not good else "stream went silent"
+                    self._fail(f"{what} for {timeout:.0f} s (timed out)", DOWN)
+                    return good
+                earliest = now + step / 2  # nothing yet: the next grid instant
+                continue
             self.lines_read += 1
             try:
                 tick = decode_line(line)
@@ -167,38 +244,13 @@ class HostStream:
             except ProtocolError as exc:
                 self._fail(f"bad stream: {exc}", BAD)
                 return good
-            last_accept = time.monotonic()
-            self.state.apply(tick, last_accept)
+            last = now
+            earliest = now + 0.9 * self.interval  # a remote faster than the interval waits in the pipe
+            self.state.apply(tick, time.monotonic())
             good = True
             timeout = self.silence_timeout
             self._changed()
         return good
-
-    async def _readline(self, stdout: asyncio.StreamReader, timeout: float) -> bytes:
-        """A line, or TimeoutError after `timeout` s of silence (a timer handle per line: cheaper
-        than a wait_for task per line across a hundred hosts)."""
-        silenced: list[bool] = []
-
-        def on_silence() -> None:
-            silenced.append(True)
-            if self.proc is not None and self.proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
-
-        handle = asyncio.get_running_loop().call_later(timeout, on_silence)
-        try:
-            line = await stdout.readline()
-        finally:
-            handle.cancel()
-        if silenced:
-            raise asyncio.TimeoutError
-        return line
-
-    @staticmethod
-    async def _discard(stdout: asyncio.StreamReader) -> None:
-        """Read what a finished process left in the pipe, so its transport closes here."""
-        while await stdout.read(1 << 16):
-            pass
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while True:

@@ -90,14 +90,26 @@ GPU_FIELDS = ("util", "sm_active", "mem_used_bytes", "mem_total_bytes", "power_w
 MAX_GPUS = 256
 
 
+_GPU_KEYS: list[tuple[str, ...]] = []  # GPU i's keys ("gpu.3.util", ...), made once, as needed
+
+
+def _gpu_keys(i: int) -> tuple[str, ...]:
+    while len(_GPU_KEYS) <= i:
+        n = len(_GPU_KEYS)
+        _GPU_KEYS.append(tuple(f"gpu.{n}.{name}" for name in GPU_FIELDS))
+    return _GPU_KEYS[i]
+
+
 def gpu_rows(tick: Tick | None, count: int = 0) -> tuple[GpuRow, ...]:
     """One row per GPU index 0..n-1 (NVML numbers them without gaps); a few lookups per GPU, not a
     scan of every key (this runs for every host at every tick)."""
+    if tick is None:
+        return ()
+    value = tick.value
     out: list[GpuRow] = []
     for i in range(MAX_GPUS):
-        prefix = f"gpu.{i}."
-        got = [tick.value(prefix + name) for name in GPU_FIELDS] if tick is not None else []
-        if not got or all(v is None for v in got):
+        got = [value(k) for k in _gpu_keys(i)]
+        if got.count(None) == len(got):
             if i >= count:
                 break
             continue

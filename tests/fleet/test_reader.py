@@ -4,6 +4,7 @@ silence, a stream that dies and comes back (reconnect with backoff)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -105,3 +106,74 @@ async def test_newer_remote_schema_is_named() -> None:
     s = HostStream(st, _py(f"print({line!r}, flush=True)"), interval=0.2, reconnect=False)
     await asyncio.wait_for(s.run(), 15)
     assert st.status == BAD and "schema 7" in (st.error or "") and "newer" in (st.error or "")
+
+
+def test_grid_instants_are_shared_and_never_before_earliest() -> None:
+    from perftui.fleet.reader import grid_at
+
+    assert grid_at(10.01, 10.01, 0.5) == 10.5
+    assert grid_at(10.01, 11.2, 0.5) == 11.5
+    assert grid_at(10.5, 10.5, 0.5) == 10.5  # on the grid: now
+    assert {grid_at(t, t, 0.25) for t in (3.01, 3.1, 3.2, 3.24)} == {3.25}
+
+
+def test_take_line_joins_reads_holds_the_rest_and_caps(tmp_path: Path) -> None:
+    import os
+
+    from perftui.fleet.reader import take_line
+
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    buf = bytearray()
+    try:
+        assert take_line(r, buf) == (None, False)  # nothing yet, writer open
+        os.write(w, b'{"a":')
+        assert take_line(r, buf) == (None, False) and bytes(buf) == b'{"a":'
+        os.write(w, b'1}\n{"b":2}\n{"c"')
+        assert take_line(r, buf) == (b'{"a":1}\n', False)
+        assert take_line(r, buf) == (b'{"b":2}\n', False)
+        os.close(w)
+        assert take_line(r, buf) == (b'{"c"', False)  # the last line, its newline missing
+        assert take_line(r, buf) == (None, True)
+        r2, w2 = os.pipe()
+        os.set_blocking(r2, False)
+        try:
+            os.set_blocking(w2, False)
+            big = bytearray()
+            with contextlib.suppress(BlockingIOError):
+                while len(big) <= MAX_LINE_BYTES + 1:
+                    os.write(w2, b"x" * 65536)
+                    big += take_line(r2, big)[0] or b""
+            raise AssertionError("a line over the cap was not refused")
+        except ValueError:
+            pass
+        finally:
+            os.close(r2)
+            os.close(w2)
+    finally:
+        os.close(r)
+
+
+async def test_many_hosts_lines_are_read_at_few_shared_instants() -> None:
+    """Thirty hosts streaming at 0.4 s: their lines are taken at the grid's instants (every 0.1 s at
+    most), together, not one loop wake-up per line."""
+    code = f"import time\nwhile True:\n    print({LINE!r}, flush=True)\n    time.sleep(0.4)\n"
+    taken: list[float] = []
+    streams = []
+    for i in range(30):
+        st = HostState(f"h{i}")
+        streams.append(HostStream(st, _py(code), interval=0.4, reconnect=False))
+    tasks = [asyncio.ensure_future(s.run()) for s in streams]
+    try:
+        assert await _until(lambda: all(s.lines_read >= 1 for s in streams), 20.0)
+        for s in streams:
+            s.on_change = lambda h: taken.append(time.monotonic())
+        await asyncio.sleep(2.0)
+        window = sorted(taken)  # these 2 s only (stopping takes a while)
+    finally:
+        for s in streams:
+            await s.stop()
+        await asyncio.gather(*tasks)
+    instants = [t for i, t in enumerate(window) if i == 0 or t - window[i - 1] > 0.005]
+    assert len(window) >= 90  # ~30 hosts x 2 s / 0.4 s
+    assert len(instants) <= 25, (len(instants), len(window))  # <= 2 s / 0.1 s, with slack

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from perftui.core.cgroup_io import KINDS as IO_KINDS
+from perftui.core.cgroup_io import V1_FILES as V1_IO_FILES
 from perftui.core.units import Unit, format_value
 from perftui.diagnosis.ruledef import Hit, Rule, strength
 from perftui.diagnosis.signals import cpu_view, fmt, pct
@@ -186,13 +188,6 @@ IO_LIMIT = (
     "Put scratch data on a device without a limit (tmpfs, a local disk the limit does not name)",
 )
 CAT_IO = "cat {path}/{iofile}"
-_IO_KINDS = ("rbps", "wbps", "riops", "wiops")
-_V1_IO_FILES = {
-    "rbps": "blkio.throttle.read_bps_device",
-    "wbps": "blkio.throttle.write_bps_device",
-    "riops": "blkio.throttle.read_iops_device",
-    "wiops": "blkio.throttle.write_iops_device",
-}
 
 
 def _io_limit_text(kind: str, limit: float | None) -> str:
@@ -214,7 +209,7 @@ def _io_device(w: DiagnosisWindow, name: str, kind: str) -> str:
 def io_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
     """Its I/O held at a cgroup I/O limit (io.max / blkio throttle): >= 90 % of it (median)."""
     firing: list[tuple[float, str, str]] = []
-    for kind in _IO_KINDS:
+    for kind in IO_KINDS:
         for name in names(w, f"io_{kind}_limit_pct"):
             share = w.median(f"cgroup.{name}.io_{kind}_limit_pct")
             if r.th["io_limit"].ge(share, sticky):
@@ -240,7 +235,7 @@ def io_limit(r: Rule, w: DiagnosisWindow, sticky: bool) -> list[Hit]:
         ev.append("also at an I/O limit: " + ", ".join(others))
     subject = _subject(w, name)
     base = r.base + 10 if subject == "proc" else None  # the limit, not the reads it slows, is the cause
-    iofile = "io.max" if w.detail("cgroup.mode") == "v2" else _V1_IO_FILES[kind]
+    iofile = "io.max" if w.detail("cgroup.mode") == "v2" else V1_IO_FILES[kind]
     f = {"path": _dir(w, name, "io_dir", iofile), "iofile": iofile}
     s = strength(share, r.th["io_limit"].value, 100)
     return [Hit(subject, title, tuple(ev), "high", s, base=base, fmt=f)]

@@ -15,8 +15,8 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 
+from perftui.core.cgroup_io import V1_FILES
 from perftui.samplers.cgroup_io import (
-    V1_FILES,
     IoLimits,
     IoUse,
     has_iops,

@@ -13,15 +13,10 @@ import os
 from collections.abc import Callable
 from functools import cache
 
-KINDS = ("rbps", "wbps", "riops", "wiops")
+from perftui.core.cgroup_io import KINDS
+
 # what a person calls each limit ("its 10 MB/s write limit", "its 100 IOPS read limit")
 KIND_WORDS = {"rbps": "read", "wbps": "write", "riops": "read IOPS", "wiops": "write IOPS"}
-V1_FILES = {
-    "rbps": "blkio.throttle.read_bps_device",
-    "wbps": "blkio.throttle.write_bps_device",
-    "riops": "blkio.throttle.read_iops_device",
-    "wiops": "blkio.throttle.write_iops_device",
-}
 _IO_STAT = {"rbytes": "rbps", "wbytes": "wbps", "rios": "riops", "wios": "wiops"}
 
 IoLimits = dict[str, dict[str, float]]  # device "MAJ:MIN" -> kind -> limit (bytes/s or IOPS)

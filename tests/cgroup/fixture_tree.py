@@ -8,6 +8,18 @@ from pathlib import Path
 from perftui.samplers.cgroup_files import Mounts, parse_mountinfo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cgroup"
+DOCKER = "docker-3f2a9c1b2d4e"  # the Docker container of the fixture trees, as the sampler names it
+D64 = "3f2a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"  # its full ID
+
+
+class Clock:
+    """A clock the test moves (`clock.t += 2`)."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
 
 
 def tree(case: str, tmp: Path) -> tuple[Path, Mounts]:

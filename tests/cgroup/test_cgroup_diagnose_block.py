@@ -12,17 +12,7 @@ from perftui.commands.diagnose import cgroup_block
 from perftui.samplers.cgroup import CgroupSampler
 from perftui.samplers.runner import SamplerRunner
 from perftui.store.metric_store import MetricStore
-from tests.cgroup.fixture_tree import bump, tree
-
-D64 = "3f2a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.cgroup.fixture_tree import D64, Clock, bump, tree
 
 
 def _run(s: CgroupSampler, clock: Clock, d: Path) -> MetricStore:

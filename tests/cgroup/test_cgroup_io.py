@@ -16,18 +16,7 @@ from perftui.samplers.cgroup_io import (
     parse_io_max,
     parse_io_stat_devices,
 )
-from tests.cgroup.fixture_tree import tree
-
-DOCKER = "docker-3f2a9c1b2d4e"
-D64 = "3f2a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.cgroup.fixture_tree import D64, DOCKER, Clock, tree
 
 
 def test_parse_io_max_skips_max_and_unlimited_devices() -> None:

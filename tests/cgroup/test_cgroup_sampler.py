@@ -13,18 +13,7 @@ import pytest
 from perftui.samplers.cgroup import CgroupSampler
 from perftui.samplers.cgroup_files import parse_mountinfo
 from perftui.samplers.cgroup_tree import dirs_for, own_container
-from tests.cgroup.fixture_tree import bump, tree
-
-DOCKER = "docker-3f2a9c1b2d4e"
-D64 = "3f2a9c1b2d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.cgroup.fixture_tree import D64, DOCKER, Clock, bump, tree
 
 
 def _sampler(case: str, tmp: Path, pid: int | None) -> tuple[CgroupSampler, Path, Clock]:

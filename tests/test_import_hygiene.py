@@ -363,3 +363,41 @@ def test_the_dashboard_screen_loads_no_diagnosis_module_before_its_tracker() -> 
     screen (the start path) must not pull them in through a widget (~10 ms of imports)."""
     mods = _loaded_modules("import perftui.ui.app\nimport perftui.ui.screens.dashboard\n")
     assert not [m for m in mods if m.startswith("perftui.diagnosis")]
+
+
+def test_the_dashboards_first_frame_loads_no_numpy() -> None:
+    """The store's rings and the sparklines are plain Python: the first frame (real host samples, the
+    live app, its tracker wanted) is written before anything imports numpy (~50 ms); the diagnosis
+    tracker, loaded just after it, is what brings numpy in."""
+    code = (
+        "import asyncio, sys\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "from perftui.samplers.runner import SamplerRunner\n"
+        "from perftui.store.metric_store import MetricStore\n"
+        "from perftui.ui.app import create_app\n"
+        "from perftui.ui.options import AppOptions\n"
+        "store = MetricStore()\n"
+        "opts = SamplerOptions(interval=1.0, gpu=False, pid=None, serving=None, proctable=True)\n"
+        "runner = SamplerRunner(store, build_samplers(opts))\n"
+        "runner.sample_once()\n"
+        "runner.sample_once()\n"
+        "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=False))\n"
+        "seen = []\n"
+        "display = app._display\n"
+        "def spy(*args, **kwargs):\n"
+        "    if not seen:\n"
+        "        seen.append('numpy' in sys.modules)\n"
+        "    return display(*args, **kwargs)\n"
+        "app._display = spy\n"
+        "async def main():\n"
+        "    async with app.run_test(size=(200, 50)) as pilot:\n"
+        "        for _ in range(100):\n"
+        "            await pilot.pause(0.02)\n"
+        "            if app.dashboard.tracker is not None:\n"
+        "                return True\n"
+        "    return False\n"
+        "assert asyncio.run(main()), 'the tracker never loaded'\n"
+        "assert seen == [False], seen\n"
+    )
+    mods = _loaded_modules(code)
+    assert "numpy" in mods  # the tracker did load it, after the first frame

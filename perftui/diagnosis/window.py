@@ -18,14 +18,16 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from perftui.core.details import gpu_tier
 from perftui.core.proctable_record import DETAIL_KEY
 from perftui.store.metric_store import MetricStore
-from perftui.store.ring import FloatArray
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 T = TypeVar("T")
 _GPU_KEY = re.compile(r"^gpu\.(\d+)\.")

@@ -20,12 +20,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perftui.core.specs import REGISTRY
 from perftui.core.units import format_value
 from perftui.store.metric_store import compute_stats
-from perftui.store.ring import FloatArray
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +31,10 @@ from perftui.report.rediagnose import also_shares, recompute, verdict_shares
 from perftui.report.serving import serving_tables
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
-from perftui.store.ring import FloatArray
 from perftui.store.schema import VerdictLike
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 SOURCE_ORDER = ("gpu", "cpu", "memory", "membw", "psi", "disk", "net", "process", "stacks")
 CHART_KEYS = (

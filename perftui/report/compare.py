@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +24,9 @@ from perftui.report.direction import direction
 from perftui.report.model import TimelineRow
 from perftui.store.metric_store import compute_stats
 from perftui.store.reader import Recording
-from perftui.store.ring import FloatArray
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 REL_NOISE = 0.02  # 2 % of the base median
 IQR_NOISE = 0.5  # half the pooled interquartile range

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from perftui.core.types import SourceStatus, WindowStats
-from perftui.store.ring import FloatArray, RingBuffer
+from perftui.store.ring import RingBuffer
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 DEFAULT_CAPACITY = 9000  # 15 min at 10 Hz, or 2.5 h at 1 Hz
 
@@ -28,6 +29,8 @@ def capacity_for(seconds: float, interval: float) -> int:
 
 def compute_stats(values: FloatArray) -> WindowStats | None:
     """Mean, percentiles (linear interpolation, as numpy) and max; None when empty."""
+    import numpy as np  # loaded on first use: the dashboard's first frame needs no numpy (ring.py)
+
     v = values[~np.isnan(values)]
     if v.size == 0:
         return None
@@ -86,6 +89,8 @@ class MetricStore:
 
     def extend(self, key: str, ts: FloatArray, values: FloatArray) -> None:
         """Bulk-load one key's points in time order (a recording); listeners are not called."""
+        import numpy as np
+
         keep = ~np.isnan(values)
         ts, values = ts[keep], values[keep]
         if ts.size == 0:
@@ -173,15 +178,22 @@ class MetricStore:
     def window(self, key: str, seconds: float, now: float | None = None) -> tuple[FloatArray, FloatArray]:
         """Points of `key` in (now - seconds, now]; now defaults to the store's newest timestamp."""
         buf = self._buffers.get(key)
-        empty = np.empty(0, dtype=np.float64)
-        if buf is None:
-            return empty, empty.copy()
         end = self.last_ts if now is None else now
-        if end is None:
-            return empty, empty.copy()
+        if buf is None or end is None:
+            import numpy as np
+
+            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
         ts, vals = buf.since(end - seconds, end)
         keep = ts > end - seconds
         return ts[keep], vals[keep]
+
+    def points(self, key: str, seconds: float, now: float | None = None) -> tuple[list[float], list[float]]:
+        """`window` as plain floats, without numpy (the dashboard's sparklines)."""
+        buf = self._buffers.get(key)
+        end = self.last_ts if now is None else now
+        if buf is None or end is None:
+            return [], []
+        return buf.points(end - seconds, end)
 
     def after(self, key: str, t0: float, limit: int = 32) -> tuple[list[float], list[float]] | None:
         """Points of `key` newer than t0 as floats (empty when none); None when more than `limit`."""
@@ -191,8 +203,9 @@ class MetricStore:
     def series(self, key: str) -> tuple[FloatArray, FloatArray]:
         buf = self._buffers.get(key)
         if buf is None:
-            empty = np.empty(0, dtype=np.float64)
-            return empty, empty.copy()
+            import numpy as np
+
+            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
         return buf.all()
 
     def stats(self, key: str, seconds: float, now: float | None = None) -> WindowStats | None:

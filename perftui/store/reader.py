@@ -14,7 +14,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -23,7 +23,6 @@ from perftui.core.specs import REGISTRY
 from perftui.core.types import SourceStatus
 from perftui.store import tables
 from perftui.store.metric_store import MetricStore
-from perftui.store.ring import FloatArray
 from perftui.store.schema import (
     APPLICATION_ID,
     REQUIRED_TABLES,
@@ -31,6 +30,9 @@ from perftui.store.schema import (
     VerdictLike,
     VerdictRow,
 )
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -1,13 +1,45 @@
-"""A fixed-capacity ring buffer of (timestamp, value) pairs backed by numpy."""
+"""A fixed-capacity ring buffer of (timestamp, value) pairs.
+
+The points live in two stdlib `array('d')`: the samplers' appends and the live reads of a few points
+(`latest`, `after`, `points`) are plain Python and never touch numpy. The bulk reads the analysis
+code wants as numpy arrays (`since`, `all`) and the bulk load of a recording (`extend`) import numpy
+when first called — so the dashboard draws its first frame without waiting for numpy's import
+(~50 ms), which the diagnosis pays a moment later.
+"""
 
 from __future__ import annotations
 
 import threading
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+    FloatArray: TypeAlias = npt.NDArray[np.float64]
+
+
+def _zeros(n: int) -> array[float]:
+    return array("d", bytes(8 * n))
+
+
+def _doubles(values: FloatArray | Sequence[float]) -> array[float]:
+    """`values` as an array('d') (a numpy array is copied through its bytes)."""
+    if isinstance(values, array):
+        return values
+    import numpy as np
+
+    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
+
+
+def as_float_array(values: array[float]) -> FloatArray:
+    """A numpy float64 array over `values` (no copy: the caller hands over a fresh array)."""
+    import numpy as np
+
+    return np.frombuffer(values, dtype=np.float64)
 
 
 class RingBuffer:
@@ -23,8 +55,8 @@ class RingBuffer:
         if capacity < 1:
             raise ValueError("capacity must be >= 1")
         self._cap = capacity
-        self._ts: FloatArray = np.empty(capacity, dtype=np.float64)
-        self._vals: FloatArray = np.empty(capacity, dtype=np.float64)
+        self._ts = _zeros(capacity)
+        self._vals = _zeros(capacity)
         self._n = 0  # number of valid entries
         self._head = 0  # next write position
         self._lock = threading.Lock()
@@ -38,7 +70,7 @@ class RingBuffer:
 
     @property
     def nbytes(self) -> int:
-        return int(self._ts.nbytes + self._vals.nbytes)
+        return self._ts.itemsize * (len(self._ts) + len(self._vals))
 
     def grow(self, capacity: int) -> None:
         """Make room for `capacity` points, keeping every point held (never shrinks)."""
@@ -46,10 +78,9 @@ class RingBuffer:
             if capacity <= self._cap:
                 return
             ts, vals = self._ordered()
-            self._ts = np.empty(capacity, dtype=np.float64)
-            self._vals = np.empty(capacity, dtype=np.float64)
-            self._ts[: self._n] = ts
-            self._vals[: self._n] = vals
+            ts.extend(_zeros(capacity - self._n))
+            vals.extend(_zeros(capacity - self._n))
+            self._ts, self._vals = ts, vals
             self._cap = capacity
             self._head = self._n
 
@@ -61,22 +92,24 @@ class RingBuffer:
             if self._n < self._cap:
                 self._n += 1
 
-    def extend(self, ts: FloatArray, values: FloatArray) -> None:
+    def extend(self, ts: FloatArray | Sequence[float], values: FloatArray | Sequence[float]) -> None:
         """Append many points at once (loading a recording); only the newest `capacity` stay."""
         n = int(min(len(ts), len(values)))
         if n == 0:
             return
-        if n > self._cap:
-            ts, values, n = ts[n - self._cap : n], values[n - self._cap : n], self._cap
+        src_ts, src_vals = _doubles(ts), _doubles(values)
+        start = max(0, n - self._cap)
+        n -= start
         with self._lock:
             first = min(n, self._cap - self._head)
-            self._ts[self._head : self._head + first] = ts[:first]
-            self._vals[self._head : self._head + first] = values[:first]
+            head = self._head
+            self._ts[head : head + first] = src_ts[start : start + first]
+            self._vals[head : head + first] = src_vals[start : start + first]
             rest = n - first
             if rest:
-                self._ts[:rest] = ts[first:n]
-                self._vals[:rest] = values[first:n]
-            self._head = (self._head + n) % self._cap
+                self._ts[:rest] = src_ts[start + first : start + n]
+                self._vals[:rest] = src_vals[start + first : start + n]
+            self._head = (head + n) % self._cap
             self._n = min(self._cap, self._n + n)
 
     def latest(self) -> tuple[float, float] | None:
@@ -84,11 +117,11 @@ class RingBuffer:
             if self._n == 0:
                 return None
             i = (self._head - 1) % self._cap
-            return float(self._ts[i]), float(self._vals[i])
+            return self._ts[i], self._vals[i]
 
     def after(self, t0: float, limit: int) -> tuple[list[float], list[float]] | None:
         """Entries with ts > t0 as plain floats in time order, read back from the newest; None
-        when more than `limit` are (use `since` for those: it copies with numpy)."""
+        when more than `limit` are (use `points` or `since` for those)."""
         with self._lock:
             ts_arr, vals_arr, cap = self._ts, self._vals, self._cap
             i = self._head
@@ -96,11 +129,11 @@ class RingBuffer:
             values: list[float] = []
             for _ in range(min(self._n, limit + 1)):
                 i = i - 1 if i else cap - 1
-                t = float(ts_arr[i])
+                t = ts_arr[i]
                 if not t > t0:
                     break
                 times.append(t)
-                values.append(float(vals_arr[i]))
+                values.append(vals_arr[i])
             else:
                 if len(times) > limit:
                     return None
@@ -108,15 +141,45 @@ class RingBuffer:
         values.reverse()
         return times, values
 
-    def _ordered(self) -> tuple[FloatArray, FloatArray]:
+    def _runs(self) -> tuple[tuple[int, int], ...]:
+        """The ring's time-ordered runs of slots: [0, n) until it is full, then [head, cap), [0, head)."""
+        n, cap, head = self._n, self._cap, self._head
+        return ((0, n),) if n < cap else ((head, cap), (0, head))
+
+    def _spans(self, t0: float, t1: float | None, *, open_start: bool) -> list[tuple[int, int]]:
+        """Slot ranges whose times are > t0 (open_start) or >= t0, and <= t1, in time order."""
+        ts = self._ts
+        find = bisect_right if open_start else bisect_left
+        spans = []
+        for a, b in self._runs():
+            if a >= b:
+                continue
+            lo = find(ts, t0, a, b)
+            hi = b if t1 is None else bisect_right(ts, t1, a, b)
+            if hi > lo:
+                spans.append((lo, hi))
+        return spans
+
+    def points(self, after: float, upto: float | None = None) -> tuple[list[float], list[float]]:
+        """Entries with after < ts (<= upto) as plain floats in time order (no numpy)."""
+        times: list[float] = []
+        values: list[float] = []
+        with self._lock:
+            for lo, hi in self._spans(after, upto, open_start=True):
+                times += self._ts[lo:hi].tolist()
+                values += self._vals[lo:hi].tolist()
+        return times, values
+
+    def _ordered(self) -> tuple[array[float], array[float]]:
         if self._n < self._cap:
-            return self._ts[: self._n].copy(), self._vals[: self._n].copy()
-        idx = np.r_[self._head : self._cap, 0 : self._head]
-        return self._ts[idx], self._vals[idx]
+            return self._ts[: self._n], self._vals[: self._n]
+        h = self._head
+        return self._ts[h:] + self._ts[:h], self._vals[h:] + self._vals[:h]
 
     def all(self) -> tuple[FloatArray, FloatArray]:
         with self._lock:
-            return self._ordered()
+            ts, vals = self._ordered()
+        return as_float_array(ts), as_float_array(vals)
 
     def since(self, t0: float, t1: float | None = None) -> tuple[FloatArray, FloatArray]:
         """Entries with t0 <= ts (<= t1), in time order (copies of just those entries).
@@ -124,22 +187,9 @@ class RingBuffer:
         The ring holds at most two time-ordered runs ([head, cap) then [0, head) once full); each is
         searched and sliced on its own, so a short window of a long ring copies only its points.
         """
+        ts, vals = array("d"), array("d")
         with self._lock:
-            n, cap, head = self._n, self._cap, self._head
-            runs = ((0, n),) if n < cap else ((head, cap), (0, head))
-            ts_parts: list[FloatArray] = []
-            val_parts: list[FloatArray] = []
-            for a, b in runs:
-                if a >= b:
-                    continue
-                run = self._ts[a:b]
-                lo = a + int(np.searchsorted(run, t0, side="left"))
-                hi = b if t1 is None else a + int(np.searchsorted(run, t1, side="right"))
-                if hi > lo:
-                    ts_parts.append(self._ts[lo:hi])
-                    val_parts.append(self._vals[lo:hi])
-            if len(ts_parts) == 1:
-                return ts_parts[0].copy(), val_parts[0].copy()
-            if ts_parts:
-                return np.concatenate(ts_parts), np.concatenate(val_parts)
-        return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+            for lo, hi in self._spans(t0, t1, open_start=False):
+                ts += self._ts[lo:hi]
+                vals += self._vals[lo:hi]
+        return as_float_array(ts), as_float_array(vals)

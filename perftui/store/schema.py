@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from perftui.store.ring import FloatArray
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 APPLICATION_ID = 0x50465455  # "PFTU"
 SCHEMA_VERSION = 1

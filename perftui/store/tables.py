@@ -14,14 +14,16 @@ import json
 import math
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from perftui.core.sanitize import NAME_MAX, TooDeep, clean, clean_text, clean_tree
 from perftui.store import schema
-from perftui.store.ring import FloatArray
+
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 TS_MAX = 1e11  # year 5138: far beyond any real recording, well inside what datetime can show
 _INT_DIGITS = 19  # JSON integers longer than this are read as floats (or null when too big)

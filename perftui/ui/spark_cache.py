@@ -16,10 +16,10 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perftui.store.ring import FloatArray
-from perftui.ui.sparkline import aligned_end, carry_tail, fold, fold_points, scaled, top_of
+from perftui.ui.sparkline import aligned_end, carry_tail, fold_points, scaled, top_of
 
-Fetch = Callable[[float], tuple[FloatArray, FloatArray]]
+# the series' points in the last `seconds` (up to the frame's end) as plain floats, in time order
+Fetch = Callable[[float], tuple[list[float], list[float]]]
 # points strictly after a time, as plain floats; None when there are too many to bother
 FetchNew = Callable[[float], tuple[list[float], list[float]] | None]
 
@@ -70,9 +70,9 @@ class SparkCache:
             if shift < width:
                 return self._advance(entry, shift, fetch, fetch_new, end, col_s, lo, hi)
         cols: list[float | None] = [None] * width
-        ts, vals = fetch(window + 2 * col_s)
-        fold(cols, ts, vals, end=end, window=window)
-        upto = float(ts[-1]) if ts.size else end - window
+        times, values = fetch(window + 2 * col_s)
+        fold_points(cols, times, values, end=end, window=window)
+        upto = times[-1] if times else end - window
         carried = carry_tail(cols, 0, gap, col_s)
         top = hi if hi is not None else top_of(cols)
         scale = None if top is None else (lo, top)
@@ -101,9 +101,9 @@ class SparkCache:
         cols = e.cols
         new = fetch_new(e.upto) if fetch_new is not None else None
         if new is None:
-            ts, vals = fetch(max(0.0, end - e.upto) + col_s)
-            keep = ts > e.upto
-            new = ts[keep].tolist(), vals[keep].tolist()
+            times, values = fetch(max(0.0, end - e.upto) + col_s)
+            n = bisect_right(times, e.upto)
+            new = times[n:], values[n:]
         times, values = new
         if times and times[-1] > end:  # not yet on screen: leave them for a later frame
             n = bisect_right(times, end)

@@ -1,4 +1,4 @@
-"""Time-bucketed sparklines as plain strings (numpy, no Textual, no Fraction).
+"""Time-bucketed sparklines as plain strings (no Textual, no Fraction; numpy only in `fold`).
 
 Column j of a sparkline of width W covers ((j-W)·c + end, (j-W+1)·c + end] with c = window/W and
 `end` rounded up to a multiple of c, so the columns stay put between column boundaries: when a
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from perftui.store.ring import FloatArray
+if TYPE_CHECKING:
+    from perftui.store.ring import FloatArray
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -36,6 +36,8 @@ def fold(
     """
     if len(out) <= 0 or window <= 0 or ts.size == 0:
         return []
+    import numpy as np  # the caller holds numpy arrays: already loaded
+
     lo = int(np.searchsorted(ts, end - window, side="right"))
     hi = int(np.searchsorted(ts, end, side="right"))
     times: list[float] = ts[lo:hi].tolist()

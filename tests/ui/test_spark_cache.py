@@ -48,7 +48,7 @@ def test_incremental_frames_match_a_fresh_computation(hi: float | None, cheap_fe
             before = cache._entries.get(("x", width))
             got = cache.sparkline(
                 "x",
-                lambda s: store.window("x", s),
+                lambda s: store.points("x", s),
                 end=t,
                 window=window,
                 width=width,
@@ -91,9 +91,9 @@ def test_time_going_back_rebuilds_the_columns() -> None:
     for i in range(200):
         store.append(float(i), {"x": float(i % 10)})
     cache = SparkCache()
-    late = cache.sparkline("x", lambda s: store.window("x", s), end=199.0, window=60.0, width=30, gap=2.5)
+    late = cache.sparkline("x", lambda s: store.points("x", s), end=199.0, window=60.0, width=30, gap=2.5)
     early = cache.sparkline(
-        "x", lambda s: store.window("x", s, now=50.0), end=50.0, window=60.0, width=30, gap=2.5
+        "x", lambda s: store.points("x", s, now=50.0), end=50.0, window=60.0, width=30, gap=2.5
     )
     ts, vals = store.window("x", 64.0, now=50.0)
     assert early == sparkline(ts, vals, end=50.0, window=60.0, width=30, gap=2.5)

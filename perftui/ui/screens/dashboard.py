@@ -7,6 +7,7 @@ origin (live, replay) is the `Session`'s business; the files are the FileControl
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
@@ -233,10 +234,10 @@ class DashboardScreen(Screen[Any]):
             self._last_diag = -math.inf
         self._run_diagnosis(ctx, show=True)
         self.reweight()
-        from perftui.ui.screens.detail import DetailScreen
-
+        # a panel's detail screen on top follows the store (its module loads when one first opens)
+        detail = sys.modules.get("perftui.ui.screens.detail")
         screen = self.app.screen
-        if isinstance(screen, DetailScreen):
+        if detail is not None and isinstance(screen, detail.DetailScreen):
             screen.update_view(self.store, self.panel_content(screen.panel_id), self.window)
 
     def reweight(self) -> None:

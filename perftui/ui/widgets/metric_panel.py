@@ -138,7 +138,7 @@ class MetricPanel(Widget, can_focus=True):
         key = row.key
         return self._sparks.sparkline(
             key,
-            lambda seconds: store.window(key, seconds),
+            lambda seconds: store.points(key, seconds),
             end=end,
             window=ctx.window,
             width=width,

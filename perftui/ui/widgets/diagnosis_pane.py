@@ -26,13 +26,13 @@ def _shown(d: Diagnosis) -> tuple[object, ...]:
 
 
 class DiagnosisPane(LinePane, can_focus=True):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "pane--title",
-        "pane--bad",
-        "pane--warn",
-        "pane--ok",
-        "pane--dim",
-        "pane--text",
+    ROLE_COLORS: ClassVar[dict[str, str]] = {
+        "title": "foreground",
+        "text": "foreground",
+        "ok": "success",
+        "warn": "warning",
+        "bad": "error",
+        "dim": "text-muted",
     }
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "full_view", "Full view")]
 

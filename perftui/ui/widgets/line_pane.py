@@ -19,6 +19,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from perftui.ui.role_colors import role_style
 from perftui.ui.rows import Line, Piece
 
 # A paragraph: its pieces and how it breaks. wrap=True: word-wrapped (first piece's role), the
@@ -70,8 +71,11 @@ def wrap_paragraphs(paragraphs: Sequence[Paragraph], width: int) -> list[Line]:
 
 
 class LinePane(Widget):
-    """Lines of `(text, role)` pieces; role R takes its style from the component class `pane--R`.
+    """Lines of `(text, role)` pieces; role R is drawn in the theme variable ROLE_COLORS[R]
+    (perftui.ui.role_colors), or else takes its style from the component class `pane--R`.
     PageUp/PageDown scroll a pane whose lines do not fit (`top`: the first line shown)."""
+
+    ROLE_COLORS: ClassVar[dict[str, str]] = {}
 
     span_safe: ClassVar[bool] = True  # cached strips through Textual's own per-line render
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -146,7 +150,11 @@ class LinePane(Widget):
     def _style(self, role: str) -> Style:
         style = self._styles_by_role.get(role)
         if style is None:
-            style = self.rich_style + self.get_component_rich_style(f"pane--{role}")
+            variable = self.ROLE_COLORS.get(role)
+            if variable is not None:
+                style = role_style(self, variable)
+            else:
+                style = self.rich_style + self.get_component_rich_style(f"pane--{role}")
             self._styles_by_role[role] = style
         return style
 

@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from perftui.store.metric_store import MetricStore
 from perftui.ui.panels import PanelContent, ViewCtx, core_bar_lines
+from perftui.ui.role_colors import role_style
 from perftui.ui.rows import Line, Row, layout_lines, line_text, one_line
 from perftui.ui.spark_cache import SparkCache
 from perftui.ui.sparkline import strip_chars
@@ -30,19 +31,20 @@ Builder = Callable[[MetricStore, ViewCtx], PanelContent]
 # characters one terminal cell wide: ASCII, Latin-1 and Latin extended, general punctuation
 # (…, ·), box drawing and block elements (borders, sparklines)
 _one_cell_each = re.compile(r"[\x20-\x7e\u00a0-\u02ff\u2010-\u2027\u2500-\u259f]*").fullmatch
-ROLES = (
-    "label",
-    "value",
-    "spark",
-    "text",
-    "warn",
-    "bad",
-    "dim",
-    "border",
-    "border-focus",
-    "title",
-    "subtitle",
-)
+# each role's colour: a theme variable (perftui.ui.role_colors)
+ROLE_COLORS: dict[str, str] = {
+    "label": "text-muted",
+    "value": "foreground",
+    "spark": "spark",
+    "text": "foreground",
+    "warn": "warning",
+    "bad": "error",
+    "dim": "text-muted",
+    "border": "panel-border",
+    "border-focus": "border",
+    "title": "text-primary",
+    "subtitle": "text-muted",
+}
 
 
 def changed_span(old: Line | None, new: Line) -> tuple[int, int] | None:
@@ -78,7 +80,6 @@ def changed_span(old: Line | None, new: Line) -> tuple[int, int] | None:
 class MetricPanel(Widget, can_focus=True):
     """A bordered panel of metric rows (label, value, sparkline) with source notices."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"panel--{r}" for r in ROLES}
     span_safe: ClassVar[bool] = True  # any crop renders as the full render would (span_compositor)
 
     def __init__(self, builder: Builder, *, id: str, title: str = "") -> None:
@@ -217,7 +218,7 @@ class MetricPanel(Widget, can_focus=True):
     def _style(self, role: str) -> Style:
         style = self._styles_by_role.get(role)
         if style is None:
-            style = self.rich_style + self.get_component_rich_style(f"panel--{role}")
+            style = role_style(self, ROLE_COLORS[role])
             if self._filters:
                 background = self.background_colors[1]
                 segments = [Segment(" ", style)]

@@ -48,15 +48,15 @@ LIST_HINT_NOT_YOURS = "↑↓ · o sort · / filter · a attach · k: not yours"
 
 
 class ProcessPane(LinePane, can_focus=True):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "pane--title",
-        "pane--dim",
-        "pane--text",
-        "pane--warn",
-        "pane--bad",
-        "pane--bar",
-        "pane--sel",
+    ROLE_COLORS: ClassVar[dict[str, str]] = {
+        "title": "text-primary",
+        "text": "foreground",
+        "dim": "text-muted",
+        "warn": "warning",
+        "bad": "error",
+        "bar": "spark",
     }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"pane--sel"}  # a background and bold: CSS
     DEFAULT_CSS = """
     ProcessPane > .pane--sel { color: $foreground; background: $accent 30%; }
     ProcessPane:focus > .pane--sel { background: $accent 60%; text-style: bold; }

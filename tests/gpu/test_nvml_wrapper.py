@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
+
+import pytest
 
 from perftui.samplers.nvml import DRIVER_NOT_LOADED_REASON, NO_DRIVER_REASON, NO_GPU_REASON, Nvml
 from tests.fakes.fake_nvml import GpuSpec, Scenario
@@ -17,6 +21,40 @@ def test_real_pynvml_on_a_machine_without_driver_says_so() -> None:
         nv.shutdown()
         return
     assert status.reason in (NO_DRIVER_REASON, DRIVER_NOT_LOADED_REASON, NO_GPU_REASON)
+
+
+def test_without_the_library_pynvml_is_not_even_imported() -> None:
+    """No libnvidia-ml.so.1 for the loader: the same reason as pynvml's, without its ~20 ms import."""
+    code = (
+        "import sys\n"
+        "from perftui.samplers import nvml\n"
+        "if nvml.nvml_library_found():\n"
+        "    print('found')\n"
+        "else:\n"
+        "    assert nvml.Nvml(None).init().reason == nvml.NO_DRIVER_REASON\n"
+        "    print('pynvml' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() in ("False", "found")  # "found": a machine with the driver
+
+
+def test_a_found_library_goes_on_to_pynvml(monkeypatch: pytest.MonkeyPatch, fake_nvml: MakeFake) -> None:
+    import ctypes
+
+    from perftui.samplers import nvml
+
+    opened: list[str] = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: opened.append(name))
+    monkeypatch.setattr(nvml.sys, "platform", "linux")
+    assert nvml.nvml_library_found() and opened == [nvml.NVML_LIBRARY]
+    monkeypatch.setattr(nvml, "load_pynvml", lambda: fake_nvml("none"))
+    assert Nvml(None).init().reason == NO_GPU_REASON  # the module's own answer, past the check
+
+    def missing(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    assert Nvml(None).init().reason == NO_DRIVER_REASON
 
 
 def test_library_not_found(fake_nvml: MakeFake) -> None:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from perftui import __version__
+from perftui.core import startup_gc
 
 # name -> (module, one-line help). Keep in sync with perftui/commands/.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -99,6 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_blas()
     if argv is None:
         argv = sys.argv[1:]
+    if _chosen_command(argv) is None:
+        startup_gc.hold()  # the dashboard: no collections until its first frame (core/startup_gc.py)
+    try:
+        return _run(argv)
+    finally:
+        startup_gc.release(freeze=False)  # however it ended (the first frame released it already)
+
+
+def _run(argv: Sequence[str]) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:

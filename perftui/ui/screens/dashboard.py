@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from perftui.core import startup_gc
 from perftui.core.limits import INTERVAL_STEPS, MAX_RENDER_HZ, MAX_WINDOW, WINDOW_STEPS, next_step
 from perftui.store.metric_store import capacity_for
 from perftui.ui import textual_compat
@@ -117,6 +118,8 @@ class DashboardScreen(Screen[Any]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        # the first frame is out: the collector comes back on (held since the command started)
+        self.call_after_refresh(startup_gc.release, freeze=True)
         if self._tracker_wanted:
             self.one(DiagnosisPane).show_message("diagnosis: waiting for samples")
             self.call_after_refresh(self._load_tracker)

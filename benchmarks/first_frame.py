@@ -26,25 +26,28 @@ from monitors.tools import Tool, bare_textual, perftui
 HERE = Path(__file__).resolve().parent
 
 
-def perftui_from(src: Path) -> Tool:
+def perftui_from(src: Path, name: str = "perftui (before)") -> Tool:
     """perftui run from the source tree `src` (with this interpreter and its packages)."""
     compileall.compile_dir(src / "perftui", quiet=2, workers=0)
     base = perftui()
     argv = ("env", f"PYTHONPATH={src}", sys.executable, "-m", "perftui", *base.argv[1:])
-    return Tool("perftui (before)", argv, base.frame_markers, base.help_key, base.help_marker, base.close_key)
+    return Tool(name, argv, base.frame_markers, base.help_key, base.help_marker, base.close_key)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--size", default="200x50")
-    ap.add_argument("--before", type=Path, default=None, help="a perftui source tree to compare")
+    ap.add_argument(
+        "--before", type=Path, action="append", default=[], help="a perftui source tree (repeatable)"
+    )
     ap.add_argument("--out", type=Path, default=None, help="JSON file for the results")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     tools = [bare_textual(), perftui()]
-    if args.before is not None:
-        tools.append(perftui_from(args.before.resolve()))
+    for src in args.before:
+        name = "perftui (before)" if len(args.before) == 1 else f"perftui ({src.name})"
+        tools.append(perftui_from(src.resolve(), name))
     frames: dict[str, list[float]] = {t.name: [] for t in tools}
     rss: dict[str, list[float]] = {t.name: [] for t in tools}
     gaps: dict[str, list[float]] = {t.name: [] for t in tools[1:]}

@@ -21,12 +21,10 @@ integer) is the same one-line config error.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import stat
 import sys
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -226,6 +224,8 @@ def save_setting(path: Path, key: str, value: str | float | bool) -> None:
         validate(parse_toml(text.encode()), shown)
     except ValueError as exc:
         raise ConfigError(f"{shown}: not saved, the file has an error: {clean(str(exc), 300)}") from None
+    import json  # json and tempfile: only to save a setting, not on every start
+
     literal = json.dumps(value) if not isinstance(value, bool) else ("true" if value else "false")
     line = f"{key} = {literal}"
     setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
@@ -241,6 +241,8 @@ def save_setting(path: Path, key: str, value: str | float | bool) -> None:
     path = Path(os.path.realpath(path))  # a linked config (dotfiles) stays a link
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -401,3 +401,28 @@ def test_the_dashboards_first_frame_loads_no_numpy() -> None:
     )
     mods = _loaded_modules(code)
     assert "numpy" in mods  # the tracker did load it, after the first frame
+
+
+def test_the_dashboards_start_path_loads_no_service_panel_or_budget_modules() -> None:
+    """Without --serve/--probe, the start (parser, option checks, samplers, the app's modules) loads
+    neither the service panels nor the SLO/cost arithmetic nor json: they load with a service."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands import dashboard\n"
+        "from perftui.commands.serving_args import serving_checked\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "assert serving_checked(args) == (True, None)\n"
+        "assert dashboard._probe_checked(args) is None\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "build_samplers(SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True))\n"
+        "import perftui.ui.app\n"
+    )
+    mods = _loaded_modules(code.replace("\nimport sys;", "\nimport sys;"))
+    late = {
+        "perftui.ui.serving_panel",
+        "perftui.ui.probe_panel",
+        "perftui.core.slo",
+        "perftui.core.cost",
+        "json",
+    }
+    assert not late & mods, late & mods

@@ -4,7 +4,6 @@ them (from each request's scheduled send), optionally recorded beside every hard
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -13,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-from perftui.core.slo import SLO_PRESETS, format_seconds
 
 DURATION_HELP = "measured seconds per step, after the warm-up (default 10)"
 
@@ -66,7 +63,9 @@ def add_load_arguments(p: argparse.ArgumentParser, *, budgets: bool = True) -> N
         "--prompts", metavar="FILE", help="JSONL prompts: strings or {prompt|messages, max_tokens}"
     )
     if not budgets:
-        return
+        return  # the dashboard's --probe flags: nothing below loads on the dashboard's start
+    from perftui.core.slo import SLO_PRESETS
+
     slo = p.add_argument_group("budgets (goodput and the knee)")
     slo.add_argument("--slo", metavar="NAME", help=f"a preset: {', '.join(SLO_PRESETS)}")
     slo.add_argument("--slo-ttft-p99", metavar="T", help="P99 time-to-first-token budget (e.g. 200ms)")
@@ -124,6 +123,8 @@ def _progress(source: Any, started: float, label: str) -> str:
     table = running_table(t.results[-2000:], source.streaming)
     metric = "ttft" if source.streaming else "latency"
     p99 = table.get(metric, {}).get("p99")
+    from perftui.core.slo import format_seconds
+
     shown = format_seconds(p99) if p99 is not None else "-"
     return (
         f"probe {label}: sent {t.sent:,}  done {t.done:,}  errors {t.errors:,}  in flight {t.in_flight:,}  "
@@ -229,6 +230,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"perftui: recorded the probe and the hardware to {args.record}")
     if args.json:
+        import json
+
         print(json.dumps(result, indent=2))
     if failure is not None:
         print(f"perftui: probe failed: {failure}", file=sys.stderr)

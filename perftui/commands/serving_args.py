@@ -22,9 +22,6 @@ import argparse
 import sys
 from typing import Any
 
-from perftui.core.cost import CostError, parse_price
-from perftui.core.slo import SloError, parse_seconds, preset
-
 _KEYS = {"urls", "discover", "slo", "ttft_p99", "itl_p99", "e2e_p99", "gpu_hour_cost", "gpus", "window"}
 _KEYS |= {"server", "generic", "model_label"}
 MAX_GPUS = 65536
@@ -63,6 +60,8 @@ def _cfg_seconds(table: dict[str, Any], key: str) -> float | None:
     v = table.get(key)
     if v is None:
         return None
+    from perftui.core.slo import parse_seconds
+
     return parse_seconds(str(v))
 
 
@@ -102,6 +101,8 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
     discover = bool(getattr(args, "serve_discover", False) or t.get("discover", False))
     if not urls and not discover:
         return None
+    from perftui.core.cost import parse_price
+    from perftui.core.slo import parse_seconds, preset
     from perftui.samplers.serving.profiles import generic_profile
     from perftui.samplers.serving_source import ServingOptions, normalize_url
 
@@ -149,11 +150,11 @@ def serving_options(args: argparse.Namespace, table: dict[str, Any] | None = Non
 
 def serving_checked(args: argparse.Namespace) -> tuple[bool, Any]:
     """(ok, ServingOptions or None); on a bad value one line on stderr and ok=False (exit 2)."""
-    from perftui.config import ConfigError, load_config
+    from perftui.config import load_config
 
     try:
         table = load_config().serving
         return True, serving_options(args, table)
-    except (ConfigError, SloError, CostError, ValueError) as exc:
+    except ValueError as exc:  # ConfigError, ServeError, SloError and CostError are ValueErrors
         print(f"perftui: error: {exc}", file=sys.stderr)
         return False, None

@@ -7,9 +7,10 @@ agree on them.
 
 from __future__ import annotations
 
-from perftui.store.metric_store import MetricStore
-from perftui.ui.probe_panel import probe_detail_lines
-from perftui.ui.serving_panel import serving_detail_rows
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perftui.store.metric_store import MetricStore
 
 SERVE_PREFIX = "serve-"
 PROBE_ID = "probe"
@@ -29,10 +30,15 @@ def table_lines(rows: list[tuple[str, ...]]) -> list[str]:
 
 def service_detail(panel_id: str, store: MetricStore) -> str | None:
     """The table for a service panel's detail view; None for any other panel."""
+    # the service panels' modules load once there is a service to show (not on every start)
     if panel_id == PROBE_ID:
+        from perftui.ui.probe_panel import probe_detail_lines
+
         return "\n".join(probe_detail_lines(store))
     if not panel_id.startswith(SERVE_PREFIX):
         return None
+    from perftui.ui.serving_panel import serving_detail_rows
+
     rows = serving_detail_rows(store, panel_id[len(SERVE_PREFIX) :])
     if len(rows) < 2:
         return (

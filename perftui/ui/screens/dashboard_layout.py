@@ -18,9 +18,7 @@ from textual.widget import Widget
 from perftui.store.metric_store import MetricStore
 from perftui.ui import panels
 from perftui.ui.layout import WIDE, arrange_gpu_grid, bottom_rows, gpu_classes, gpu_grid, service_rows
-from perftui.ui.probe_panel import probe_content
 from perftui.ui.service_detail import PROBE_ID, SERVE_PREFIX
-from perftui.ui.serving_panel import serving_content, serving_sids
 from perftui.ui.widgets.metric_panel import Builder, MetricPanel
 
 MAX_PANEL_WEIGHT = 12  # rows; a panel with more shows "+N more" and its detail view has all
@@ -41,7 +39,11 @@ def host_panels() -> list[MetricPanel]:
 def service_ids(store: MetricStore) -> tuple[str, ...]:
     """Panel ids for the services the store has data or a status for: `serve-<sid>` (sids are
     `[A-Za-z0-9_-]`, so valid ids), then `probe` once the probe has started."""
-    ids = [SERVE_PREFIX + sid for sid in serving_sids(store)[:MAX_SERVING_PANELS]]
+    ids = []
+    if store.keys("serve."):  # a serving source has published: its panel's module loads now
+        from perftui.ui.serving_panel import serving_sids
+
+        ids = [SERVE_PREFIX + sid for sid in serving_sids(store)[:MAX_SERVING_PANELS]]
     if store.status("probe") is not None or store.detail("probe.target") is not None:
         ids.append(PROBE_ID)
     return tuple(ids)
@@ -49,7 +51,11 @@ def service_ids(store: MetricStore) -> tuple[str, ...]:
 
 def service_panel(panel_id: str) -> MetricPanel:
     if panel_id == PROBE_ID:
+        from perftui.ui.probe_panel import probe_content
+
         return MetricPanel(probe_content, id=PROBE_ID, title="Probe")
+    from perftui.ui.serving_panel import serving_content
+
     sid = panel_id[len(SERVE_PREFIX) :]
     return MetricPanel(partial(serving_content, sid=sid), id=panel_id, title=f"Serving {sid}")
 

@@ -55,6 +55,22 @@ class BaseSampler:
         return None
 
 
+class UnavailableSampler(BaseSampler):
+    """A source that cannot run on this machine, found out before its modules were loaded (the GPU
+    source without an NVIDIA driver): its status, with the reason, is all it publishes."""
+
+    def __init__(self, name: str, reason: str, interval: float = 1.0) -> None:
+        self.name = name
+        self.interval = interval
+        self._status = SourceStatus.unavailable(reason)
+
+    def availability(self) -> SourceStatus:
+        return self._status
+
+    def sample(self) -> Values:
+        return {}
+
+
 class RateTracker:
     """Turns monotonically increasing counters into per-second rates.
 

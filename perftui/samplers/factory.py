@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perftui.samplers.base import Sampler
+from perftui.samplers.base import Sampler, UnavailableSampler
 
 
 @dataclass
@@ -34,11 +34,17 @@ def build_samplers(options: SamplerOptions) -> list[Sampler]:
     samplers.append(cgroup_sampler(options.interval, options.pid))
     gpu_list: list[Sampler] = []
     if options.gpu:
-        from perftui.samplers.gpu import ENERGY_PERIOD_S, gpu_samplers
+        from perftui.samplers.nvml import NO_DRIVER_REASON, nvml_library_found
 
-        period = ENERGY_PERIOD_S if options.energy_period_s is None else options.energy_period_s
-        gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml, energy_period_s=period))
-        samplers.extend(gpu_list)
+        if options.nvml is None and not nvml_library_found():
+            # no NVIDIA driver here: the GPU source says so, and its modules (~10 ms) never load
+            samplers.append(UnavailableSampler("gpu", NO_DRIVER_REASON, options.interval))
+        else:
+            from perftui.samplers.gpu import ENERGY_PERIOD_S, gpu_samplers
+
+            period = ENERGY_PERIOD_S if options.energy_period_s is None else options.energy_period_s
+            gpu_list = list(gpu_samplers(options.interval, nvml=options.nvml, energy_period_s=period))
+            samplers.extend(gpu_list)
     if options.pid is not None:
         samplers.extend(attach_set(options.pid, options.interval, gpu_list, stack_rate=options.stack_rate))
     if options.proctable:

@@ -14,7 +14,6 @@ from typing import Any
 
 from perftui.core import details
 from perftui.core.gpu import clock_event_labels, throttle_events
-from perftui.core.gpu_peaks import no_figure_reason, peak_for
 from perftui.core.specs import REGISTRY
 from perftui.store.metric_store import MetricStore
 from perftui.ui.cgroup_panel import cgroup_line, cgroup_warn
@@ -372,6 +371,8 @@ def gpu_content(store: MetricStore, ctx: ViewCtx, i: int = 0) -> PanelContent:
 def _flops_row(store: MetricStore, i: int, name: Any, tier: str | None) -> Row | None:
     """Achieved TFLOP/s (the GPU sampler's estimate) and its share of the dense BF16 peak, or why
     there is none (NVML-tier GPUs, models missing from the peak table); None while it waits."""
+    from perftui.core.gpu_peaks import no_figure_reason, peak_for  # the peak table: with a GPU panel
+
     p = f"gpu.{i}."
     model = name if isinstance(name, str) else None
     tflops = store.latest(p + "tflops")

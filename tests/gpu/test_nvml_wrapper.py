@@ -38,6 +38,35 @@ def test_without_the_library_pynvml_is_not_even_imported() -> None:
     assert out.stdout.strip() in ("False", "found")  # "found": a machine with the driver
 
 
+def test_without_the_library_the_gpu_source_loads_none_of_its_modules() -> None:
+    """build_samplers on a driverless machine: the GPU source reports why, and neither pynvml nor the
+    GPU sampler's modules (~10 ms of the dashboard's start) are imported."""
+    code = (
+        "import sys\n"
+        "from perftui.samplers import nvml\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "samplers = build_samplers(SamplerOptions(interval=1.0, gpu=True, proctable=True))\n"
+        "gpu = [s for s in samplers if s.name == 'gpu']\n"
+        "if nvml.nvml_library_found():\n"
+        "    print('found')\n"
+        "else:\n"
+        "    assert [s.availability().reason for s in gpu] == [nvml.NO_DRIVER_REASON], gpu\n"
+        "    assert gpu[0].sample() == {} and gpu[0].details() == {}\n"
+        "    late = ('pynvml', 'perftui.samplers.gpu', 'perftui.core.gpu_peaks')\n"
+        "    print(sorted(m for m in late if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() in ("[]", "found")
+
+
+def test_an_injected_nvml_module_always_gets_the_real_gpu_sampler(fake_nvml: MakeFake) -> None:
+    from perftui.samplers.factory import SamplerOptions, build_samplers
+    from perftui.samplers.gpu import GpuSampler
+
+    samplers = build_samplers(SamplerOptions(interval=1.0, gpu=True, nvml=fake_nvml("none")))
+    assert [type(s) for s in samplers if s.name == "gpu"] == [GpuSampler]
+
+
 def test_a_found_library_goes_on_to_pynvml(monkeypatch: pytest.MonkeyPatch, fake_nvml: MakeFake) -> None:
     import ctypes
 

@@ -124,6 +124,8 @@ def theme_help() -> str:
 
 @dataclass(frozen=True)
 class Config:
+    """The settings in effect: the config file's, then the command line's over them."""
+
     interval: float = DEFAULT_INTERVAL
     window: float = DEFAULT_WINDOW
     theme: str = "perftui-dark"

@@ -29,6 +29,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.@:-]")
 
 @dataclass(frozen=True)
 class CgroupLine:
+    """One line of /proc/<pid>/cgroup: hierarchy ID, controllers, path."""
+
     hierarchy: int
     controllers: tuple[str, ...]  # () for the v2 line `0::/path`; ("name=systemd",) for named v1
     path: str
@@ -36,6 +38,8 @@ class CgroupLine:
 
 @dataclass(frozen=True)
 class CgroupIdentity:
+    """Who a cgroup path belongs to: a container, a pod, a systemd unit, or the machine."""
+
     kind: str  # docker | kubernetes | podman | containerd | lxc | systemd | cgroup | root
     label: str  # what a user calls it: "docker 3f2a9c1b2d4e", "pod 7c1e…/ctr 3f2a…", "nginx.service"
     container_id: str = ""  # the full ID where there is one

@@ -16,6 +16,8 @@ from perftui.core.units import Unit, format_value
 
 @dataclass(frozen=True)
 class MetricSpec:
+    """What a metric key (or key pattern) measures: its unit, description and scale."""
+
     pattern: str
     unit: Unit
     description: str

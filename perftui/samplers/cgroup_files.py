@@ -32,6 +32,8 @@ V1_UNLIMITED = 2**62
 
 @dataclass(frozen=True)
 class Mounts:
+    """Where the cgroup hierarchies are mounted (v2, and each v1 controller)."""
+
     v2: str | None = None  # mount point of the unified hierarchy
     v2_root: str = "/"
     v1: dict[str, tuple[str, str]] = field(default_factory=dict)  # controller -> (mount point, root)

@@ -30,6 +30,8 @@ _SKIP_PREFIXES = ("loop", "ram")
 
 @dataclass(frozen=True)
 class DiskCounters:
+    """One device's line of /proc/diskstats: cumulative I/Os, sectors and milliseconds."""
+
     name: str
     rd_ios: int
     rd_sectors: int

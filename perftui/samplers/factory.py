@@ -11,6 +11,8 @@ from perftui.samplers.base import Sampler, UnavailableSampler
 
 @dataclass
 class SamplerOptions:
+    """What a command samples: the interval, GPUs, an attached process, servers, the process table."""
+
     interval: float = 1.0
     gpu: bool = True
     pid: int | None = None

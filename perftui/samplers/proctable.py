@@ -26,6 +26,8 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 @dataclass(frozen=True)
 class ProcRow:
+    """One process in the table: who and what it is, its CPU, memory and disk rates, its GPU use."""
+
     pid: int
     user: str
     name: str
@@ -42,6 +44,8 @@ class ProcRow:
 
 @dataclass
 class _Prev:
+    """A process as the previous pass saw it: its counters, for rates, and its row."""
+
     cpu_ticks: int
     io_bytes: int | None
     start_ticks: int

@@ -67,6 +67,8 @@ def service_rows(height: int, n: int) -> int:
 
 @dataclass(frozen=True)
 class GpuGrid:
+    """How the GPU panels are laid out: columns, rows, and whether each is one line."""
+
     cols: int
     rows: int
     compact: bool  # one line per GPU

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AppOptions:
+    """What the user chose for the app: flags and the config file."""
+
     interval: float | None = None  # None: DEFAULT_INTERVAL live, the recording's in a replay
     window: float = DEFAULT_WINDOW
     theme: str = DEFAULT_THEME
@@ -37,6 +39,8 @@ class AppOptions:
 
 @dataclass(frozen=True)
 class TestKnobs:
+    """What tests, screenshots and benchmarks turn: a fake clock, no timers, an injected tracker."""
+
     __test__ = False  # not a pytest test class
 
     clock: Callable[[], float] | None = None  # the live session's wall clock (None: time.time)

@@ -22,6 +22,8 @@ from perftui.ui.rows import Line, Piece, Row
 
 @dataclass(frozen=True)
 class ViewCtx:
+    """The moment a frame shows: the clock, the window and the sampling interval."""
+
     now: float  # wall clock, for staleness
     window: float  # seconds of history shown
     interval: float  # sampling interval
@@ -29,6 +31,8 @@ class ViewCtx:
 
 @dataclass
 class PanelContent:
+    """What a panel shows this frame: title, rows, notices, and its one-line form."""
+
     title: str
     rows: list[Row] = field(default_factory=list)
     notices: list[Piece] = field(default_factory=list)

@@ -23,6 +23,8 @@ SEP = "  "
 
 @dataclass(frozen=True)
 class Row:
+    """One line of a panel: a label, and a value with its sparkline, or text."""
+
     label: str
     key: str | None = None  # metric whose sparkline is drawn (and value shown unless `value` is set)
     value: str = ""  # formatted value

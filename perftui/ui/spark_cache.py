@@ -26,6 +26,8 @@ FetchNew = Callable[[float], tuple[list[float], list[float]] | None]
 
 @dataclass
 class _Entry:
+    """One sparkline as the last frame drew it (see the module docstring)."""
+
     end: float  # column-aligned end of the last frame
     window: float
     gap: float

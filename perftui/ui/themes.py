@@ -44,6 +44,8 @@ class ThemeError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedThemes:
+    """The theme files that loaded, and one line for each that did not."""
+
     themes: list[Theme]
     errors: list[str]
 

@@ -25,6 +25,8 @@ Line = tuple[tuple[str, Role], ...]
 
 @dataclass(frozen=True)
 class ListRow:
+    """One process as the list shows it (from the process table's row)."""
+
     pid: int
     user: str
     name: str

@@ -1,8 +1,6 @@
-"""What each dashboard panel shows, read from a MetricStore (no Textual, no samplers).
-
-Every builder returns a `PanelContent`: title, rows and notices. A source that is unavailable
-shows its reason; one whose last sample is too old shows "stale (last sample Ns ago)".
-"""
+"""What each dashboard panel shows, read from a MetricStore (no Textual, no samplers). Every builder
+returns a `PanelContent`: title, rows and notices. A source that is unavailable shows its reason; one
+whose last sample is too old shows "stale (last sample Ns ago)"."""
 
 from __future__ import annotations
 

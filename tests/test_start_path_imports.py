@@ -1,0 +1,116 @@
+"""What the dashboard's start path imports, and what waits: each test runs the start (or a piece of
+it) in a fresh interpreter and reads `sys.modules` — the modules named here cost the first frame tens
+of milliseconds and load only once they are needed."""
+
+from __future__ import annotations
+
+from tests.loaded_modules import loaded_modules as _loaded_modules
+
+
+def test_serving_source_loads_only_when_serving_is_asked_for() -> None:
+    """The dashboard's start path checks the serving options on every run: without --serve it must not
+    pay for prometheus_client's parser and urllib.request (~50 ms before the first frame)."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands.serving_args import serving_checked\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "ok, serving = serving_checked(args)\n"
+        "assert ok and serving is None, (ok, serving)\n"
+    )
+    mods = _loaded_modules(code)
+    assert "perftui.samplers.serving_source" not in mods
+    assert "prometheus_client" not in mods
+    with_serve = _loaded_modules(
+        code.replace("parse_args([])", "parse_args(['--serve', '127.0.0.1:8000'])").replace(
+            "serving is None", "serving is not None"
+        )
+    )
+    assert "perftui.samplers.serving_source" in with_serve
+
+
+def test_the_dashboards_options_check_loads_no_probe_client() -> None:
+    """Without --probe, the dashboard's start path must not import the probe (aiohttp and friends)."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands import dashboard\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "assert dashboard._probe_checked(args) is None\n"
+    )
+    mods = _loaded_modules(code)
+    assert "aiohttp" not in mods and "perftui.probe.client" not in mods
+    asked = _loaded_modules(
+        code.replace("parse_args([])", "parse_args(['--probe', 'http://127.0.0.1:9/'])").replace(
+            "is None", "is not None"
+        )
+    )
+    assert "perftui.probe.client" in asked
+
+
+def test_the_dashboard_screen_loads_no_diagnosis_module_before_its_tracker() -> None:
+    """The diagnosis modules load after the first frame, with the tracker: importing the app and its
+    screen (the start path) must not pull them in through a widget (~10 ms of imports)."""
+    mods = _loaded_modules("import perftui.ui.app\nimport perftui.ui.screens.dashboard\n")
+    assert not [m for m in mods if m.startswith("perftui.diagnosis")]
+
+
+def test_the_dashboards_first_frame_loads_no_numpy() -> None:
+    """The store's rings and the sparklines are plain Python: the first frame (real host samples, the
+    live app, its tracker wanted) is written before anything imports numpy (~50 ms); the diagnosis
+    tracker, loaded just after it, is what brings numpy in."""
+    code = (
+        "import asyncio, sys\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "from perftui.samplers.runner import SamplerRunner\n"
+        "from perftui.store.metric_store import MetricStore\n"
+        "from perftui.ui.app import create_app\n"
+        "from perftui.ui.options import AppOptions\n"
+        "store = MetricStore()\n"
+        "opts = SamplerOptions(interval=1.0, gpu=False, pid=None, serving=None, proctable=True)\n"
+        "runner = SamplerRunner(store, build_samplers(opts))\n"
+        "runner.sample_once()\n"
+        "runner.sample_once()\n"
+        "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=False))\n"
+        "seen = []\n"
+        "display = app._display\n"
+        "def spy(*args, **kwargs):\n"
+        "    if not seen:\n"
+        "        seen.append('numpy' in sys.modules)\n"
+        "    return display(*args, **kwargs)\n"
+        "app._display = spy\n"
+        "async def main():\n"
+        "    async with app.run_test(size=(200, 50)) as pilot:\n"
+        "        for _ in range(100):\n"
+        "            await pilot.pause(0.02)\n"
+        "            if app.dashboard.tracker is not None:\n"
+        "                return True\n"
+        "    return False\n"
+        "assert asyncio.run(main()), 'the tracker never loaded'\n"
+        "assert seen == [False], seen\n"
+    )
+    mods = _loaded_modules(code)
+    assert "numpy" in mods  # the tracker did load it, after the first frame
+
+
+def test_the_dashboards_start_path_loads_no_service_panel_or_budget_modules() -> None:
+    """Without --serve/--probe, the start (parser, option checks, samplers, the app's modules) loads
+    neither the service panels nor the SLO/cost arithmetic nor json: they load with a service."""
+    code = (
+        "import perftui.cli\n"
+        "from perftui.commands import dashboard\n"
+        "from perftui.commands.serving_args import serving_checked\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "assert serving_checked(args) == (True, None)\n"
+        "assert dashboard._probe_checked(args) is None\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "build_samplers(SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True))\n"
+        "import perftui.ui.app\n"
+    )
+    mods = _loaded_modules(code.replace("\nimport sys;", "\nimport sys;"))
+    late = {
+        "perftui.ui.serving_panel",
+        "perftui.ui.probe_panel",
+        "perftui.core.slo",
+        "perftui.core.cost",
+        "json",
+    }
+    assert not late & mods, late & mods

@@ -47,6 +47,13 @@ def compute_stats(values: FloatArray) -> WindowStats | None:
     )
 
 
+def _no_points() -> tuple[FloatArray, FloatArray]:
+    """The empty (times, values) of a key the store does not hold."""
+    import numpy as np
+
+    return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+
+
 Listener = Callable[[float, Mapping[str, float]], None]
 
 
@@ -180,9 +187,7 @@ class MetricStore:
         buf = self._buffers.get(key)
         end = self.last_ts if now is None else now
         if buf is None or end is None:
-            import numpy as np
-
-            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+            return _no_points()
         ts, vals = buf.since(end - seconds, end)
         keep = ts > end - seconds
         return ts[keep], vals[keep]
@@ -203,9 +208,7 @@ class MetricStore:
     def series(self, key: str) -> tuple[FloatArray, FloatArray]:
         buf = self._buffers.get(key)
         if buf is None:
-            import numpy as np
-
-            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+            return _no_points()
         return buf.all()
 
     def stats(self, key: str, seconds: float, now: float | None = None) -> WindowStats | None:

@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.color import Color
 from textual.strip import Strip
 from textual.widget import Widget
+
+from perftui.ui.role_colors import css_text_color
 
 KeyHint = tuple[str, str, str, bool]  # key, key display, description, enabled
 
@@ -119,10 +120,10 @@ class KeyFooter(Widget):
 
     def _palette_border_style(self) -> Style:
         """The "▏" before the palette key: `$foreground 20%` over the footer's background."""
-        variables = self.app.theme_variables
         background = self.styles.background
-        foreground = Color.parse(variables.get("foreground", "white")).multiply_alpha(0.2)
-        return Style.from_color((background + foreground).rich_color, background.rich_color)
+        foreground = self.app.theme_variables.get("foreground", "white")
+        color = css_text_color(f"{foreground} 20%", background, background)
+        return Style.from_color(color.rich_color, background.rich_color)
 
     def on_click(self, event: events.Click) -> None:
         for x0, x1, key in self._spans:

@@ -1,46 +1,106 @@
 """CPU source: total and per-core utilisation, time split, load and frequency.
 
-Utilisation comes from deltas of `psutil.cpu_times(percpu=True)` taken by this
-sampler (one call per tick), not from `cpu_percent`, whose hidden module-level
-state would make two instances disturb each other. The first tick has nothing
-to compare with, so it emits no utilisation.
+Utilisation comes from deltas of the per-core times in `/proc/stat` taken by this sampler (one read
+per tick) — what psutil's `cpu_times(percpu=True)` returns on Linux, read without importing psutil
+(~10 ms of the dashboard's start, for one file); not from `cpu_percent`, whose hidden module-level
+state would make two instances disturb each other. The first tick has nothing to compare with, so
+it emits no utilisation.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import psutil
+from typing import Any, NamedTuple
 
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Values
-from perftui.samplers.procfs import join, read_text
+from perftui.samplers.procfs import join, list_dir, read_str, read_text
 
-# Fields of psutil's Linux `scputimes`; other platforms lack some (read as 0).
-_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice")
+
+class CpuTimes(NamedTuple):
+    """One core's times in seconds: the fields of psutil's Linux `scputimes`, in /proc/stat's order
+    (kernels older than 2.6.33 print fewer columns: the missing ones read 0)."""
+
+    user: float = 0.0
+    nice: float = 0.0
+    system: float = 0.0
+    idle: float = 0.0
+    iowait: float = 0.0
+    irq: float = 0.0
+    softirq: float = 0.0
+    steal: float = 0.0
+    guest: float = 0.0
+    guest_nice: float = 0.0
+
+
+_FIELDS = CpuTimes._fields
 
 CpuTimesFn = Callable[[], Sequence[Any]]
 FreqFn = Callable[[], float | None]
 
 
-def _psutil_cpu_times() -> Sequence[Any]:
-    return psutil.cpu_times(percpu=True)
+def _clock_ticks() -> int:
+    try:
+        return int(os.sysconf("SC_CLK_TCK"))
+    except (ValueError, OSError, AttributeError):
+        return 100
+
+
+def read_cpu_times(proc_root: str = "/proc") -> list[CpuTimes]:
+    """Every core's times from `<proc_root>/stat` (the `cpuN` lines; the first, all-core line is
+    skipped), in seconds. OSError when the file is missing or unreadable."""
+    path = join(proc_root, "stat")
+    text = read_text(path)
+    if text is None:
+        raise FileNotFoundError(f"{path} does not exist")
+    ticks = float(_clock_ticks())
+    width = len(_FIELDS)
+    out: list[CpuTimes] = []
+    for line in text.splitlines():
+        if not line.startswith("cpu") or not line[3:4].isdigit():
+            continue
+        try:
+            fields = [int(v) / ticks for v in line.split()[1 : width + 1]]
+        except ValueError:
+            continue
+        out.append(CpuTimes(*fields))
+    return out
 
 
 FREQ_PERIOD_S = 5.0  # seconds between frequency reads; clocks change slowly next to a tick
 
 
-def _psutil_mean_freq_mhz() -> float | None:
+def read_mean_freq_mhz(proc_root: str = "/proc", sys_root: str = "/sys") -> float | None:
+    """The mean current core frequency, as psutil's Linux `cpu_freq(percpu=False).current` finds it:
+    each cpufreq policy's `scaling_cur_freq` (kHz; `cpuinfo_cur_freq` where that is missing), or,
+    without cpufreq (most VMs), the `cpu MHz` lines of /proc/cpuinfo. None when neither is there."""
+    cpu = join(sys_root, "devices", "system", "cpu")
+    dirs = [join(cpu, "cpufreq", d) for d in list_dir(join(cpu, "cpufreq")) if d.startswith("policy")]
+    if not dirs:
+        dirs = [join(cpu, d, "cpufreq") for d in list_dir(cpu) if d.startswith("cpu") and d[3:].isdigit()]
+    khz: list[float] = []
+    for d in dirs:
+        raw = read_str(join(d, "scaling_cur_freq")) or read_str(join(d, "cpuinfo_cur_freq"))
+        if raw is not None and raw.isdigit() and int(raw) > 0:
+            khz.append(int(raw) / 1000.0)
+    if khz:
+        return sum(khz) / len(khz)
     try:
-        freq = psutil.cpu_freq(percpu=False)
-    except (NotImplementedError, OSError, AttributeError):
+        text = read_text(join(proc_root, "cpuinfo")) or ""
+    except OSError:
         return None
-    if freq is None or not freq.current or freq.current <= 0:
-        return None
-    return float(freq.current)
+    mhz: list[float] = []
+    for line in text.splitlines():
+        if line[:7].lower() == "cpu mhz":
+            try:
+                mhz.append(float(line.partition(":")[2]))
+            except ValueError:
+                continue
+    mhz = [m for m in mhz if m > 0]
+    return sum(mhz) / len(mhz) if mhz else None
 
 
 def _vector(t: Any) -> tuple[float, ...]:
@@ -58,15 +118,16 @@ class CpuSampler(BaseSampler):
         interval: float = 1.0,
         *,
         proc_root: str = "/proc",
-        cpu_times: CpuTimesFn = _psutil_cpu_times,
-        freq_mhz: FreqFn = _psutil_mean_freq_mhz,
+        sys_root: str = "/sys",
+        cpu_times: CpuTimesFn | None = None,
+        freq_mhz: FreqFn | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = "cpu"
         self.interval = interval
         self._proc_root = proc_root
-        self._cpu_times = cpu_times
-        self._freq_mhz = freq_mhz
+        self._cpu_times: CpuTimesFn = cpu_times or (lambda: read_cpu_times(proc_root))
+        self._freq_mhz: FreqFn = freq_mhz or (lambda: read_mean_freq_mhz(proc_root, sys_root))
         self._clock = clock
         self._prev: list[tuple[float, ...]] | None = None
         self._status: SourceStatus | None = None
@@ -93,7 +154,7 @@ class CpuSampler(BaseSampler):
             out.update(_utilisation(prev, cur))
         out.update(self._loadavg())
         now = self._clock()
-        if now >= self._freq_next:  # psutil parses /proc/cpuinfo: 7 % of a recorder's CPU on 16 cores
+        if now >= self._freq_next:  # read every tick, cpuinfo was 7 % of a recorder's CPU on 16 cores
             self._freq_next = now + FREQ_PERIOD_S - 1e-6
             out["cpu.freq_mhz"] = self._freq_mhz()
         return out

@@ -16,7 +16,7 @@ HOST_THREAD = "host"
 def host_samplers(interval: float, proc_root: str = "/proc", sys_root: str = "/sys") -> list[Sampler]:
     """cpu, memory, psi, disk, net, membw — sharing one thread: they only read /proc and /sys."""
     samplers: list[BaseSampler] = [
-        CpuSampler(interval, proc_root=proc_root),
+        CpuSampler(interval, proc_root=proc_root, sys_root=sys_root),
         MemorySampler(interval, proc_root=proc_root),
         PsiSampler(interval, proc_root=proc_root),
         DiskSampler(interval, proc_root=proc_root, sys_root=sys_root),

@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
     runner = SamplerRunner(
         store,
         build_samplers(SamplerOptions(interval=interval, gpu=gpu, pid=pid, serving=serving, proctable=True)),
+        hold_deferred=True,  # the process table's priming pass waits for the first frame (the screen)
     )
     # Samplers start now, on a thread of their own (NVML's init can take a while): their first values
     # land while Textual is imported and starts, so the first frame already has them.

@@ -41,6 +41,9 @@ class BaseSampler:
     # samplers naming the same group run one after another in one thread (SamplerRunner);
     # None: a thread of its own. Only for samplers whose sample() cannot block.
     thread_group: str | None = None
+    # True: nothing of its first tick is on the screen (it only primes counters), so a runner told to
+    # hold such samplers (the dashboard's, until its first frame is out) starts them then
+    after_first_frame: bool = False
 
     def availability(self) -> SourceStatus:
         return SourceStatus.ok()

@@ -17,12 +17,14 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perftui.core.proctable_record import DETAIL_KEY
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Values
-from perftui.samplers.proctable import ProcRow, ProcTable
+
+if TYPE_CHECKING:
+    from perftui.samplers.proctable import ProcRow, ProcTable
 
 MIN_PERIOD_S = 2.0  # issue 20: the whole table at most every 2 s
 PRIME_S = 0.5  # the first (priming) pass is followed by the first published one this soon
@@ -32,6 +34,9 @@ GpuProcesses = Callable[[], Sequence[Mapping[str, Any]] | None]
 
 class ProcTableSampler(BaseSampler):
     name = "proctable"
+    # the first pass publishes nothing: the dashboard starts it after its first frame, and the table's
+    # modules (redaction and cgroup-name patterns, ~10 ms) load then, in this sampler's thread
+    after_first_frame = True
 
     def __init__(
         self,
@@ -45,7 +50,8 @@ class ProcTableSampler(BaseSampler):
         self._gpu_processes = gpu_processes
         self._clock = clock
         self._monotonic = monotonic
-        self.table = ProcTable(root=root)
+        self._root = root
+        self._table: ProcTable | None = None
         self._primed = False
         self._details: dict[str, Any] = {}
         self._dicts: dict[int, tuple[ProcRow, dict[str, Any]]] = {}  # pid -> its row and published dict
@@ -69,6 +75,14 @@ class ProcTableSampler(BaseSampler):
 
     def details(self) -> Mapping[str, Any]:
         return self._details
+
+    @property
+    def table(self) -> ProcTable:
+        if self._table is None:
+            from perftui.samplers.proctable import ProcTable
+
+            self._table = ProcTable(root=self._root)
+        return self._table
 
     def sample(self) -> Values:
         if not self._primed:  # no rates yet: publish from the second pass on

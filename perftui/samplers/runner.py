@@ -11,7 +11,10 @@
   than max(5 s, 5 × interval) unavailable with "stale: <name> sample has not
   returned for N s" (N kept current); the tick's return restores its status.
   A thread stuck in a C call cannot be killed: it is only reported;
-- stop() returns promptly: threads sleep on an Event.
+- stop() returns promptly: threads sleep on an Event;
+- `hold_deferred`: samplers with `after_first_frame` (the process table, whose first pass only
+  primes counters) wait for `release_deferred()` — the dashboard calls it once its first frame is
+  out, so their imports and first pass do not delay that frame — or HOLD_MAX_S at most.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from perftui.store.metric_store import MetricStore
 DEADLINE_MIN_S = 5.0  # a tick longer than max(DEADLINE_MIN_S, DEADLINE_TICKS × interval) is stale
 DEADLINE_TICKS = 5.0
 WATCH_PERIOD_S = 1.0  # a deadline is >= 5 s; each wake-up costs CPU
+HOLD_MAX_S = 3.0  # held samplers start by then even if nobody releases them
 
 
 def deadline_for(interval: float) -> float:
@@ -45,6 +49,8 @@ class SamplerRunner:
         store: MetricStore,
         samplers: Iterable[Sampler],
         clock: Callable[[], float] = time.time,
+        *,
+        hold_deferred: bool = False,
     ) -> None:
         self.store = store
         self.samplers = list(samplers)
@@ -56,6 +62,9 @@ class SamplerRunner:
         self._lock = threading.Lock()
         self._inflight: dict[str, float] = {}  # source -> monotonic start of its running tick
         self._stale: dict[str, int] = {}  # source -> seconds last reported as stale
+        self._released = threading.Event()  # held samplers may start
+        if not hold_deferred:
+            self._released.set()
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -79,8 +88,13 @@ class SamplerRunner:
             self._threads.append(w)
             w.start()
 
+    def release_deferred(self) -> None:
+        """Let the samplers held back by `hold_deferred` take their first tick (any thread; idempotent)."""
+        self._released.set()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        self._released.set()
         for ev in self._wake.values():
             ev.set()
         deadline = time.monotonic() + timeout
@@ -162,6 +176,8 @@ class SamplerRunner:
                 self.check_deadlines()
 
     def _loop(self, samplers: list[Sampler], wake: threading.Event) -> None:
+        if any(getattr(s, "after_first_frame", False) for s in samplers):
+            self._released.wait(HOLD_MAX_S)
         while not self._stop.is_set():
             started = time.monotonic()
             for sampler in samplers:

@@ -132,6 +132,8 @@ class DashboardScreen(Screen[Any]):
             # samplers start once the first frame is out (the perftui command starts them earlier,
             # on a thread of their own, while Textual starts up)
             self.call_after_refresh(runner.start)
+        if runner is not None:  # and the ones it held back (the process table's priming pass) now
+            self.call_after_refresh(runner.release_deferred)
         if runner is not None and self.knobs.live_timer:
             # show the first values as soon as they land, not a whole render period later
             for delay in (0.15, 0.35, 0.7):

@@ -81,5 +81,6 @@ def test_io_bound_names_a_real_process_blocked_in_io_wait(procs: tuple[int, int]
     assert "in I/O wait: " in f.evidence[1] and f"(PID {fsyncer}, Python)" in f.evidence[1]
     movers = [c.pid for c in f.culprits if c.resource == "disk"]
     assert fsyncer not in movers  # a few kB/s of its own: blocked, not moving the bytes
-    if movers:  # the writer, when its last second held a write (it sleeps between them)
-        assert movers[0] == writer and f.evidence[1].index(f"PID {writer}") < f.evidence[1].index("I/O wait")
+    if writer in movers:  # when its last second held a write (it sleeps between them); another process
+        # of the machine may write more in that second (seen: a PID writing during the test suite)
+        assert f.evidence[1].index(f"PID {writer}") < f.evidence[1].index("I/O wait")

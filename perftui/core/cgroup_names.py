@@ -14,7 +14,7 @@ Used by the cgroup sampler (its key names and labels) and by the process list (i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _HEX64 = r"[0-9a-f]{64}"
 _CONTAINER = re.compile(rf"^(?:(?:docker|cri-containerd|crio|libpod|containerd)-)?({_HEX64})(?:\.scope)?$")
@@ -27,8 +27,7 @@ _LONG_HEX = re.compile(r"^[0-9a-f]{24,}$")
 _SAFE = re.compile(r"[^A-Za-z0-9_.@:-]")
 
 
-@dataclass(frozen=True)
-class CgroupLine:
+class CgroupLine(NamedTuple):
     """One line of /proc/<pid>/cgroup: hierarchy ID, controllers, path."""
 
     hierarchy: int
@@ -36,8 +35,7 @@ class CgroupLine:
     path: str
 
 
-@dataclass(frozen=True)
-class CgroupIdentity:
+class CgroupIdentity(NamedTuple):
     """Who a cgroup path belongs to: a container, a pod, a systemd unit, or the machine."""
 
     kind: str  # docker | kubernetes | podman | containerd | lxc | systemd | cgroup | root

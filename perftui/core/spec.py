@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from perftui.core.units import Unit, format_value
 
 
-@dataclass(frozen=True)
-class MetricSpec:
+class MetricSpec(NamedTuple):
     """What a metric key (or key pattern) measures: its unit, description and scale."""
 
     pattern: str

@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from perftui.core.sanitize import clean
 from perftui.core.types import SourceStatus
@@ -28,8 +27,7 @@ SECTOR_BYTES = 512.0  # /proc/diskstats counts 512-byte sectors whatever the dev
 _SKIP_PREFIXES = ("loop", "ram")
 
 
-@dataclass(frozen=True)
-class DiskCounters:
+class DiskCounters(NamedTuple):
     """One device's line of /proc/diskstats: cumulative I/Os, sectors and milliseconds."""
 
     name: str

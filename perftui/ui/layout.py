@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual.widget import Widget
 
@@ -65,8 +65,7 @@ def service_rows(height: int, n: int) -> int:
     return max(4, body_height(height) * 2 // 5 // max(n, 1))
 
 
-@dataclass(frozen=True)
-class GpuGrid:
+class GpuGrid(NamedTuple):
     """How the GPU panels are laid out: columns, rows, and whether each is one line."""
 
     cols: int

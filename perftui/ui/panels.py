@@ -8,7 +8,7 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from perftui.core import details
 from perftui.core.gpu import clock_event_labels, throttle_events
@@ -18,8 +18,7 @@ from perftui.ui.cgroup_panel import cgroup_line, cgroup_warn
 from perftui.ui.rows import Line, Piece, Row
 
 
-@dataclass(frozen=True)
-class ViewCtx:
+class ViewCtx(NamedTuple):
     """The moment a frame shows: the clock, the window and the sampling interval."""
 
     now: float  # wall clock, for staleness

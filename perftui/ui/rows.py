@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Piece = tuple[str, str]  # (text, role)
 Line = tuple[Piece, ...]
@@ -21,8 +21,7 @@ MIN_CELL = 30
 SEP = "  "
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One line of a panel: a label, and a value with its sparkline, or text."""
 
     label: str

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
@@ -42,8 +41,7 @@ class ThemeError(ValueError):
     """A theme file that cannot be used; the message names the file and the problem."""
 
 
-@dataclass(frozen=True)
-class LoadedThemes:
+class LoadedThemes(NamedTuple):
     """The theme files that loaded, and one line for each that did not."""
 
     themes: list[Theme]

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from perftui.core.sanitize import clean
 from perftui.core.units import format_bytes
@@ -23,8 +22,7 @@ Role = Literal["title", "text", "dim", "warn", "bad", "bar", "sel"]
 Line = tuple[tuple[str, Role], ...]
 
 
-@dataclass(frozen=True)
-class ListRow:
+class ListRow(NamedTuple):
     """One process as the list shows it (from the process table's row)."""
 
     pid: int
@@ -262,8 +260,7 @@ class ProcessList:
         return out
 
 
-@dataclass(frozen=True)
-class Signaller:
+class Signaller(NamedTuple):
     """Who sends the signals: the user perftui runs as (`current()`), root or not."""
 
     user: str

@@ -4,6 +4,9 @@ of milliseconds and load only once they are needed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.loaded_modules import loaded_modules as _loaded_modules
 
 
@@ -154,3 +157,32 @@ def test_the_dashboards_first_frame_waits_for_no_process_table_or_psutil() -> No
     )
     mods = _loaded_modules(code)
     assert "perftui.samplers.proctable" in mods  # released after the first frame, it did run
+
+
+def test_the_dashboards_start_path_creates_few_dataclasses() -> None:
+    """Each dataclass compiles its generated methods when its module loads (~0.6-1.2 ms each on the
+    2-core VM, Python 3.11): the start path's value records are NamedTuples (~0.2 ms), and only the
+    records that are replaced, copied field by field or mutated stay dataclasses. A new one on the
+    start path fails this count: make it a NamedTuple, or load it after the first frame."""
+    code = (
+        "import dataclasses\n"
+        "made = []\n"
+        "orig = dataclasses._process_class\n"
+        "def counting(cls, *a, **k):\n"
+        "    if cls.__module__.startswith('perftui'):\n"
+        "        made.append(cls.__module__ + '.' + cls.__qualname__)\n"
+        "    return orig(cls, *a, **k)\n"
+        "dataclasses._process_class = counting\n"
+        "import perftui.cli\n"
+        "from perftui.commands import dashboard\n"
+        "args = perftui.cli.build_parser([]).parse_args([])\n"
+        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+        "build_samplers(SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True))\n"
+        "import perftui.ui.app, perftui.ui.screens.dashboard, perftui.ui.driver\n"
+        "print('\\n'.join('made ' + m for m in made))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    made = sorted(ln.split()[1] for ln in out.stdout.splitlines() if ln.startswith("made "))
+    assert len(made) <= 11, made

@@ -9,6 +9,32 @@ import sys
 
 from tests.loaded_modules import loaded_modules as _loaded_modules
 
+# The live dashboard's pieces, imported and wired as `perftui` does (the script then builds `runner`
+# and `app` from them).
+_APP_START = (
+    "import asyncio, sys\n"
+    "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
+    "from perftui.samplers.runner import SamplerRunner\n"
+    "from perftui.store.metric_store import MetricStore\n"
+    "from perftui.ui.app import create_app\n"
+    "from perftui.ui.options import AppOptions\n"
+    "store = MetricStore()\n"
+)
+
+
+def _spy_first_frame(probe: str) -> str:
+    """Script lines that record `probe` (a Python expression) into `seen` when the app first writes
+    to the terminal: its first frame."""
+    return (
+        "seen = []\n"
+        "display = app._display\n"
+        "def spy(*args, **kwargs):\n"
+        "    if not seen:\n"
+        f"        seen.append({probe})\n"
+        "    return display(*args, **kwargs)\n"
+        "app._display = spy\n"
+    )
+
 
 def test_serving_source_loads_only_when_serving_is_asked_for() -> None:
     """The dashboard's start path checks the serving options on every run: without --serve it must not
@@ -61,34 +87,26 @@ def test_the_dashboards_first_frame_loads_no_numpy() -> None:
     live app, its tracker wanted) is written before anything imports numpy (~50 ms); the diagnosis
     tracker, loaded just after it, is what brings numpy in."""
     code = (
-        "import asyncio, sys\n"
-        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
-        "from perftui.samplers.runner import SamplerRunner\n"
-        "from perftui.store.metric_store import MetricStore\n"
-        "from perftui.ui.app import create_app\n"
-        "from perftui.ui.options import AppOptions\n"
-        "store = MetricStore()\n"
-        "opts = SamplerOptions(interval=1.0, gpu=False, pid=None, serving=None, proctable=True)\n"
-        "runner = SamplerRunner(store, build_samplers(opts))\n"
-        "runner.sample_once()\n"
-        "runner.sample_once()\n"
-        "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=False))\n"
-        "seen = []\n"
-        "display = app._display\n"
-        "def spy(*args, **kwargs):\n"
-        "    if not seen:\n"
-        "        seen.append('numpy' in sys.modules)\n"
-        "    return display(*args, **kwargs)\n"
-        "app._display = spy\n"
-        "async def main():\n"
-        "    async with app.run_test(size=(200, 50)) as pilot:\n"
-        "        for _ in range(100):\n"
-        "            await pilot.pause(0.02)\n"
-        "            if app.dashboard.tracker is not None:\n"
-        "                return True\n"
-        "    return False\n"
-        "assert asyncio.run(main()), 'the tracker never loaded'\n"
-        "assert seen == [False], seen\n"
+        _APP_START
+        + (
+            "opts = SamplerOptions(interval=1.0, gpu=False, pid=None, serving=None, proctable=True)\n"
+            "runner = SamplerRunner(store, build_samplers(opts))\n"
+            "runner.sample_once()\n"
+            "runner.sample_once()\n"
+            "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=False))\n"
+        )
+        + _spy_first_frame("'numpy' in sys.modules")
+        + (
+            "async def main():\n"
+            "    async with app.run_test(size=(200, 50)) as pilot:\n"
+            "        for _ in range(100):\n"
+            "            await pilot.pause(0.02)\n"
+            "            if app.dashboard.tracker is not None:\n"
+            "                return True\n"
+            "    return False\n"
+            "assert asyncio.run(main()), 'the tracker never loaded'\n"
+            "assert seen == [False], seen\n"
+        )
     )
     mods = _loaded_modules(code)
     assert "numpy" in mods  # the tracker did load it, after the first frame
@@ -108,7 +126,7 @@ def test_the_dashboards_start_path_loads_no_service_panel_or_budget_modules() ->
         "build_samplers(SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True))\n"
         "import perftui.ui.app\n"
     )
-    mods = _loaded_modules(code.replace("\nimport sys;", "\nimport sys;"))
+    mods = _loaded_modules(code)
     late = {
         "perftui.ui.serving_panel",
         "perftui.ui.probe_panel",
@@ -125,35 +143,27 @@ def test_the_dashboards_first_frame_waits_for_no_process_table_or_psutil() -> No
     the process table's modules (its priming pass waits for that frame) are imported: ~30 ms of the
     start on the 2-core VM."""
     code = (
-        "import asyncio, sys\n"
-        "from perftui.samplers.factory import SamplerOptions, build_samplers\n"
-        "from perftui.samplers.runner import SamplerRunner\n"
-        "from perftui.store.metric_store import MetricStore\n"
-        "from perftui.ui.app import create_app\n"
-        "from perftui.ui.options import AppOptions\n"
-        "store = MetricStore()\n"
-        "opts = SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True)\n"
-        "runner = SamplerRunner(store, build_samplers(opts), hold_deferred=True)\n"
-        "runner.start()\n"
-        "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=True))\n"
-        "late = ('psutil', 'perftui.samplers.proctable', 'perftui.core.redact')\n"
-        "seen = []\n"
-        "display = app._display\n"
-        "def spy(*args, **kwargs):\n"
-        "    if not seen:\n"
-        "        seen.append([m for m in late if m in sys.modules])\n"
-        "    return display(*args, **kwargs)\n"
-        "app._display = spy\n"
-        "async def main():\n"
-        "    async with app.run_test(size=(200, 50)) as pilot:\n"
-        "        for _ in range(250):\n"
-        "            await pilot.pause(0.02)\n"
-        "            if store.detail('proctable') is not None:\n"
-        "                return True\n"
-        "    return False\n"
-        "assert asyncio.run(main()), 'the process table never published'\n"
-        "runner.stop()\n"
-        "assert seen == [[]], seen\n"
+        _APP_START
+        + (
+            "opts = SamplerOptions(interval=1.0, gpu=True, pid=None, serving=None, proctable=True)\n"
+            "runner = SamplerRunner(store, build_samplers(opts), hold_deferred=True)\n"
+            "runner.start()\n"
+            "app = create_app(store, runner, AppOptions(interval=1.0, gpu_enabled=True))\n"
+            "late = ('psutil', 'perftui.samplers.proctable', 'perftui.core.redact')\n"
+        )
+        + _spy_first_frame("[m for m in late if m in sys.modules]")
+        + (
+            "async def main():\n"
+            "    async with app.run_test(size=(200, 50)) as pilot:\n"
+            "        for _ in range(250):\n"
+            "            await pilot.pause(0.02)\n"
+            "            if store.detail('proctable') is not None:\n"
+            "                return True\n"
+            "    return False\n"
+            "assert asyncio.run(main()), 'the process table never published'\n"
+            "runner.stop()\n"
+            "assert seen == [[]], seen\n"
+        )
     )
     mods = _loaded_modules(code)
     assert "perftui.samplers.proctable" in mods  # released after the first frame, it did run

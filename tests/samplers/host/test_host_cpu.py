@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 import psutil
 import pytest
 
 from perftui.samplers.cpu import CpuSampler
-
-
-class Times(NamedTuple):
-    """The fields of psutil's Linux `scputimes`, in seconds."""
-
-    user: float = 0.0
-    nice: float = 0.0
-    system: float = 0.0
-    idle: float = 0.0
-    iowait: float = 0.0
-    irq: float = 0.0
-    softirq: float = 0.0
-    steal: float = 0.0
-    guest: float = 0.0
-    guest_nice: float = 0.0
+from perftui.samplers.cpu import CpuTimes as Times
 
 
 class Feed:

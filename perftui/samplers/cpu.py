@@ -9,7 +9,6 @@ it emits no utilisation.
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple
 
 from perftui.core.types import SourceStatus
 from perftui.samplers.base import BaseSampler, Values
-from perftui.samplers.procfs import join, list_dir, read_str, read_text
+from perftui.samplers.procfs import CLK_TCK, join, list_dir, read_str, read_text
 
 
 class CpuTimes(NamedTuple):
@@ -42,13 +41,6 @@ CpuTimesFn = Callable[[], Sequence[Any]]
 FreqFn = Callable[[], float | None]
 
 
-def _clock_ticks() -> int:
-    try:
-        return int(os.sysconf("SC_CLK_TCK"))
-    except (ValueError, OSError, AttributeError):
-        return 100
-
-
 def read_cpu_times(proc_root: str = "/proc") -> list[CpuTimes]:
     """Every core's times from `<proc_root>/stat` (the `cpuN` lines; the first, all-core line is
     skipped), in seconds. OSError when the file is missing or unreadable."""
@@ -56,14 +48,13 @@ def read_cpu_times(proc_root: str = "/proc") -> list[CpuTimes]:
     text = read_text(path)
     if text is None:
         raise FileNotFoundError(f"{path} does not exist")
-    ticks = float(_clock_ticks())
     width = len(_FIELDS)
     out: list[CpuTimes] = []
     for line in text.splitlines():
         if not line.startswith("cpu") or not line[3:4].isdigit():
             continue
         try:
-            fields = [int(v) / ticks for v in line.split()[1 : width + 1]]
+            fields = [int(v) / CLK_TCK for v in line.split()[1 : width + 1]]
         except ValueError:
             continue
         out.append(CpuTimes(*fields))
@@ -96,10 +87,11 @@ def read_mean_freq_mhz(proc_root: str = "/proc", sys_root: str = "/sys") -> floa
     for line in text.splitlines():
         if line[:7].lower() == "cpu mhz":
             try:
-                mhz.append(float(line.partition(":")[2]))
+                value = float(line.partition(":")[2])
             except ValueError:
                 continue
-    mhz = [m for m in mhz if m > 0]
+            if value > 0:
+                mhz.append(value)
     return sum(mhz) / len(mhz) if mhz else None
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from perftui.samplers.procfs import CLK_TCK
+
 PID_MAX_LIMIT = 4_194_304  # the kernel's PID_MAX_LIMIT on 64-bit (pid_max can be set no higher)
 
 
@@ -288,7 +290,7 @@ def thread_state(pid: int, tid: int, proc_root: str = "/proc") -> tuple[str | No
         ticks = int(rest[11]) + int(rest[12])
     except ValueError:
         return rest[0], None
-    return rest[0], ticks / _CLK_TCK
+    return rest[0], ticks / CLK_TCK
 
 
 def thread_syscall(pid: int, tid: int, proc_root: str = "/proc") -> tuple[bool | None, int | None]:
@@ -318,6 +320,3 @@ def thread_read_bytes(pid: int, tid: int, proc_root: str = "/proc") -> int | Non
             except (IndexError, ValueError):
                 return None
     return None
-
-
-_CLK_TCK = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0

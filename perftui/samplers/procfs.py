@@ -20,6 +20,17 @@ ULONG_MODULUS = float(2**64) if sys.maxsize > 2**32 else float(2**32)
 U32_MODULUS = float(2**32)
 
 
+def _clock_ticks_per_s() -> float:
+    try:
+        return float(os.sysconf("SC_CLK_TCK"))
+    except (ValueError, OSError, AttributeError):  # no sysconf (not POSIX) or no such name
+        return 100.0
+
+
+# The unit of the CPU times in /proc/stat and /proc/PID/stat (USER_HZ, 100 on x86 and arm64).
+CLK_TCK = _clock_ticks_per_s()
+
+
 def join(root: str, *parts: str) -> str:
     return os.path.join(root, *parts)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from perftui.core.cgroup_names import container_of
 from perftui.core.redact import redact_text
 from perftui.core.sanitize import clean
+from perftui.samplers.procfs import CLK_TCK
 
-_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -160,7 +160,7 @@ class ProcTable:
         cpu_pct = 0.0
         disk: float | None = None if io_bytes is None else 0.0
         if dt is not None and old is not None:
-            cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / _TICKS / dt
+            cpu_pct = 100.0 * (cpu_ticks - old.cpu_ticks) / CLK_TCK / dt
             if io_bytes is not None and old.io_bytes is not None:
                 disk = max(io_bytes - old.io_bytes, 0) / dt
         moved = old is None or (io_bytes is not None and io_bytes != old.io_bytes)
